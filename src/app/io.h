@@ -1,0 +1,51 @@
+// Where a send reads from and where a listener writes to. The engine sees
+// only these interfaces; src/uv/fd_io.h has the implementations for file
+// descriptors and files, and `qpipe api` adds its own.
+//
+// All callbacks run on the loop thread. At most one read (or one write) is
+// outstanding at a time. cancel() makes an outstanding operation finish soon
+// with UV_ECANCELED.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <span>
+#include <sys/types.h>
+#include <sys/uio.h>
+
+#include "core/error.h"
+
+namespace qpipe::app {
+
+struct ReadResult {
+  size_t bytes = 0;
+  bool eof = false;
+  int error = 0; // negative errno / uv code, 0 when fine
+};
+
+class ByteSource {
+public:
+  virtual ~ByteSource() = default;
+  // Fills up to buf.size() bytes; may return fewer when the input is a pipe
+  // or terminal with nothing more to read right now.
+  virtual void read(std::span<uint8_t> buf, std::function<void(ReadResult)> done) = 0;
+  virtual void cancel() = 0;
+  virtual std::optional<uint64_t> size() const = 0; // when known (a regular file)
+  virtual std::string name() const = 0;             // "stdin", a path
+};
+
+class ByteSink {
+public:
+  virtual ~ByteSink() = default;
+  // Writes all of parts, in order. done(0) or done(negative errno).
+  virtual void write(std::span<const iovec> parts, std::function<void(int)> done) = 0;
+  virtual void cancel() = 0;
+  // Everything was written and verified: make it visible (rename into place).
+  virtual Status commit() = 0;
+  // The transfer failed: leave nothing behind under the final name.
+  virtual void abort() = 0;
+  virtual std::string name() const = 0; // "stdout", a path
+};
+
+} // namespace qpipe::app

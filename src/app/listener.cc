@@ -1,0 +1,582 @@
+// The listening side: a UDP socket that accepts QUIC connections, and for
+// each one a Receiver that reassembles chunks in order, checks each chunk's
+// hash and the stream digest, writes to the sink, and confirms with DONE
+// only after the last write succeeded (and, for -o, the rename).
+//
+// Memory: connection-level flow control is returned to the sender only after
+// the bytes were written, and stream credit only after a whole chunk was
+// written, so what is buffered never exceeds the connection window (24 MiB)
+// however slowly the sink drains.
+#include <cstring>
+#include <map>
+#include <set>
+#include <unordered_map>
+
+#include "app/transfer.h"
+#include "app/transfer_common.h"
+#include "pipeline/digest.h"
+#include "pipeline/wire.h"
+#include "tls/tls_context.h"
+#include "transport/connection.h"
+#include "uv/work.h"
+
+namespace qpipe::app {
+namespace {
+
+using transport::AppError;
+using transport::CloseInfo;
+
+constexpr uint64_t kConnWindow = 24ull << 20;
+constexpr size_t kBlockSize = 64 * 1024;
+constexpr uint64_t kMaxStreamsInFlight = 256;
+
+struct RxChunk {
+  std::array<uint8_t, wire::ChunkHeader::kSize> hbuf{};
+  size_t hgot = 0;
+  bool have_header = false;
+  wire::ChunkHeader hdr;
+  std::vector<std::unique_ptr<uint8_t[]>> blocks;
+  size_t got = 0; // payload bytes
+  bool hashed = false;
+  wire::Digest actual{};
+
+  std::vector<iovec> iov() const {
+    std::vector<iovec> v;
+    size_t left = got;
+    for (const auto& b : blocks) {
+      size_t n = std::min(left, kBlockSize);
+      v.push_back({b.get(), n});
+      left -= n;
+    }
+    return v;
+  }
+};
+
+class Listener;
+
+class Receiver final : public transport::ConnectionHandler {
+public:
+  Receiver(Listener& owner, uv_loop_t* loop, const Logger& log)
+      : owner_(owner), loop_(loop), log_(log) {}
+  ~Receiver() override {
+    alive_.reset();
+    if (sink_ && !committed_) sink_->abort();
+  }
+
+  void attach(std::unique_ptr<transport::Connection> c) { conn_ = std::move(c); }
+  transport::Connection* conn() const { return conn_.get(); }
+  bool started() const { return started_; }
+  bool finished() const { return finished_; }
+  bool idle() const { return !writing_ && pending_work_ == 0; }
+  const std::string& peer() const { return peer_; }
+  void set_peer(std::string p) { peer_ = std::move(p); }
+  TransferStats stats() const;
+  void abort(const Error& e, AppError code) { fail(e, code); }
+  void release_connection() { conn_.reset(); }
+
+  void on_handshake_completed() override {
+    handshake_done_ = true;
+    log_.verbose("connection from " + peer_);
+  }
+  Status on_stream_data(int64_t stream_id, std::span<const uint8_t> data, bool fin) override;
+  void on_stream_close(int64_t stream_id, bool, uint64_t) override {
+    if (stream_id == 0 && done_sent_) succeed();
+  }
+  bool next_send(transport::SendSlot& slot) override {
+    if (done_out_.size() > done_sent_bytes_ || (done_queued_ && !done_sent_)) {
+      slot.stream_id = 0;
+      slot.vec[0] = {done_out_.data() + done_sent_bytes_, done_out_.size() - done_sent_bytes_};
+      slot.cnt = 1;
+      slot.fin = true;
+      return true;
+    }
+    return false;
+  }
+  void on_sent(int64_t stream_id, size_t n, bool fin) override {
+    if (stream_id != 0) return;
+    done_sent_bytes_ += n;
+    if (fin) done_sent_ = true;
+  }
+  void on_stream_blocked(int64_t) override {}
+  void on_closed(const CloseInfo& info) override;
+
+private:
+  Status on_control(std::span<const uint8_t> data);
+  Status on_chunk_data(int64_t stream_id, std::span<const uint8_t> data, bool fin);
+  void try_write();
+  void maybe_finish();
+  void fail(const Error& e, AppError code);
+  void succeed();
+  void finish(Status st);
+
+  Listener& owner_;
+  uv_loop_t* loop_;
+  const Logger& log_;
+  uvx::AliveToken alive_ = uvx::make_alive_token();
+  std::unique_ptr<transport::Connection> conn_;
+  std::unique_ptr<ByteSink> sink_;
+  std::string peer_;
+  bool handshake_done_ = false, started_ = false, finished_ = false, committed_ = false;
+
+  wire::ControlDecoder control_in_;
+  std::optional<wire::Hello> hello_;
+  std::optional<wire::End> end_;
+  std::unordered_map<int64_t, std::unique_ptr<RxChunk>> receiving_;
+  std::map<uint64_t, std::unique_ptr<RxChunk>> ready_;
+  std::set<uint64_t> seqs_;
+  uint64_t next_write_ = 0, bytes_written_ = 0;
+  bool writing_ = false;
+  int pending_work_ = 0;
+  Digester digester_;
+  std::string done_out_;
+  size_t done_sent_bytes_ = 0;
+  bool done_queued_ = false, done_sent_ = false;
+  uint64_t start_ns_ = transport::now_ns(), end_ns_ = 0;
+};
+
+class Listener final : public Transfer {
+public:
+  Listener(uv_loop_t* loop, const ListenOptions& opts, SinkFactory make_sink, const Logger& log,
+           TransferEvents events)
+      : loop_(loop), opts_(opts), make_sink_(std::move(make_sink)), log_(log),
+        events_(std::move(events)) {}
+  ~Listener() override { alive_.reset(); }
+
+  Status start();
+  void cancel(const Error& why) override {
+    if (done_) return;
+    for (auto& r : receivers_)
+      r->abort(why, AppError::interrupted);
+    complete(why);
+  }
+  TransferStats stats() const override {
+    if (active_) return active_->stats();
+    return last_stats_;
+  }
+
+  // From receivers.
+  Result<std::unique_ptr<ByteSink>> begin_transfer(Receiver* r) {
+    if (done_) return make_error(Errc::transfer, "listener", "shutting down");
+    if (active_ && active_ != r)
+      return make_error(Errc::transfer, "listener", "busy with another transfer");
+    active_ = r;
+    return make_sink_();
+  }
+  void receiver_finished(Receiver* r, const Status& st) {
+    if (r == active_) {
+      last_stats_ = r->stats();
+      active_ = nullptr;
+      if (opts_.keep_listening) {
+        if (st.ok())
+          log_.info(strprintf("received %llu bytes from %s",
+                              static_cast<unsigned long long>(last_stats_.bytes),
+                              r->peer().c_str()));
+        else
+          log_.error(st.error());
+        if (events_.on_transfer_done) events_.on_transfer_done(st, last_stats_);
+      } else {
+        complete(st);
+      }
+    } else if (!st.ok()) {
+      log_.verbose("connection from " + r->peer() + " ended: " + st.error().message());
+    }
+    cleanup_timer_.start(0);
+  }
+  uvx::AliveToken& alive() { return alive_; }
+  void progress() {
+    if (events_.on_progress && active_) events_.on_progress(active_->stats());
+  }
+
+private:
+  void on_datagram(const transport::Datagram& d);
+  void flush_all() {
+    for (auto& r : receivers_)
+      if (r->conn() && !r->conn()->closed()) r->conn()->flush();
+  }
+  void cleanup();
+  void complete(Status st) {
+    if (done_) return;
+    done_ = true;
+    result_ = std::move(st);
+    if (active_) last_stats_ = active_->stats();
+    done_timer_.start(0);
+  }
+  void deliver() {
+    deliver_wanted_ = true;
+    for (auto& r : receivers_)
+      if (!r->idle()) return; // pending writes or hashing hold buffers: wait
+    if (delivered_) return;
+    delivered_ = true;
+    progress_timer_.close();
+    cleanup_timer_.close();
+    receivers_.clear();
+    by_cid_.clear();
+    socket_.reset();
+    if (events_.on_done) events_.on_done(result_, last_stats_);
+  }
+
+public:
+  void maybe_deliver() {
+    if (deliver_wanted_ && !delivered_) deliver();
+  }
+
+private:
+  uv_loop_t* loop_;
+  ListenOptions opts_;
+  SinkFactory make_sink_;
+  const Logger& log_;
+  TransferEvents events_;
+  uvx::AliveToken alive_ = uvx::make_alive_token();
+  tls::Identity identity_;
+  tls::Ctx tls_;
+  std::unique_ptr<transport::UdpSocket> socket_;
+  std::vector<std::unique_ptr<Receiver>> receivers_;
+  std::unordered_map<std::string, Receiver*> by_cid_;
+  Receiver* active_ = nullptr;
+  TransferStats last_stats_;
+  bool done_ = false, deliver_wanted_ = false, delivered_ = false;
+  Status result_;
+  uvx::Timer done_timer_, cleanup_timer_, progress_timer_;
+};
+
+std::string cid_key(const uint8_t* data, size_t len) {
+  return std::string(reinterpret_cast<const char*>(data), len);
+}
+
+// ---- Receiver ----
+
+TransferStats Receiver::stats() const {
+  TransferStats s;
+  s.bytes = bytes_written_;
+  s.chunks = next_write_;
+  s.peer = peer_;
+  if (hello_ && hello_->size_hint != UINT64_MAX) s.size = hello_->size_hint;
+  s.seconds = static_cast<double>((end_ns_ ? end_ns_ : transport::now_ns()) - start_ns_) / 1e9;
+  if (conn_) {
+    auto cs = conn_->stats();
+    s.wire_bytes = cs.wire_bytes_sent + cs.wire_bytes_received;
+    s.rtt_ms = cs.smoothed_rtt_ms;
+    s.udp_payload = cs.max_udp_payload;
+    if (end_ && end_->datagrams_sent > cs.datagrams_received)
+      s.lost_packets = end_->datagrams_sent - cs.datagrams_received;
+  }
+  return s;
+}
+
+Status Receiver::on_stream_data(int64_t stream_id, std::span<const uint8_t> data, bool fin) {
+  if (finished_) return {};
+  if (stream_id == 0) return on_control(data);
+  if ((stream_id & 0x3) == 0x2) return on_chunk_data(stream_id, data, fin);
+  return make_error(Errc::transfer, "protocol", "data on an unexpected stream");
+}
+
+Status Receiver::on_control(std::span<const uint8_t> data) {
+  if (auto st = control_in_.feed(data); !st) return st;
+  while (auto m = control_in_.next()) {
+    if (auto* h = std::get_if<wire::Hello>(&*m)) {
+      if (hello_) return make_error(Errc::transfer, "protocol", "second HELLO");
+      if (h->version != wire::kVersion)
+        return make_error(Errc::transfer, "protocol",
+                          strprintf("sender speaks protocol version %u, this listener %u",
+                                    h->version, wire::kVersion));
+      if (h->chunk_size < kMinChunkSize || h->chunk_size > kMaxChunkSize || h->streams == 0 ||
+          h->streams > kMaxStreams)
+        return make_error(Errc::transfer, "protocol", "HELLO with out-of-range parameters");
+      hello_ = *h;
+      auto sink = owner_.begin_transfer(this);
+      if (!sink) {
+        fail(sink.error(), sink.error().message().find("busy") != std::string::npos
+                               ? AppError::busy
+                               : AppError::output_failed);
+        return {};
+      }
+      sink_ = std::move(*sink);
+      started_ = true;
+      start_ns_ = transport::now_ns();
+      try_write();
+    } else if (auto* e = std::get_if<wire::End>(&*m)) {
+      if (!hello_ || end_) return make_error(Errc::transfer, "protocol", "unexpected END");
+      end_ = *e;
+      maybe_finish();
+    } else {
+      return make_error(Errc::transfer, "protocol", "unexpected control message");
+    }
+  }
+  return {};
+}
+
+Status Receiver::on_chunk_data(int64_t stream_id, std::span<const uint8_t> data, bool fin) {
+  auto& slot = receiving_[stream_id];
+  if (!slot) slot = std::make_unique<RxChunk>();
+  RxChunk& c = *slot;
+  constexpr size_t H = wire::ChunkHeader::kSize;
+  if (!c.have_header) {
+    size_t n = std::min(data.size(), H - c.hgot);
+    std::memcpy(c.hbuf.data() + c.hgot, data.data(), n);
+    c.hgot += n;
+    data = data.subspan(n);
+    if (c.hgot == H) {
+      auto h = wire::decode_chunk_header(std::span<const uint8_t, H>(c.hbuf), wire::kMaxChunkRaw);
+      if (!h) return h.error();
+      if (h->seq < next_write_ || !seqs_.insert(h->seq).second)
+        return make_error(
+            Errc::transfer, "protocol",
+            strprintf("chunk %llu sent twice", static_cast<unsigned long long>(h->seq)));
+      if (h->codec != wire::Codec::raw)
+        return make_error(Errc::transfer, "protocol",
+                          "compressed chunks are not supported by this listener yet");
+      c.hdr = *h;
+      c.have_header = true;
+    }
+  }
+  if (!data.empty()) {
+    if (!c.have_header || c.got + data.size() > c.hdr.wire_len)
+      return make_error(Errc::transfer, "protocol", "chunk longer than its header says");
+    while (!data.empty()) {
+      size_t off = c.got % kBlockSize;
+      if (off == 0) c.blocks.push_back(std::make_unique<uint8_t[]>(kBlockSize));
+      size_t n = std::min(data.size(), kBlockSize - off);
+      std::memcpy(c.blocks.back().get() + off, data.data(), n);
+      c.got += n;
+      data = data.subspan(n);
+    }
+  }
+  if (!fin) return {};
+  if (!c.have_header || c.got != c.hdr.wire_len)
+    return make_error(Errc::transfer, "protocol", "chunk shorter than its header says");
+  std::unique_ptr<RxChunk> done = std::move(slot);
+  receiving_.erase(stream_id);
+  RxChunk* cp = done.get();
+  ready_[cp->hdr.seq] = std::move(done);
+  ++pending_work_;
+  int rv = uvx::queue_work(
+      loop_, alive_,
+      [cp] {
+        auto v = cp->iov();
+        cp->actual = hash_iovecs(v);
+      },
+      [this, cp] {
+        --pending_work_;
+        if (finished_) return owner_.maybe_deliver();
+        cp->hashed = true;
+        if (cp->actual != cp->hdr.hash)
+          return fail(make_error(Errc::transfer, peer_,
+                                 strprintf("chunk %llu failed its integrity check",
+                                           static_cast<unsigned long long>(cp->hdr.seq))),
+                      AppError::digest_mismatch);
+        try_write();
+      });
+  if (rv != 0) {
+    --pending_work_;
+    return uv_error(Errc::local_io, "thread pool", rv);
+  }
+  return {};
+}
+
+void Receiver::try_write() {
+  if (writing_ || !sink_ || finished_) return;
+  auto it = ready_.find(next_write_);
+  if (it == ready_.end() || !it->second->hashed) return;
+  RxChunk* c = it->second.get();
+  if (c->hdr.raw_len > hello_->chunk_size)
+    return fail(
+        make_error(Errc::transfer, "protocol", "chunk larger than the announced chunk size"),
+        AppError::protocol);
+  if (end_ && c->hdr.seq >= end_->chunks)
+    return fail(make_error(Errc::transfer, "protocol", "more chunks than END announced"),
+                AppError::protocol);
+  writing_ = true;
+  auto v = c->iov();
+  sink_->write(v, [this, c](int err) {
+    writing_ = false;
+    if (finished_) return owner_.maybe_deliver();
+    if (err != 0) {
+      Errc code = err == UV_EPIPE ? Errc::transfer : Errc::local_io;
+      return fail(uv_error(code, sink_->name(), err), AppError::output_failed);
+    }
+    digester_.add_chunk(c->hdr.hash, c->hdr.raw_len);
+    bytes_written_ += c->hdr.raw_len;
+    uint64_t consumed = wire::ChunkHeader::kSize + c->hdr.wire_len;
+    ready_.erase(c->hdr.seq);
+    ++next_write_;
+    if (conn_ && !conn_->closed()) {
+      conn_->extend_max_offset(consumed);
+      conn_->extend_max_streams_uni(1);
+    }
+    try_write();
+    maybe_finish();
+    if (conn_ && !conn_->closed()) conn_->flush();
+  });
+}
+
+void Receiver::maybe_finish() {
+  if (!end_ || writing_ || done_queued_ || finished_) return;
+  if (next_write_ < end_->chunks) return;
+  if (next_write_ > end_->chunks || !ready_.empty() || !receiving_.empty())
+    return fail(make_error(Errc::transfer, "protocol", "more chunks than END announced"),
+                AppError::protocol);
+  if (bytes_written_ != end_->bytes || digester_.digest() != end_->digest)
+    return fail(make_error(Errc::transfer, peer_,
+                           "the stream digest does not match: data was lost or reordered"),
+                AppError::digest_mismatch);
+  if (auto st = sink_->commit(); !st) return fail(st.error(), AppError::output_failed);
+  committed_ = true;
+  wire::Done done{bytes_written_, conn_ ? conn_->stats().datagrams_received : 0};
+  done_out_ = wire::encode(done);
+  done_queued_ = true;
+  end_ns_ = transport::now_ns();
+  if (conn_) conn_->flush();
+}
+
+void Receiver::on_closed(const CloseInfo& info) {
+  if (finished_) return;
+  if (done_queued_ && info.kind == CloseInfo::Kind::peer_app && info.code == 0) return succeed();
+  if (info.kind == CloseInfo::Kind::local) return; // fail() reports
+  finish(describe_close(info, handshake_done_, peer_, "sender", 30'000));
+}
+
+void Receiver::fail(const Error& e, AppError code) {
+  if (finished_) return;
+  if (conn_ && !conn_->closed()) conn_->close(code, e.message());
+  finish(e);
+}
+
+void Receiver::succeed() {
+  finish({});
+}
+
+void Receiver::finish(Status st) {
+  if (finished_) return;
+  finished_ = true;
+  if (!end_ns_) end_ns_ = transport::now_ns();
+  if (!st.ok() && sink_ && !committed_) {
+    sink_->cancel();
+    sink_->abort();
+  }
+  if (started_ || !st.ok()) owner_.receiver_finished(this, st);
+}
+
+// ---- Listener ----
+
+Status Listener::start() {
+  auto id = tls::generate_identity();
+  if (!id) return id.error();
+  identity_ = std::move(*id);
+  auto ctx = tls::make_server_context(identity_);
+  if (!ctx) return ctx.error();
+  tls_ = std::move(*ctx);
+  for (auto* t : {&done_timer_, &cleanup_timer_, &progress_timer_})
+    (void)t;
+  if (int rv = done_timer_.init(loop_, [this] { deliver(); }); rv != 0)
+    return uv_error(Errc::connect, "timer", rv);
+  if (int rv = cleanup_timer_.init(loop_, [this] { cleanup(); }); rv != 0)
+    return uv_error(Errc::connect, "timer", rv);
+  if (int rv = progress_timer_.init(loop_, [this] { progress(); }); rv != 0)
+    return uv_error(Errc::connect, "timer", rv);
+
+  Result<transport::Address> local = make_error(Errc::connect, "listen", "no address");
+  bool v6_only = opts_.family == AF_INET6;
+  if (opts_.host.empty()) {
+    local = local_address(opts_.bind, opts_.family == AF_INET ? AF_INET : AF_INET6, opts_.port);
+  } else {
+    // A name or address to listen on: must resolve synchronously enough;
+    // numeric addresses are the common case.
+    local = local_address(opts_.host, opts_.family, opts_.port);
+    v6_only = true;
+    if (!local)
+      return make_error(Errc::usage, opts_.host,
+                        "listen on a numeric address (or leave it out to listen on all)");
+  }
+  if (!local) return local.error();
+  auto sock = transport::UdpSocket::open(loop_, *local, v6_only, log_);
+  if (!sock && opts_.host.empty() && opts_.family == AF_UNSPEC && opts_.bind.empty()) {
+    // No IPv6 on this host: fall back to IPv4.
+    local = local_address("", AF_INET, opts_.port);
+    sock = transport::UdpSocket::open(loop_, *local, true, log_);
+  }
+  if (!sock) return sock.error();
+  socket_ = std::move(*sock);
+  socket_->start([this](const transport::Datagram& d) { on_datagram(d); },
+                 [](int) { /* ICMP errors about a sender are handled by its idle timeout */ },
+                 [this] { flush_all(); });
+  progress_timer_.start(250, 250);
+  if (events_.on_info)
+    events_.on_info("listening on " + socket_->local().to_string() + ", fingerprint " +
+                    identity_.fingerprint);
+  return {};
+}
+
+void Listener::on_datagram(const transport::Datagram& d) {
+  if (done_) return;
+  ngtcp2_version_cid vc;
+  int rv = ngtcp2_pkt_decode_version_cid(&vc, d.data.data(), d.data.size(), 18);
+  if (rv != 0) return; // not QUIC, or a version we do not speak: ignore it
+  auto it = by_cid_.find(cid_key(vc.dcid, vc.dcidlen));
+  if (it != by_cid_.end()) {
+    if (auto* c = it->second->conn()) c->on_datagram(d);
+    return;
+  }
+  ngtcp2_pkt_hd hd;
+  if (ngtcp2_accept(&hd, d.data.data(), d.data.size()) != 0) return;
+  if (receivers_.size() >= 64) return; // handshakes in progress are bounded
+  transport::ConnectionSettings cs;
+  cs.cc = opts_.cc;
+  cs.idle_timeout_ms = opts_.idle_timeout_ms;
+  cs.max_data = kConnWindow;
+  cs.max_stream_data_uni = wire::ChunkHeader::kSize + wire::max_wire_len(wire::kMaxChunkRaw);
+  cs.max_stream_data_bidi = 64 * 1024;
+  cs.max_streams_uni = kMaxStreamsInFlight;
+  cs.max_streams_bidi = 1;
+  auto r = std::make_unique<Receiver>(*this, loop_, log_);
+  auto conn = transport::Connection::server(loop_, socket_.get(), d.local, d.remote, hd, cs,
+                                            tls_.get(), r.get(), log_);
+  if (!conn) {
+    log_.verbose("cannot accept a connection: " + conn.error().message());
+    return;
+  }
+  Receiver* rp = r.get();
+  r->set_peer(d.remote.to_string());
+  r->attach(std::move(*conn));
+  transport::Connection* c = r->conn();
+  c->on_cid_change = [this, rp](const ngtcp2_cid& cid, bool add) {
+    if (add)
+      by_cid_[cid_key(cid.data, cid.datalen)] = rp;
+    else
+      by_cid_.erase(cid_key(cid.data, cid.datalen));
+  };
+  by_cid_[cid_key(vc.dcid, vc.dcidlen)] = rp; // the client's chosen DCID
+  for (const auto& cid : c->scids())
+    by_cid_[cid_key(cid.data, cid.datalen)] = rp;
+  receivers_.push_back(std::move(r));
+  c->on_datagram(d);
+}
+
+void Listener::cleanup() {
+  for (auto it = receivers_.begin(); it != receivers_.end();) {
+    Receiver* r = it->get();
+    bool dead = r->finished() || !r->conn() || r->conn()->closed();
+    if (dead && r->idle() && r != active_) {
+      for (auto c = by_cid_.begin(); c != by_cid_.end();) {
+        if (c->second == r)
+          c = by_cid_.erase(c);
+        else
+          ++c;
+      }
+      it = receivers_.erase(it);
+    } else {
+      ++it;
+    }
+  }
+}
+
+} // namespace
+
+Result<std::unique_ptr<Transfer>> start_listen(uv_loop_t* loop, const ListenOptions& opts,
+                                               SinkFactory make_sink, const Logger& log,
+                                               TransferEvents events) {
+  auto l = std::make_unique<Listener>(loop, opts, std::move(make_sink), log, std::move(events));
+  if (auto st = l->start(); !st) return st.error();
+  return std::unique_ptr<Transfer>(std::move(l));
+}
+
+} // namespace qpipe::app

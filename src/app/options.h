@@ -1,0 +1,46 @@
+// What a caller asks the engine to do: the options of a send and of a listen.
+//
+// Filled by the CLI (src/cli/parse.cc) or by `qpipe api` from a request body;
+// the engine never looks at argv or JSON.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <sys/socket.h>
+
+namespace qpipe::app {
+
+enum class CongestionControl { cubic, bbr, reno };
+
+inline constexpr uint16_t kDefaultPort = 4433;
+inline constexpr uint32_t kMinChunkSize = 64 * 1024;
+inline constexpr uint32_t kMaxChunkSize = 16 * 1024 * 1024;
+inline constexpr uint32_t kDefaultChunkSize = 1024 * 1024;
+inline constexpr int kMaxStreams = 256;
+inline constexpr int kDefaultStreams = 8;
+
+struct CommonOptions {
+  CongestionControl cc = CongestionControl::cubic;
+  int family = AF_UNSPEC; // AF_INET with -4, AF_INET6 with -6
+  std::string bind;       // local address, empty for any
+  uint64_t idle_timeout_ms = 30'000;
+};
+
+struct SendOptions : CommonOptions {
+  std::string host;
+  uint16_t port = kDefaultPort;
+  int streams = kDefaultStreams;
+  uint32_t chunk_size = kDefaultChunkSize;
+  uint64_t limit_bytes_per_second = 0; // 0: no limit
+  std::optional<int> zstd_level;
+};
+
+struct ListenOptions : CommonOptions {
+  std::string host; // empty: all addresses, dual-stack
+  uint16_t port = kDefaultPort;
+  std::optional<std::string> output; // -o PATH; stdout when empty
+  bool keep_listening = false;
+};
+
+} // namespace qpipe::app

@@ -1,0 +1,487 @@
+// The sending side of a transfer: reads the source into chunks, hashes them
+// on the thread pool, sends each chunk on its own QUIC stream (the lowest
+// sequence number first), and ends with the stream digest on the control
+// stream. It succeeds only when the listener's DONE confirms every byte.
+//
+// Memory: at most max_held_ bytes of chunk buffers exist at once; a chunk's
+// buffer is freed when the listener has acknowledged its whole stream.
+#include <cstring>
+#include <deque>
+#include <unordered_map>
+
+#include "app/transfer.h"
+#include "app/transfer_common.h"
+#include "pipeline/digest.h"
+#include "pipeline/wire.h"
+#include "transport/connection.h"
+#include "uv/work.h"
+
+namespace qpipe::app {
+namespace {
+
+using transport::AppError;
+using transport::CloseInfo;
+
+struct Chunk {
+  uint64_t seq = 0;
+  std::unique_ptr<uint8_t[]> data;
+  size_t capacity = 0;
+  uint32_t len = 0;
+  std::array<uint8_t, wire::ChunkHeader::kSize> header{};
+  bool hashed = false;
+  wire::Digest hash{};
+  int64_t stream_id = -1;
+  size_t sent = 0; // header and payload bytes handed to QUIC
+  bool fin_sent = false;
+  bool blocked = false;
+  size_t total() const { return wire::ChunkHeader::kSize + len; }
+};
+
+class Sender final : public Transfer, public transport::ConnectionHandler {
+public:
+  Sender(uv_loop_t* loop, const SendOptions& opts, std::unique_ptr<ByteSource> source,
+         const Logger& log, TransferEvents events)
+      : loop_(loop), opts_(opts), source_(std::move(source)), log_(log),
+        events_(std::move(events)) {
+    uint64_t per = opts_.chunk_size;
+    max_held_ = std::clamp<uint64_t>(per * (static_cast<uint64_t>(opts_.streams) + 1), 2 * per,
+                                     std::max<uint64_t>(2 * per, 64ull << 20));
+  }
+
+  ~Sender() override { alive_.reset(); }
+
+  Status start() {
+    auto ctx = tls::make_client_context();
+    if (!ctx) return ctx.error();
+    tls_ = std::move(*ctx);
+    if (int rv = done_timer_.init(loop_, [this] { deliver_result(); }); rv != 0)
+      return uv_error(Errc::connect, "timer", rv);
+    if (int rv = progress_timer_.init(loop_,
+                                      [this] {
+                                        if (events_.on_progress) events_.on_progress(stats());
+                                      });
+        rv != 0)
+      return uv_error(Errc::connect, "timer", rv);
+    if (int rv = rate_timer_.init(loop_, [this] { flush(); }); rv != 0)
+      return uv_error(Errc::connect, "timer", rv);
+    start_ns_ = transport::now_ns();
+    progress_timer_.start(250, 250);
+    read_next();
+    return resolve(loop_, opts_.host, opts_.port, opts_.family, alive_,
+                   [this](Result<transport::Address> addr) { on_resolved(std::move(addr)); });
+  }
+
+  void cancel(const Error& why) override { fail(why, AppError::interrupted); }
+
+  TransferStats stats() const override {
+    TransferStats s;
+    s.bytes = done_ok_ ? bytes_read_ : payload_sent_;
+    s.chunks = next_seq_;
+    s.size = source_ ? source_->size() : std::nullopt;
+    s.seconds = static_cast<double>(transport::now_ns() - start_ns_) / 1e9;
+    if (end_ns_) s.seconds = static_cast<double>(end_ns_ - start_ns_) / 1e9;
+    s.peer = peer_name_;
+    if (conn_) {
+      auto cs = conn_->stats();
+      last_conn_stats_ = cs;
+    }
+    const auto& cs = last_conn_stats_;
+    s.wire_bytes = cs.wire_bytes_sent + cs.wire_bytes_received;
+    s.rtt_ms = cs.smoothed_rtt_ms;
+    s.udp_payload = cs.max_udp_payload;
+    if (peer_datagrams_received_ && cs.datagrams_sent > *peer_datagrams_received_)
+      s.lost_packets = cs.datagrams_sent - *peer_datagrams_received_;
+    if (socket_) {
+      s.gso = socket_->gso_enabled();
+      s.gro = socket_->gro_seen();
+    }
+    return s;
+  }
+
+  // ConnectionHandler
+  void on_handshake_completed() override {
+    handshake_done_ = true;
+    log_.verbose("connected to " + peer_name_ + " (QUIC, TLS 1.3, ALPN qpipe/1)");
+    auto id = conn_->open_bidi_stream();
+    if (!id) return fail(id.error(), AppError::internal);
+    control_id_ = *id;
+    wire::Hello hello;
+    hello.streams = static_cast<uint16_t>(opts_.streams);
+    hello.chunk_size = opts_.chunk_size;
+    hello.size_hint = source_->size().value_or(UINT64_MAX);
+    control_out_ += wire::encode(hello);
+    assign_streams();
+    maybe_send_end();
+  }
+
+  Status on_stream_data(int64_t stream_id, std::span<const uint8_t> data, bool) override {
+    if (stream_id != control_id_)
+      return make_error(Errc::transfer, "protocol", "data on an unexpected stream");
+    if (auto st = control_in_.feed(data); !st) return st;
+    while (auto m = control_in_.next()) {
+      auto* done = std::get_if<wire::Done>(&*m);
+      if (!done) return make_error(Errc::transfer, "protocol", "unexpected control message");
+      if (!end_queued_ || done->bytes != bytes_read_)
+        return make_error(Errc::transfer, "protocol", "DONE does not match what was sent");
+      peer_datagrams_received_ = done->datagrams_received;
+      succeed();
+    }
+    return {};
+  }
+
+  void on_stream_close(int64_t stream_id, bool has_error, uint64_t code) override {
+    auto it = by_stream_.find(stream_id);
+    if (it == by_stream_.end()) return;
+    Chunk* c = it->second;
+    by_stream_.erase(it);
+    if (has_error && code != 0) {
+      fail(make_error(Errc::transfer, "transfer",
+                      std::string("listener reset a stream: ") + transport::app_error_text(code)),
+           AppError::protocol);
+      return;
+    }
+    // Acknowledged in full: the buffer can go. Chunks leave in any order;
+    // the deque keeps sequence order, so drop finished ones from the front.
+    c->data.reset();
+    held_ -= c->capacity;
+    c->capacity = 0;
+    --in_flight_;
+    while (!chunks_.empty() && !chunks_.front()->data && chunks_.front()->fin_sent)
+      chunks_.pop_front();
+    read_next();
+    assign_streams();
+  }
+
+  void on_extend_max_streams() override { assign_streams(); }
+
+  void on_stream_unblocked(int64_t stream_id) override {
+    if (stream_id == control_id_) control_blocked_ = false;
+    if (auto it = by_stream_.find(stream_id); it != by_stream_.end()) it->second->blocked = false;
+  }
+
+  bool next_send(transport::SendSlot& slot) override {
+    if (control_id_ >= 0 && !control_blocked_ &&
+        (control_sent_ < control_out_.size() || (end_queued_ && !control_fin_sent_))) {
+      slot.stream_id = control_id_;
+      slot.vec[0] = {control_out_.data() + control_sent_, control_out_.size() - control_sent_};
+      slot.cnt = 1;
+      slot.fin = end_queued_;
+      return true;
+    }
+    if (opts_.limit_bytes_per_second && !rate_allows()) return false;
+    for (auto& cp : chunks_) {
+      Chunk& c = *cp;
+      if (c.stream_id < 0) break; // streams are assigned in order
+      if (c.fin_sent || c.blocked) continue;
+      slot.stream_id = c.stream_id;
+      slot.cnt = 0;
+      constexpr size_t H = wire::ChunkHeader::kSize;
+      if (c.sent < H) slot.vec[slot.cnt++] = {c.header.data() + c.sent, H - c.sent};
+      size_t poff = c.sent > H ? c.sent - H : 0;
+      slot.vec[slot.cnt++] = {c.data.get() + poff, c.len - poff};
+      slot.fin = true;
+      return true;
+    }
+    return false;
+  }
+
+  void on_sent(int64_t stream_id, size_t n, bool fin) override {
+    if (stream_id == control_id_) {
+      control_sent_ += n;
+      if (fin) control_fin_sent_ = true;
+      return;
+    }
+    auto it = by_stream_.find(stream_id);
+    if (it == by_stream_.end()) return;
+    Chunk& c = *it->second;
+    constexpr size_t H = wire::ChunkHeader::kSize;
+    size_t before = c.sent > H ? c.sent - H : 0;
+    c.sent += n;
+    size_t after = c.sent > H ? c.sent - H : 0;
+    payload_sent_ += after - before;
+    tokens_ -= static_cast<double>(n);
+    if (fin) c.fin_sent = true;
+  }
+
+  void on_stream_blocked(int64_t stream_id) override {
+    if (stream_id == control_id_) control_blocked_ = true;
+    if (auto it = by_stream_.find(stream_id); it != by_stream_.end()) it->second->blocked = true;
+  }
+
+  void on_closed(const CloseInfo& info) override {
+    if (done_) return;
+    if (info.kind == CloseInfo::Kind::local)
+      return complete(pending_error_.value_or(make_error(Errc::transfer, "transfer", info.reason)));
+    complete(describe_close(info, handshake_done_, peer_name_, "listener", opts_.idle_timeout_ms));
+  }
+
+private:
+  void on_resolved(Result<transport::Address> addr) {
+    if (done_) return;
+    if (!addr) return complete(addr.error());
+    remote_ = *addr;
+    peer_name_ = opts_.host.find(':') != std::string::npos
+                     ? "[" + opts_.host + "]:" + std::to_string(opts_.port)
+                     : opts_.host + ":" + std::to_string(opts_.port);
+    auto local = local_address(opts_.bind, remote_.family(), 0);
+    if (!local) return complete(local.error());
+    auto sock = transport::UdpSocket::open(loop_, *local, true, log_);
+    if (!sock) return complete(sock.error());
+    socket_ = std::move(*sock);
+    if (auto st = socket_->connect(remote_); !st) return complete(st.error());
+    transport::ConnectionSettings cs;
+    cs.cc = opts_.cc;
+    cs.idle_timeout_ms = opts_.idle_timeout_ms;
+    cs.max_data = 1 << 20; // the listener sends only control messages
+    cs.max_stream_data_bidi = 64 * 1024;
+    auto conn = transport::Connection::client(loop_, socket_.get(), remote_, cs, tls_.get(),
+                                              opts_.host, this, log_);
+    if (!conn) return complete(conn.error());
+    conn_ = std::move(*conn);
+    socket_->start(
+        [this](const transport::Datagram& d) {
+          if (conn_) conn_->on_datagram(d);
+        },
+        [this](int err) {
+          if (conn_) conn_->on_socket_error(err);
+        },
+        [this] { flush(); });
+    log_.verbose("connecting to " + remote_.to_string());
+    flush();
+  }
+
+  void flush() {
+    if (conn_ && !done_) conn_->flush();
+  }
+
+  bool rate_allows() {
+    uint64_t now = transport::now_ns();
+    double rate = static_cast<double>(opts_.limit_bytes_per_second);
+    double burst = std::max(64.0 * 1024, rate / 50);
+    if (last_refill_ns_ == 0)
+      tokens_ = burst;
+    else
+      tokens_ = std::min(burst, tokens_ + rate * static_cast<double>(now - last_refill_ns_) / 1e9);
+    last_refill_ns_ = now;
+    if (tokens_ > 0) return true;
+    auto wait_ms = static_cast<uint64_t>(-tokens_ / rate * 1000) + 1;
+    rate_timer_.start(wait_ms);
+    return false;
+  }
+
+  void read_next() {
+    if (reading_ || eof_ || done_ || held_ + opts_.chunk_size > max_held_) return;
+    reading_ = true;
+    auto chunk = std::make_unique<Chunk>();
+    chunk->capacity = opts_.chunk_size;
+    chunk->data.reset(new uint8_t[chunk->capacity]);
+    held_ += chunk->capacity;
+    Chunk* c = chunk.get();
+    reading_chunk_ = std::move(chunk);
+    source_->read({c->data.get(), c->capacity}, [this](ReadResult r) { on_read(r); });
+  }
+
+  void on_read(ReadResult r) {
+    reading_ = false;
+    auto chunk = std::move(reading_chunk_);
+    if (done_) {
+      maybe_deliver();
+      return;
+    }
+    if (r.error != 0) {
+      held_ -= chunk->capacity;
+      return fail(uv_error(Errc::local_io, source_->name(), r.error), AppError::input_failed);
+    }
+    if (r.eof) eof_ = true;
+    if (r.bytes == 0) {
+      held_ -= chunk->capacity;
+      maybe_send_end();
+      flush();
+      if (!eof_) read_next();
+      return;
+    }
+    if (r.bytes < chunk->capacity / 4) { // a short read from a pipe: keep only what arrived
+      auto small = std::make_unique<uint8_t[]>(r.bytes);
+      std::memcpy(small.get(), chunk->data.get(), r.bytes);
+      chunk->data = std::move(small);
+      held_ -= chunk->capacity - r.bytes;
+      chunk->capacity = r.bytes;
+    }
+    chunk->len = static_cast<uint32_t>(r.bytes);
+    chunk->seq = next_seq_++;
+    bytes_read_ += r.bytes;
+    Chunk* c = chunk.get();
+    chunks_.push_back(std::move(chunk));
+    // Hash on the thread pool; the buffer stays put while the work runs
+    // (the result is not delivered while any work is outstanding).
+    ++pending_work_;
+    int rv = uvx::queue_work(
+        loop_, alive_,
+        [c] {
+          c->hash = hash_bytes({c->data.get(), c->len});
+        },
+        [this, c] {
+          --pending_work_;
+          if (done_) return maybe_deliver();
+          on_hashed(c);
+        });
+    if (rv != 0) {
+      --pending_work_;
+      return fail(uv_error(Errc::local_io, "thread pool", rv), AppError::internal);
+    }
+    read_next();
+  }
+
+  void on_hashed(Chunk* c) {
+    c->hashed = true;
+    wire::ChunkHeader h;
+    h.seq = c->seq;
+    h.raw_len = c->len;
+    h.wire_len = c->len;
+    h.hash = c->hash;
+    wire::encode(h, c->header);
+    // Fold hashes into the stream digest in sequence order.
+    while (!chunks_.empty()) {
+      uint64_t base = chunks_.front()->seq;
+      if (digested_ < base || digested_ - base >= chunks_.size()) break;
+      Chunk& next = *chunks_[digested_ - base];
+      if (!next.hashed) break;
+      digester_.add_chunk(next.hash, next.len);
+      ++digested_;
+    }
+    assign_streams();
+    maybe_send_end();
+    flush();
+  }
+
+  void assign_streams() {
+    if (!handshake_done_ || done_) return;
+    for (auto& cp : chunks_) {
+      if (in_flight_ >= opts_.streams) break;
+      Chunk& c = *cp;
+      if (c.stream_id >= 0) continue;
+      if (!c.hashed || conn_->streams_uni_left() == 0) break;
+      auto id = conn_->open_uni_stream();
+      if (!id) break;
+      c.stream_id = *id;
+      by_stream_[*id] = &c;
+      ++in_flight_;
+    }
+    flush();
+  }
+
+  void maybe_send_end() {
+    if (!handshake_done_ || end_queued_ || !eof_ || reading_ || digested_ != next_seq_) return;
+    wire::End end;
+    end.chunks = next_seq_;
+    end.bytes = bytes_read_;
+    end.digest = digester_.digest();
+    end.datagrams_sent = conn_ ? conn_->stats().datagrams_sent : 0;
+    control_out_ += wire::encode(end);
+    end_queued_ = true;
+    log_.verbose(strprintf("input done: %llu bytes in %llu chunks; waiting for the listener",
+                           static_cast<unsigned long long>(bytes_read_),
+                           static_cast<unsigned long long>(next_seq_)));
+    flush();
+  }
+
+  void succeed() {
+    if (done_) return;
+    done_ok_ = true;
+    if (conn_) {
+      last_conn_stats_ = conn_->stats();
+      conn_->close_quietly();
+    }
+    complete({});
+  }
+
+  void fail(const Error& e, AppError code) {
+    if (done_) return;
+    pending_error_ = e;
+    if (conn_ && !conn_->closed()) {
+      conn_->close(code, e.message()); // reports on_closed(local) -> complete
+      if (!done_) complete(e);
+    } else {
+      complete(e);
+    }
+  }
+
+  void complete(Status st) {
+    if (done_) return;
+    done_ = true;
+    end_ns_ = transport::now_ns();
+    result_ = std::move(st);
+    final_stats_ = stats();
+    source_->cancel();
+    done_timer_.start(0);
+  }
+
+  // Runs from its own timer, outside every connection and socket callback,
+  // so that the connection can be torn down and the owner may destroy us.
+  void deliver_result() {
+    deliver_wanted_ = true;
+    maybe_deliver();
+  }
+
+  void maybe_deliver() {
+    if (!deliver_wanted_ || delivered_ || reading_ || pending_work_ > 0) return;
+    delivered_ = true;
+    progress_timer_.close();
+    rate_timer_.close();
+    conn_.reset();
+    socket_.reset();
+    if (events_.on_done) events_.on_done(result_, final_stats_);
+  }
+
+  uv_loop_t* loop_;
+  SendOptions opts_;
+  std::unique_ptr<ByteSource> source_;
+  const Logger& log_;
+  TransferEvents events_;
+  uvx::AliveToken alive_ = uvx::make_alive_token();
+  tls::Ctx tls_;
+  transport::Address remote_;
+  std::string peer_name_;
+  std::unique_ptr<transport::UdpSocket> socket_;
+  std::unique_ptr<transport::Connection> conn_;
+  mutable transport::ConnectionStats last_conn_stats_;
+  std::optional<uint64_t> peer_datagrams_received_;
+
+  std::deque<std::unique_ptr<Chunk>> chunks_; // unacknowledged, in sequence order
+  std::unordered_map<int64_t, Chunk*> by_stream_;
+  std::unique_ptr<Chunk> reading_chunk_;
+  uint64_t max_held_ = 0, held_ = 0;
+  uint64_t next_seq_ = 0, digested_ = 0, bytes_read_ = 0, payload_sent_ = 0;
+  int in_flight_ = 0;
+  bool reading_ = false, eof_ = false;
+  Digester digester_;
+
+  int64_t control_id_ = -1;
+  std::string control_out_;
+  size_t control_sent_ = 0;
+  bool control_blocked_ = false, control_fin_sent_ = false, end_queued_ = false;
+  wire::ControlDecoder control_in_;
+  bool handshake_done_ = false;
+
+  double tokens_ = 0;
+  uint64_t last_refill_ns_ = 0;
+  uint64_t start_ns_ = 0, end_ns_ = 0;
+  bool done_ = false, done_ok_ = false, deliver_wanted_ = false, delivered_ = false;
+  int pending_work_ = 0;
+  std::optional<Error> pending_error_;
+  Status result_;
+  TransferStats final_stats_;
+  uvx::Timer done_timer_, progress_timer_, rate_timer_;
+};
+
+} // namespace
+
+Result<std::unique_ptr<Transfer>> start_send(uv_loop_t* loop, const SendOptions& opts,
+                                             std::unique_ptr<ByteSource> source, const Logger& log,
+                                             TransferEvents events) {
+  auto s = std::make_unique<Sender>(loop, opts, std::move(source), log, std::move(events));
+  if (auto st = s->start(); !st) return st.error();
+  return std::unique_ptr<Transfer>(std::move(s));
+}
+
+} // namespace qpipe::app

@@ -1,0 +1,63 @@
+// The engine's API: start a send or a listen on a libuv loop, follow its
+// progress, get one final result. The CLI and `qpipe api` are both thin
+// front ends over these two functions.
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <uv.h>
+
+#include "app/io.h"
+#include "app/options.h"
+#include "core/error.h"
+#include "core/log.h"
+
+namespace qpipe::app {
+
+struct TransferStats {
+  uint64_t bytes = 0;      // payload bytes carried (written, on the listener)
+  uint64_t wire_bytes = 0; // UDP payload bytes sent and received
+  uint64_t chunks = 0;
+  double seconds = 0;           // from the first packet to the end
+  double rtt_ms = 0;            // smoothed RTT
+  uint64_t lost_packets = 0;    // datagrams sent that the peer never received (estimate)
+  std::optional<uint64_t> size; // total, when the sender knows it
+  std::string peer;             // "host:port"
+  size_t udp_payload = 0;       // largest UDP payload the path carried
+  bool gso = false, gro = false;
+};
+
+struct TransferEvents {
+  std::function<void(const TransferStats&)> on_progress; // about 4 times a second
+  std::function<void(const std::string&)> on_info;       // "listening on ..." and the like
+  // Exactly once, when the whole send or listen is over. The transfer may be
+  // destroyed from inside this callback.
+  std::function<void(const Status&, const TransferStats&)> on_done;
+  // A listener with keep_listening: after each transfer.
+  std::function<void(const Status&, const TransferStats&)> on_transfer_done;
+};
+
+class Transfer {
+public:
+  virtual ~Transfer() = default;
+  // Stops the transfer: the peer is told (application error "interrupted")
+  // and on_done reports `why`.
+  virtual void cancel(const Error& why) = 0;
+  virtual TransferStats stats() const = 0;
+};
+
+Result<std::unique_ptr<Transfer>> start_send(uv_loop_t* loop, const SendOptions& opts,
+                                             std::unique_ptr<ByteSource> source, const Logger& log,
+                                             TransferEvents events);
+
+// The sink is made when a sender's transfer begins, so that nothing is
+// created (no file, no temporary) for connections that never start one.
+using SinkFactory = std::function<Result<std::unique_ptr<ByteSink>>()>;
+
+Result<std::unique_ptr<Transfer>> start_listen(uv_loop_t* loop, const ListenOptions& opts,
+                                               SinkFactory make_sink, const Logger& log,
+                                               TransferEvents events);
+
+} // namespace qpipe::app

@@ -1,0 +1,113 @@
+#include "cli/options.h"
+
+#include <cassert>
+
+namespace qpipe::cli {
+namespace {
+
+constexpr OptionSpec kTable[] = {
+    {OptId::listen, 'l', "listen", Arg::none, nullptr, kSend | kListen,
+     "listen for a sender instead of sending", nullptr,
+     "Listen on [[HOST]:PORT] (default: all addresses, IPv4 and IPv6, port 4433) and write what "
+     "the first sender sends to stdout, or to the file given with \\-o."},
+    {OptId::zstd, 'z', "zstd", Arg::optional, "LEVEL", kSend,
+     "compress chunks with zstd (default level 3; negative levels allowed)", nullptr, nullptr},
+    {OptId::streams, 'P', "streams", Arg::required, "N", kSend,
+     "parallel QUIC streams in flight (default 8, 1-256)", nullptr, nullptr},
+    {OptId::chunk_size, 0, "chunk-size", Arg::required, "SIZE", kSend,
+     "bytes per chunk (default 1M, 64K-16M)", nullptr, nullptr},
+    {OptId::output, 'o', "output", Arg::required, "PATH", kListen,
+     "write to PATH instead of stdout, renamed into place when complete", "file",
+     "Write to PATH instead of stdout. The data is written to a temporary file beside PATH and "
+     "renamed to PATH only after the whole stream arrived and its digest matched; on any failure "
+     "nothing appears at PATH."},
+    {OptId::keep_listening, 'k', "keep-listening", Arg::none, nullptr, kListen,
+     "accept further transfers after the first", nullptr, nullptr},
+    {OptId::cert, 0, "cert", Arg::required, "FILE", kListen, "certificate to present (with --key)",
+     "file", nullptr},
+    {OptId::key, 0, "key", Arg::required, "FILE", kListen, "private key of --cert", "file",
+     nullptr},
+    {OptId::pin, 0, "pin", Arg::required, "SHA256:FP", kSend,
+     "accept only a listener with this public-key fingerprint", nullptr, nullptr},
+    {OptId::ca, 0, "ca", Arg::required, "FILE", kSend,
+     "verify the listener's certificate chain and name against these CAs", "file", nullptr},
+    {OptId::insecure, 0, "insecure", Arg::none, nullptr, kSend,
+     "do not verify the listener (warns)", nullptr, nullptr},
+    {OptId::secret_file, 0, "secret-file", Arg::required, "FILE", kSend | kListen,
+     "shared secret that the sender must prove (or QPIPE_SECRET)", "file", nullptr},
+    {OptId::cc, 0, "cc", Arg::required, "ALGO", kSend | kListen,
+     "congestion control: cubic (default), bbr or reno", "cubic bbr reno", nullptr},
+    {OptId::limit, 0, "limit", Arg::required, "RATE", kSend,
+     "cap the sending rate (100M = 100 MiB/s)", nullptr, nullptr},
+    {OptId::progress, 'p', "progress", Arg::none, nullptr, kSend | kListen,
+     "show progress (default when stderr is a terminal)", nullptr, nullptr},
+    {OptId::no_progress, 0, "no-progress", Arg::none, nullptr, kSend | kListen,
+     "never show progress", nullptr, nullptr},
+    {OptId::quiet, 'q', "quiet", Arg::none, nullptr, kAll, "print errors only", nullptr, nullptr},
+    {OptId::verbose, 'v', "verbose", Arg::none, nullptr, kAll,
+     "print more detail (twice for debugging output)", nullptr, nullptr},
+    {OptId::stats, 0, "stats", Arg::optional, "json", kSend | kListen,
+     "print a summary at the end (as one JSON object with =json)", "json", nullptr},
+    {OptId::resume, 0, "resume", Arg::none, nullptr, kSend | kListen,
+     "keep an interrupted file's part and send only the rest next time", nullptr, nullptr},
+    {OptId::sync, 0, "sync", Arg::none, nullptr, kListen, "fsync before renaming into place",
+     nullptr, nullptr},
+    {OptId::no_clobber, 0, "no-clobber", Arg::none, nullptr, kListen,
+     "refuse to replace an existing file", nullptr, nullptr},
+    {OptId::ipv4, '4', "ipv4", Arg::none, nullptr, kSend | kListen, "use IPv4 only", nullptr,
+     nullptr},
+    {OptId::ipv6, '6', "ipv6", Arg::none, nullptr, kSend | kListen, "use IPv6 only", nullptr,
+     nullptr},
+    {OptId::bind, 0, "bind", Arg::required, "ADDR", kSend | kListen | kApi,
+     "local address to use (api: address to listen on, default 127.0.0.1)", "host", nullptr},
+    {OptId::idle_timeout, 0, "idle-timeout", Arg::required, "SECONDS", kSend | kListen,
+     "give up on a silent peer after SECONDS (default 30)", nullptr, nullptr},
+    {OptId::seed, 0, "seed", Arg::required, "N", kGen, "seed of the generated data (default 0)",
+     nullptr, nullptr},
+    {OptId::kind, 0, "kind", Arg::required, "KIND", kGen, "random (default), zero, text or mixed",
+     "random zero text mixed", nullptr},
+    {OptId::check, 0, "check", Arg::none, nullptr, kGen,
+     "read stdin and exit 0 only if it equals the data", nullptr, nullptr},
+    {OptId::force, 'f', "force", Arg::none, nullptr, kGen, "write binary data even to a terminal",
+     nullptr, nullptr},
+    {OptId::port, 0, "port", Arg::required, "PORT", kApi,
+     "TCP port of the HTTP service (default 8000)", nullptr, nullptr},
+    {OptId::token_file, 0, "token-file", Arg::required, "FILE", kApi,
+     "bearer token that requests must present (or QPIPE_API_TOKEN)", "file", nullptr},
+    {OptId::root, 0, "root", Arg::required, "DIR", kApi,
+     "directory that request paths are relative to (default: .)", "dir", nullptr},
+    {OptId::help, 'h', "help", Arg::none, nullptr, kAll, "show this help and exit", nullptr,
+     nullptr},
+    {OptId::version, 'V', "version", Arg::none, nullptr, kAll,
+     "show the version and the library versions and exit", nullptr, nullptr},
+};
+
+} // namespace
+
+std::span<const OptionSpec> option_table() {
+  return kTable;
+}
+
+const OptionSpec& option(OptId id) {
+  for (const auto& o : kTable)
+    if (o.id == id) return o;
+  assert(false && "option id missing from the table");
+  return kTable[0];
+}
+
+const char* mode_name(Mode m) {
+  switch (m) {
+  case kSend:
+    return "send";
+  case kListen:
+    return "listen (-l)";
+  case kGen:
+    return "gen";
+  case kApi:
+    return "api";
+  default:
+    return "?";
+  }
+}
+
+} // namespace qpipe::cli

@@ -1,0 +1,409 @@
+#include "cli/parse.h"
+
+#include <algorithm>
+#include <cstring>
+#include <map>
+#include <optional>
+
+#include "core/units.h"
+
+namespace qpipe::cli {
+namespace {
+
+struct Given {
+  const OptionSpec* spec;
+  std::optional<std::string> value;
+  std::string spelled; // as the user typed it, for messages: "-P" or "--streams"
+};
+
+Error usage(std::string what, std::string why) {
+  return make_error(Errc::usage, std::move(what), std::move(why));
+}
+
+const OptionSpec* find_long(std::string_view name) {
+  for (const auto& o : option_table())
+    if (name == o.long_name) return &o;
+  return nullptr;
+}
+
+const OptionSpec* find_short(char c) {
+  for (const auto& o : option_table())
+    if (o.short_name == c) return &o;
+  return nullptr;
+}
+
+std::string modes_of(unsigned modes) {
+  std::string s;
+  for (Mode m : {kSend, kListen, kGen, kApi}) {
+    if (!(modes & m)) continue;
+    if (!s.empty()) s += ", ";
+    s += mode_name(m);
+  }
+  return s;
+}
+
+// Collects options and positionals; the first word may name the mode.
+Result<Mode> collect(int argc, const char* const* argv, std::vector<Given>& given,
+                     std::vector<std::string>& positionals) {
+  Mode mode = kSend;
+  int i = 1;
+  if (argc > 1 && std::strcmp(argv[1], "gen") == 0) {
+    mode = kGen;
+    i = 2;
+  } else if (argc > 1 && std::strcmp(argv[1], "api") == 0) {
+    mode = kApi;
+    i = 2;
+  }
+  bool options_done = false;
+  for (; i < argc; ++i) {
+    std::string arg = argv[i];
+    if (options_done || arg == "-" || arg.size() < 2 || arg[0] != '-') {
+      positionals.push_back(arg);
+      continue;
+    }
+    if (arg == "--") {
+      options_done = true;
+      continue;
+    }
+    if (arg[1] == '-') {
+      std::string name = arg.substr(2);
+      std::optional<std::string> value;
+      if (auto eq = name.find('='); eq != std::string::npos) {
+        value = name.substr(eq + 1);
+        name.resize(eq);
+      }
+      const OptionSpec* spec = find_long(name);
+      if (!spec) return usage("--" + name, "unknown option");
+      if (spec->arg == Arg::none && value) return usage("--" + name, "takes no argument");
+      if (spec->arg == Arg::required && !value) {
+        if (i + 1 >= argc)
+          return usage("--" + name, std::string("needs an argument ") + spec->arg_name);
+        value = argv[++i];
+      }
+      given.push_back({spec, value, "--" + name});
+      continue;
+    }
+    // A bundle of short options: -lk, -P8, -P 8, -z19, -z-5.
+    for (size_t k = 1; k < arg.size(); ++k) {
+      const OptionSpec* spec = find_short(arg[k]);
+      std::string spelled = std::string("-") + arg[k];
+      if (!spec) return usage(spelled, "unknown option");
+      std::optional<std::string> value;
+      if (spec->arg != Arg::none) {
+        if (k + 1 < arg.size()) {
+          value = arg.substr(k + 1);
+        } else if (spec->arg == Arg::required) {
+          if (i + 1 >= argc)
+            return usage(spelled, std::string("needs an argument ") + spec->arg_name);
+          value = argv[++i];
+        }
+        given.push_back({spec, value, spelled});
+        break;
+      }
+      given.push_back({spec, value, spelled});
+    }
+  }
+  if (mode == kSend) {
+    for (const auto& g : given)
+      if (g.spec->id == OptId::listen) mode = kListen;
+  }
+  return mode;
+}
+
+Status not_yet(const Given& g, const char* issue) {
+  return usage(g.spelled, std::string("not supported by this build yet (") + issue + ")");
+}
+
+Result<uint16_t> parse_port(const std::string& text, const std::string& what) {
+  auto n = parse_int(text, what, 1, 65535);
+  if (!n) return n.error();
+  return static_cast<uint16_t>(*n);
+}
+
+Status apply(Config& c, const Given& g) {
+  const std::string& what = g.spelled;
+  const std::string v = g.value.value_or("");
+  switch (g.spec->id) {
+  case OptId::listen:
+    return {};
+  case OptId::help:
+    c.help = true;
+    return {};
+  case OptId::version:
+    c.version = true;
+    return {};
+  case OptId::quiet:
+    c.verbosity = Verbosity::quiet;
+    return {};
+  case OptId::verbose:
+    if (c.verbosity < Verbosity::debug)
+      c.verbosity = static_cast<Verbosity>(static_cast<int>(c.verbosity) + 1);
+    return {};
+  case OptId::progress:
+    c.progress = Progress::on;
+    return {};
+  case OptId::no_progress:
+    c.progress = Progress::off;
+    return {};
+  case OptId::stats:
+    if (!g.value)
+      c.stats = StatsFormat::text;
+    else if (v == "json")
+      c.stats = StatsFormat::json;
+    else
+      return usage(what, "'" + v + "' is not a format; use --stats or --stats=json");
+    return {};
+  case OptId::streams: {
+    auto n = parse_int(v, what, 1, app::kMaxStreams);
+    if (!n) return n.error();
+    c.send.streams = static_cast<int>(*n);
+    return {};
+  }
+  case OptId::chunk_size: {
+    auto n = parse_size(v, what);
+    if (!n) return n.error();
+    if (*n < app::kMinChunkSize || *n > app::kMaxChunkSize)
+      return usage(what, "must be between 64K and 16M");
+    c.send.chunk_size = static_cast<uint32_t>(*n);
+    return {};
+  }
+  case OptId::limit: {
+    auto n = parse_rate(v, what);
+    if (!n) return n.error();
+    c.send.limit_bytes_per_second = *n;
+    return {};
+  }
+  case OptId::cc: {
+    app::CongestionControl cc;
+    if (v == "cubic")
+      cc = app::CongestionControl::cubic;
+    else if (v == "bbr")
+      cc = app::CongestionControl::bbr;
+    else if (v == "reno")
+      cc = app::CongestionControl::reno;
+    else
+      return usage(what, "'" + v + "' is not one of cubic, bbr, reno");
+    c.send.cc = c.listen.cc = cc;
+    return {};
+  }
+  case OptId::ipv4:
+    c.send.family = c.listen.family = AF_INET;
+    return {};
+  case OptId::ipv6:
+    c.send.family = c.listen.family = AF_INET6;
+    return {};
+  case OptId::bind:
+    c.send.bind = c.listen.bind = c.api.bind = v;
+    return {};
+  case OptId::idle_timeout: {
+    auto n = parse_int(v, what, 1, 24 * 3600);
+    if (!n) return n.error();
+    c.send.idle_timeout_ms = c.listen.idle_timeout_ms = static_cast<uint64_t>(*n) * 1000;
+    return {};
+  }
+  case OptId::output:
+    if (v.empty()) return usage(what, "needs a path");
+    c.listen.output = v;
+    return {};
+  case OptId::keep_listening:
+    c.listen.keep_listening = true;
+    return {};
+  case OptId::seed: {
+    auto n = parse_size(v, what); // a plain number; suffixes are harmless
+    if (!n) return n.error();
+    c.gen.seed = *n;
+    return {};
+  }
+  case OptId::kind: {
+    auto k = gen::parse_kind(v);
+    if (!k) return k.error();
+    c.gen.kind = *k;
+    return {};
+  }
+  case OptId::check:
+    c.gen.check = true;
+    return {};
+  case OptId::force:
+    c.gen.force = true;
+    return {};
+  case OptId::port: {
+    auto p = parse_port(v, what);
+    if (!p) return p.error();
+    c.api.port = *p;
+    return {};
+  }
+  case OptId::root:
+    c.api.root = v;
+    return {};
+  case OptId::token_file:
+    c.api.token_file = v;
+    return {};
+  // Options of later issues: refused loudly rather than ignored, because
+  // ignoring --pin or --secret-file would be a silent loss of protection.
+  case OptId::zstd:
+  case OptId::resume:
+  case OptId::sync:
+  case OptId::no_clobber:
+    return not_yet(g, "see the issue tracker");
+  case OptId::cert:
+  case OptId::key:
+  case OptId::pin:
+  case OptId::ca:
+  case OptId::insecure:
+  case OptId::secret_file:
+    return not_yet(g, "listener identity and verification are not implemented yet; the "
+                      "connection is encrypted but the listener is not authenticated");
+  }
+  return {};
+}
+
+} // namespace
+
+Result<HostPort> parse_host_port(const std::string& text, bool listening) {
+  const std::string what = listening ? "listen address" : "destination";
+  HostPort hp{"", app::kDefaultPort};
+  if (text.empty()) return usage(what, "is empty");
+  std::string port_text;
+  if (text[0] == '[') {
+    auto close = text.find(']');
+    if (close == std::string::npos) return usage(what, "'" + text + "': missing ']'");
+    hp.host = text.substr(1, close - 1);
+    if (close + 1 < text.size()) {
+      if (text[close + 1] != ':') return usage(what, "'" + text + "': expected ':' after ']'");
+      port_text = text.substr(close + 2);
+      if (port_text.empty()) return usage(what, "'" + text + "': empty port");
+    }
+  } else if (std::count(text.begin(), text.end(), ':') > 1) {
+    hp.host = text; // a bare IPv6 address
+  } else if (auto colon = text.find(':'); colon != std::string::npos) {
+    hp.host = text.substr(0, colon);
+    port_text = text.substr(colon + 1);
+    if (port_text.empty()) return usage(what, "'" + text + "': empty port");
+  } else if (listening && text.find_first_not_of("0123456789") == std::string::npos) {
+    port_text = text; // `qpipe -l 5000`, as nc -l reads it
+  } else {
+    hp.host = text;
+  }
+  if (!port_text.empty()) {
+    auto p = parse_port(port_text, what + " port");
+    if (!p) return p.error();
+    hp.port = *p;
+  }
+  if (hp.host.empty() && !listening) return usage(what, "'" + text + "' has no host");
+  return hp;
+}
+
+Result<Config> parse_command_line(int argc, const char* const* argv) {
+  Config c;
+  std::vector<Given> given;
+  std::vector<std::string> positionals;
+  auto mode = collect(argc, argv, given, positionals);
+  if (!mode) return mode.error();
+  c.mode = *mode;
+  // Help and version win over everything else, as in every Unix tool.
+  for (const auto& g : given) {
+    if (g.spec->id == OptId::help) c.help = true;
+    if (g.spec->id == OptId::version) c.version = true;
+  }
+  if (c.help || c.version) return c;
+  for (const auto& g : given) {
+    if (!(g.spec->modes & c.mode))
+      return usage(g.spelled, std::string("is not an option of ") + mode_name(c.mode) +
+                                  " (it belongs to " + modes_of(g.spec->modes) + ")");
+    if (auto s = apply(c, g); !s) return s.error();
+  }
+  switch (c.mode) {
+  case kSend: {
+    if (positionals.empty())
+      return usage("destination", "missing HOST[:PORT] to send to (or -l to listen)");
+    auto hp = parse_host_port(positionals[0], false);
+    if (!hp) return hp.error();
+    c.send.host = hp->host;
+    c.send.port = hp->port;
+    c.files.assign(positionals.begin() + 1, positionals.end());
+    if (!c.files.empty() && !(c.files.size() == 1 && c.files[0] == "-"))
+      return usage("FILE",
+                   "sending files is not supported by this build yet; use `qpipe HOST < FILE`");
+    break;
+  }
+  case kListen: {
+    if (positionals.size() > 1)
+      return usage(positionals[1], "unexpected argument (a listener takes one [[HOST]:PORT])");
+    if (!positionals.empty()) {
+      auto hp = parse_host_port(positionals[0], true);
+      if (!hp) return hp.error();
+      c.listen.host = hp->host;
+      c.listen.port = hp->port;
+    }
+    break;
+  }
+  case kGen: {
+    if (positionals.empty()) return usage("gen", "missing SIZE (for example: qpipe gen 1G)");
+    if (positionals.size() > 1) return usage(positionals[1], "unexpected argument");
+    auto n = parse_size(positionals[0], "SIZE");
+    if (!n) return n.error();
+    c.gen.size = *n;
+    break;
+  }
+  case kApi:
+    if (!positionals.empty()) return usage(positionals[0], "unexpected argument");
+    return usage("api", "the HTTP service is not part of this build yet");
+  default:
+    break;
+  }
+  return c;
+}
+
+std::string usage_text() {
+  return "Usage: qpipe [OPTIONS] HOST[:PORT] [FILE...]   send stdin or FILEs to a listener\n"
+         "       qpipe -l [OPTIONS] [[HOST]:PORT]        listen; write what arrives to stdout\n"
+         "       qpipe gen [OPTIONS] SIZE                write deterministic test data\n"
+         "       qpipe gen --check [OPTIONS] SIZE        verify stdin against that data\n"
+         "       qpipe api [OPTIONS]                     HTTP/JSON service for transfers\n";
+}
+
+static std::string help_line(const OptionSpec& o) {
+  std::string left = "  ";
+  left += o.short_name ? std::string("-") + o.short_name + ", " : "    ";
+  left += std::string("--") + o.long_name;
+  if (o.arg == Arg::required) left += std::string(" ") + o.arg_name;
+  if (o.arg == Arg::optional) left += std::string("[=") + o.arg_name + "]";
+  if (left.size() < 28)
+    left.resize(28, ' ');
+  else
+    left += "\n" + std::string(28, ' ');
+  return left + o.help + "\n";
+}
+
+std::string help_text(Mode mode) {
+  std::string out = usage_text();
+  out += "\nqpipe moves a byte stream between machines over QUIC, encrypted and verified end to "
+         "end.\nIt exits 0 only when every byte arrived intact.\n";
+  // Each option is listed once, under the first section its modes match.
+  struct Section {
+    const char* title;
+    unsigned match; // every one of these modes
+  } sections[] = {
+      {"General", kAll},   {"Send and listen", kSend | kListen}, {"Send", kSend},
+      {"Listen", kListen}, {"Generate (qpipe gen)", kGen},       {"Service (qpipe api)", kApi}};
+  auto section_of = [&](const OptionSpec& o) -> const Section* {
+    for (const auto& s : sections)
+      if ((o.modes & s.match) == s.match) return &s;
+    return nullptr;
+  };
+  const unsigned wanted = (mode == kGen || mode == kApi) ? unsigned(mode) : unsigned(kAll);
+  for (const auto& s : sections) {
+    std::string block;
+    for (const auto& o : option_table()) {
+      if (section_of(o) != &s || !(o.modes & wanted)) continue;
+      block += help_line(o);
+    }
+    if (!block.empty()) out += std::string("\n") + s.title + ":\n" + block;
+  }
+  out += "\nExit status: 0 success, 1 transfer failed, 2 usage error, 3 could not connect or "
+         "listen,\n4 identity or secret refused, 5 local I/O error, 130 interrupted.\n"
+         "See qpipe(1) for details.\n";
+  return out;
+}
+
+} // namespace qpipe::cli

@@ -1,0 +1,54 @@
+// Command-line parsing: argv -> Config, in two steps as ripgrep does it.
+// First what the user typed is collected against the option table (unknown
+// options, missing arguments, options of another mode are usage errors);
+// then it is resolved into typed, validated settings.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "app/options.h"
+#include "cli/options.h"
+#include "core/error.h"
+#include "core/log.h"
+#include "gen/gen_command.h"
+
+namespace qpipe::cli {
+
+enum class Progress { automatic, on, off };
+enum class StatsFormat { none, text, json };
+
+struct ApiOptions {
+  std::string bind = "127.0.0.1";
+  uint16_t port = 8000;
+  std::string token_file;
+  std::string root = ".";
+};
+
+struct Config {
+  Mode mode = kSend;
+  bool help = false;
+  bool version = false;
+  Verbosity verbosity = Verbosity::normal;
+  Progress progress = Progress::automatic;
+  StatsFormat stats = StatsFormat::none;
+  app::SendOptions send;
+  app::ListenOptions listen;
+  gen::GenOptions gen;
+  ApiOptions api;
+  std::vector<std::string> files; // FILE... of a send; "-" is stdin
+};
+
+Result<Config> parse_command_line(int argc, const char* const* argv);
+
+// HOST[:PORT], [IPv6][:PORT], a bare IPv6 address, :PORT or PORT (listen).
+struct HostPort {
+  std::string host;
+  uint16_t port;
+};
+Result<HostPort> parse_host_port(const std::string& text, bool listening);
+
+std::string usage_text();         // the synopsis lines
+std::string help_text(Mode mode); // full --help; mode narrows to that mode's options
+
+} // namespace qpipe::cli

@@ -1,0 +1,203 @@
+#include "cli/run.h"
+
+#include <wolfssl/options.h>
+
+#include <csignal>
+#include <cstdio>
+#include <ngtcp2/ngtcp2.h>
+#include <unistd.h>
+#include <wolfssl/ssl.h>
+#include <xxhash.h>
+#include <zstd.h>
+
+#include "app/transfer.h"
+#include "core/units.h"
+#include "uv/fd_io.h"
+#include "uv/handle.h"
+#include "version.h"
+
+namespace qpipe::cli {
+namespace {
+
+std::string progress_line(const app::TransferStats& s) {
+  double rate = s.seconds > 0 ? static_cast<double>(s.bytes) / s.seconds : 0;
+  std::string line = format_bytes(s.bytes);
+  if (s.size && *s.size > 0) {
+    line += strprintf(" of %s (%3.0f%%)", format_bytes(*s.size).c_str(),
+                      100.0 * static_cast<double>(s.bytes) / static_cast<double>(*s.size));
+  }
+  line += "  " + format_rate(rate) + "  " + format_duration(s.seconds);
+  if (s.size && rate > 0 && *s.size > s.bytes)
+    line += "  ETA " + format_duration(static_cast<double>(*s.size - s.bytes) / rate);
+  return line;
+}
+
+std::string stats_text(const app::TransferStats& s) {
+  double rate = s.seconds > 0 ? static_cast<double>(s.bytes) / s.seconds : 0;
+  return strprintf("%s in %s (%s), %s on the wire, rtt %.2f ms, %llu packets lost, peer %s",
+                   format_bytes(s.bytes).c_str(), format_duration(s.seconds).c_str(),
+                   format_rate(rate).c_str(), format_bytes(s.wire_bytes).c_str(), s.rtt_ms,
+                   static_cast<unsigned long long>(s.lost_packets), s.peer.c_str());
+}
+
+std::string json_escape(const std::string& in) {
+  std::string out;
+  for (char c : in) {
+    if (c == '"' || c == '\\')
+      out += '\\', out += c;
+    else if (static_cast<unsigned char>(c) < 0x20)
+      out += strprintf("\\u%04x", c);
+    else
+      out += c;
+  }
+  return out;
+}
+
+std::string stats_json(const app::TransferStats& s, const Status& st) {
+  double rate = s.seconds > 0 ? static_cast<double>(s.bytes) / s.seconds : 0;
+  double ratio =
+      s.wire_bytes > 0 ? static_cast<double>(s.bytes) / static_cast<double>(s.wire_bytes) : 0;
+  return strprintf("{\"ok\":%s,\"bytes\":%llu,\"wire_bytes\":%llu,\"seconds\":%.6f,\"rate\":%.0f,"
+                   "\"ratio\":%.4f,\"rtt_ms\":%.3f,\"lost_packets\":%llu,\"chunks\":%llu,"
+                   "\"udp_payload\":%zu,\"gso\":%s,\"gro\":%s,\"peer\":\"%s\"%s}",
+                   st.ok() ? "true" : "false", static_cast<unsigned long long>(s.bytes),
+                   static_cast<unsigned long long>(s.wire_bytes), s.seconds, rate, ratio, s.rtt_ms,
+                   static_cast<unsigned long long>(s.lost_packets),
+                   static_cast<unsigned long long>(s.chunks), s.udp_payload,
+                   s.gso ? "true" : "false", s.gro ? "true" : "false", json_escape(s.peer).c_str(),
+                   st.ok() ? ""
+                           : (",\"error\":\"" + json_escape(st.error().message()) + "\"").c_str());
+}
+
+struct Run {
+  uv_loop_t loop;
+  std::unique_ptr<app::Transfer> transfer;
+  std::optional<Status> result;
+  app::TransferStats stats;
+  bool progress = false;
+  bool progress_drawn = false;
+  int signals = 0;
+};
+
+} // namespace
+
+std::string version_text() {
+  const ngtcp2_info* ng = ngtcp2_version(0);
+  unsigned xx = XXH_versionNumber();
+  return strprintf("qpipe %s\nngtcp2 %s, wolfSSL %s, libuv %s, zstd %s, xxHash %u.%u.%u\n",
+                   QPIPE_VERSION, ng ? ng->version_str : "?", wolfSSL_lib_version(),
+                   uv_version_string(), ZSTD_versionString(), xx / 10000, xx / 100 % 100, xx % 100);
+}
+
+int run_transfer(const Config& config, const Logger& log_in) {
+  std::signal(SIGPIPE, SIG_IGN);
+  Logger log = log_in;
+  Run run;
+  uv_loop_init(&run.loop);
+  const bool listening = config.mode == kListen;
+  run.progress = config.progress == Progress::on ||
+                 (config.progress == Progress::automatic && isatty(STDERR_FILENO) &&
+                  config.verbosity != Verbosity::quiet);
+
+  app::TransferEvents ev;
+  ev.on_info = [&](const std::string& line) { log.info(line); };
+  ev.on_progress = [&](const app::TransferStats& s) {
+    if (!run.progress) return;
+    std::string line = "\r\033[Kqpipe: " + progress_line(s);
+    ssize_t n = ::write(STDERR_FILENO, line.data(), line.size());
+    (void)n;
+    run.progress_drawn = true;
+    log.set_progress_active(true);
+  };
+  ev.on_done = [&](const Status& st, const app::TransferStats& s) {
+    run.result = st;
+    run.stats = s;
+  };
+  ev.on_transfer_done = [&](const Status& st, const app::TransferStats& s) {
+    if (config.stats == StatsFormat::json)
+      log.error(stats_json(s, st));
+    else if (config.stats == StatsFormat::text)
+      log.info(stats_text(s));
+  };
+
+  Result<std::unique_ptr<app::Transfer>> started = make_error(Errc::usage, "", "");
+  if (listening) {
+    app::SinkFactory factory;
+    if (config.listen.output) {
+      std::string path = *config.listen.output;
+      uv_loop_t* loop = &run.loop;
+      factory = [loop, path]() -> Result<std::unique_ptr<app::ByteSink>> {
+        auto s = uvx::FileSink::create(loop, path);
+        if (!s) return s.error();
+        return std::unique_ptr<app::ByteSink>(std::move(*s));
+      };
+    } else {
+      uv_loop_t* loop = &run.loop;
+      factory = [loop]() -> Result<std::unique_ptr<app::ByteSink>> {
+        return std::unique_ptr<app::ByteSink>(
+            std::make_unique<uvx::FdSink>(loop, STDOUT_FILENO, "stdout"));
+      };
+    }
+    started = app::start_listen(&run.loop, config.listen, factory, log, ev);
+  } else {
+    auto source = std::make_unique<uvx::FdSource>(&run.loop, STDIN_FILENO, "stdin");
+    started = app::start_send(&run.loop, config.send, std::move(source), log, ev);
+  }
+  if (!started) {
+    log.error(started.error());
+    uv_run(&run.loop, UV_RUN_DEFAULT);
+    uv_loop_close(&run.loop);
+    return started.error().exit_code();
+  }
+  run.transfer = std::move(*started);
+
+  // Ctrl-C and SIGTERM: tell the peer and stop; a second signal, or a stuck
+  // output after two seconds, exits at once.
+  uvx::Handle<uv_signal_t> sigint, sigterm;
+  uvx::Timer grace;
+  grace.init(&run.loop, [&] {
+    log.error("interrupted; output did not drain, exiting");
+    std::_Exit(130);
+  });
+  auto on_signal = [](uv_signal_t* h, int signum) {
+    auto* r = static_cast<std::pair<Run*, uvx::Timer*>*>(h->data);
+    if (++r->first->signals > 1) std::_Exit(130);
+    r->first->transfer->cancel(
+        make_error(Errc::interrupted, "interrupted", signum == SIGINT ? "SIGINT" : "SIGTERM"));
+    r->second->start(2000);
+    r->second->unref();
+  };
+  std::pair<Run*, uvx::Timer*> sigdata{&run, &grace};
+  sigint.init([&](uv_signal_t* s) { return uv_signal_init(&run.loop, s); }, &sigdata);
+  sigterm.init([&](uv_signal_t* s) { return uv_signal_init(&run.loop, s); }, &sigdata);
+  uv_signal_start(sigint.get(), on_signal, SIGINT);
+  uv_signal_start(sigterm.get(), on_signal, SIGTERM);
+  uv_unref(reinterpret_cast<uv_handle_t*>(sigint.get()));
+  uv_unref(reinterpret_cast<uv_handle_t*>(sigterm.get()));
+
+  uv_run(&run.loop, UV_RUN_DEFAULT);
+  run.transfer.reset();
+  sigint.reset();
+  sigterm.reset();
+  grace.close();
+  uv_run(&run.loop, UV_RUN_DEFAULT); // let the closed handles go
+  if (uv_loop_close(&run.loop) != 0) log.debug("loop closed with live handles");
+
+  if (run.progress_drawn) {
+    std::string clear = "\r\033[K";
+    ssize_t n = ::write(STDERR_FILENO, clear.data(), clear.size());
+    (void)n;
+    log.set_progress_active(false);
+  }
+  Status st = run.result.value_or(make_error(Errc::transfer, "transfer", "ended without a result"));
+  if (!st.ok()) log.error(st.error());
+  if (config.stats == StatsFormat::json)
+    log.error(stats_json(run.stats, st));
+  else if (config.stats == StatsFormat::text && st.ok())
+    log.info(stats_text(run.stats));
+  else if (st.ok() && config.verbosity >= Verbosity::verbose)
+    log.verbose(stats_text(run.stats));
+  return st.ok() ? 0 : st.error().exit_code();
+}
+
+} // namespace qpipe::cli

@@ -1,0 +1,31 @@
+// Sizes, rates and durations as users type them and as qpipe prints them.
+//
+// SIZE: a whole number with an optional suffix. K M G T and KiB MiB GiB TiB
+// are powers of 1024, KB MB GB TB powers of 1000, B or nothing is bytes
+// (`10G` is 10 GiB, as `head -c` reads it). Suffixes are case-insensitive
+// except that a lone `b` is not accepted as bits. RATE is a SIZE per second,
+// with an optional `/s`.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "core/error.h"
+
+namespace qpipe {
+
+// `what` names the input in the error message, e.g. "--chunk-size".
+Result<uint64_t> parse_size(std::string_view text, std::string_view what);
+Result<uint64_t> parse_rate(std::string_view text, std::string_view what);
+// A plain decimal integer in [lo, hi].
+Result<int64_t> parse_int(std::string_view text, std::string_view what, int64_t lo, int64_t hi);
+
+// "1.50 GiB", "512 B": binary units with three significant digits.
+std::string format_bytes(uint64_t bytes);
+// "93.1 MiB/s".
+std::string format_rate(double bytes_per_second);
+// "1:02:03" or "12.3s".
+std::string format_duration(double seconds);
+
+} // namespace qpipe

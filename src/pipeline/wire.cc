@@ -1,0 +1,168 @@
+#include "pipeline/wire.h"
+
+#include <cstring>
+#include <vector>
+#include <zstd.h>
+
+#include "core/log.h"
+
+namespace qpipe::wire {
+namespace {
+
+void put_u16(uint8_t* p, uint16_t v) {
+  p[0] = static_cast<uint8_t>(v >> 8);
+  p[1] = static_cast<uint8_t>(v);
+}
+void put_u32(uint8_t* p, uint32_t v) {
+  for (int i = 0; i < 4; ++i)
+    p[i] = static_cast<uint8_t>(v >> (24 - 8 * i));
+}
+void put_u64(uint8_t* p, uint64_t v) {
+  for (int i = 0; i < 8; ++i)
+    p[i] = static_cast<uint8_t>(v >> (56 - 8 * i));
+}
+uint16_t get_u16(const uint8_t* p) {
+  return static_cast<uint16_t>(p[0] << 8 | p[1]);
+}
+uint32_t get_u32(const uint8_t* p) {
+  uint32_t v = 0;
+  for (int i = 0; i < 4; ++i)
+    v = v << 8 | p[i];
+  return v;
+}
+uint64_t get_u64(const uint8_t* p) {
+  uint64_t v = 0;
+  for (int i = 0; i < 8; ++i)
+    v = v << 8 | p[i];
+  return v;
+}
+
+Error protocol(std::string why) {
+  return make_error(Errc::transfer, "protocol", std::move(why));
+}
+
+} // namespace
+
+uint32_t max_wire_len(uint32_t raw_len) {
+  return static_cast<uint32_t>(ZSTD_COMPRESSBOUND(static_cast<size_t>(raw_len)));
+}
+
+void encode(const ChunkHeader& h, std::span<uint8_t, ChunkHeader::kSize> out) {
+  uint8_t* p = out.data();
+  p[0] = kVersion;
+  p[1] = static_cast<uint8_t>(h.codec);
+  put_u16(p + 2, 0);
+  put_u64(p + 4, h.seq);
+  put_u32(p + 12, h.raw_len);
+  put_u32(p + 16, h.wire_len);
+  std::memcpy(p + 20, h.hash.data(), 16);
+}
+
+Result<ChunkHeader> decode_chunk_header(std::span<const uint8_t, ChunkHeader::kSize> in,
+                                        uint32_t max_raw) {
+  const uint8_t* p = in.data();
+  if (p[0] != kVersion)
+    return protocol(strprintf("chunk header version %u, expected %u", p[0], kVersion));
+  if (p[1] > static_cast<uint8_t>(Codec::zstd))
+    return protocol(strprintf("unknown codec %u", p[1]));
+  if (get_u16(p + 2) != 0) return protocol("reserved chunk header bits set");
+  ChunkHeader h;
+  h.codec = static_cast<Codec>(p[1]);
+  h.seq = get_u64(p + 4);
+  h.raw_len = get_u32(p + 12);
+  h.wire_len = get_u32(p + 16);
+  std::memcpy(h.hash.data(), p + 20, 16);
+  if (h.seq >= (uint64_t{1} << 62)) return protocol("chunk sequence number out of range");
+  if (h.raw_len == 0 || h.raw_len > max_raw)
+    return protocol(strprintf("chunk length %u outside 1..%u", h.raw_len, max_raw));
+  if (h.codec == Codec::raw && h.wire_len != h.raw_len)
+    return protocol("raw chunk with wire length different from its length");
+  if (h.codec == Codec::zstd && (h.wire_len == 0 || h.wire_len > max_wire_len(h.raw_len)))
+    return protocol("compressed chunk length out of bounds");
+  return h;
+}
+
+std::string encode(const Message& m) {
+  uint8_t body[64];
+  size_t n = 0;
+  MsgType type{};
+  if (auto* h = std::get_if<Hello>(&m)) {
+    type = MsgType::hello;
+    body[0] = h->version;
+    put_u16(body + 1, h->streams);
+    put_u32(body + 3, h->chunk_size);
+    put_u64(body + 7, h->size_hint);
+    n = 15;
+  } else if (auto* e = std::get_if<End>(&m)) {
+    type = MsgType::end;
+    put_u64(body, e->chunks);
+    put_u64(body + 8, e->bytes);
+    std::memcpy(body + 16, e->digest.data(), 16);
+    put_u64(body + 32, e->datagrams_sent);
+    n = 40;
+  } else if (auto* d = std::get_if<Done>(&m)) {
+    type = MsgType::done;
+    put_u64(body, d->bytes);
+    put_u64(body + 8, d->datagrams_received);
+    n = 16;
+  }
+  std::string out(3 + n, '\0');
+  auto* p = reinterpret_cast<uint8_t*>(out.data());
+  p[0] = static_cast<uint8_t>(type);
+  put_u16(p + 1, static_cast<uint16_t>(n));
+  std::memcpy(p + 3, body, n);
+  return out;
+}
+
+Status ControlDecoder::feed(std::span<const uint8_t> data) {
+  buf_.append(reinterpret_cast<const char*>(data.data()), data.size());
+  for (;;) {
+    if (buf_.size() < 3) return {};
+    auto* p = reinterpret_cast<const uint8_t*>(buf_.data());
+    uint16_t len = get_u16(p + 1);
+    if (len > kMaxControlPayload) return protocol("control message too long");
+    if (buf_.size() < 3u + len) return {};
+    const uint8_t* b = p + 3;
+    switch (static_cast<MsgType>(p[0])) {
+    case MsgType::hello: {
+      if (len != 15) return protocol("malformed HELLO");
+      Hello h;
+      h.version = b[0];
+      h.streams = get_u16(b + 1);
+      h.chunk_size = get_u32(b + 3);
+      h.size_hint = get_u64(b + 7);
+      ready_.push_back(h);
+      break;
+    }
+    case MsgType::end: {
+      if (len != 40) return protocol("malformed END");
+      End e;
+      e.chunks = get_u64(b);
+      e.bytes = get_u64(b + 8);
+      std::memcpy(e.digest.data(), b + 16, 16);
+      e.datagrams_sent = get_u64(b + 32);
+      ready_.push_back(e);
+      break;
+    }
+    case MsgType::done: {
+      if (len != 16) return protocol("malformed DONE");
+      ready_.push_back(Done{get_u64(b), get_u64(b + 8)});
+      break;
+    }
+    default:
+      return protocol(strprintf("unknown control message type %u", p[0]));
+    }
+    buf_.erase(0, 3u + len);
+  }
+}
+
+std::optional<Message> ControlDecoder::next() {
+  if (taken_ >= ready_.size()) {
+    ready_.clear();
+    taken_ = 0;
+    return std::nullopt;
+  }
+  return ready_[taken_++];
+}
+
+} // namespace qpipe::wire

@@ -1,0 +1,86 @@
+// The qpipe/1 wire format: chunk headers on data streams and the messages of
+// the control stream. Pure encode/decode with every length bounded; no I/O.
+// The format is documented in man/qpipe-protocol.7.
+//
+// Connection: ALPN "qpipe/1". The sender opens bidirectional stream 0 as the
+// control stream and one unidirectional stream per chunk. A data stream is a
+// ChunkHeader followed by exactly wire_len payload bytes and FIN.
+#pragma once
+
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <string>
+#include <variant>
+#include <vector>
+
+#include "core/error.h"
+
+namespace qpipe::wire {
+
+inline constexpr uint8_t kVersion = 1;
+inline constexpr const char* kAlpn = "qpipe/1";
+inline constexpr uint32_t kMaxChunkRaw = 16 * 1024 * 1024; // --chunk-size upper bound
+inline constexpr size_t kMaxControlPayload = 4096;
+
+enum class Codec : uint8_t { raw = 0, zstd = 1 };
+
+using Digest = std::array<uint8_t, 16>; // XXH3-128, canonical (big-endian) form
+
+struct ChunkHeader {
+  static constexpr size_t kSize = 36;
+  Codec codec = Codec::raw;
+  uint64_t seq = 0;
+  uint32_t raw_len = 0;  // bytes after decoding, 1 .. chunk size announced in Hello
+  uint32_t wire_len = 0; // payload bytes on the stream
+  Digest hash{};         // XXH3-128 of the raw bytes
+};
+
+void encode(const ChunkHeader& h, std::span<uint8_t, ChunkHeader::kSize> out);
+// Checks the version, the codec and the bounds: raw_len in 1..max_raw,
+// wire_len == raw_len for raw data, wire_len <= max_wire(raw_len) for zstd.
+Result<ChunkHeader> decode_chunk_header(std::span<const uint8_t, ChunkHeader::kSize> in,
+                                        uint32_t max_raw);
+// The largest payload a chunk of raw_len bytes may take on the wire.
+uint32_t max_wire_len(uint32_t raw_len);
+
+// Control stream messages: type (1 byte), payload length (2 bytes, big-endian), payload.
+enum class MsgType : uint8_t { hello = 1, end = 2, done = 3 };
+
+struct Hello {
+  uint8_t version = kVersion;
+  uint16_t streams = 8;
+  uint32_t chunk_size = 1024 * 1024;
+  uint64_t size_hint = UINT64_MAX; // total bytes when known (a regular file), else UINT64_MAX
+};
+struct End {
+  uint64_t chunks = 0;
+  uint64_t bytes = 0;
+  Digest digest{};             // stream digest, see Digester
+  uint64_t datagrams_sent = 0; // for the loss estimate in --stats
+};
+struct Done {
+  uint64_t bytes = 0;              // bytes written and verified
+  uint64_t datagrams_received = 0; // for the loss estimate in --stats
+};
+using Message = std::variant<Hello, End, Done>;
+
+std::string encode(const Message& m);
+
+// Incremental decoder for the control stream: feed bytes as they arrive,
+// take whole messages out. Malformed or oversized input is an error.
+class ControlDecoder {
+public:
+  Status feed(std::span<const uint8_t> data);
+  std::optional<Message> next();
+  bool empty() const { return buf_.empty() && ready_.empty(); }
+
+private:
+  std::string buf_;
+  std::vector<Message> ready_;
+  size_t taken_ = 0;
+};
+
+} // namespace qpipe::wire

@@ -1,0 +1,176 @@
+#include "tls/tls_context.h"
+
+#include <wolfssl/options.h>
+
+#include <ngtcp2/ngtcp2_crypto_wolfssl.h>
+#include <wolfssl/ssl.h>
+#include <wolfssl/wolfcrypt/asn_public.h>
+#include <wolfssl/wolfcrypt/coding.h>
+#include <wolfssl/wolfcrypt/ecc.h>
+#include <wolfssl/wolfcrypt/hash.h>
+#include <wolfssl/wolfcrypt/random.h>
+
+#include <arpa/inet.h>
+#include <cstring>
+#include <netinet/in.h>
+
+#include "core/log.h"
+#include "pipeline/wire.h"
+
+namespace qpipe::tls {
+namespace {
+
+constexpr const char* kCiphers =
+    "TLS13-AES128-GCM-SHA256:TLS13-AES256-GCM-SHA384:TLS13-CHACHA20-POLY1305-SHA256";
+constexpr const char* kGroups = "X25519:P-256";
+
+Error tls_error(const std::string& what) {
+  return make_error(Errc::connect, "TLS", what + ": " + last_error());
+}
+
+// ALPN "qpipe/1" in wire form: a length byte, then the name.
+const unsigned char kAlpnWire[] = {7, 'q', 'p', 'i', 'p', 'e', '/', '1'};
+
+int select_alpn(WOLFSSL*, const unsigned char** out, unsigned char* outlen, const unsigned char* in,
+                unsigned int inlen, void*) {
+  for (const unsigned char *p = in, *end = in + inlen; p < end && p + 1 + *p <= end; p += 1 + *p) {
+    if (*p == kAlpnWire[0] && std::memcmp(p + 1, kAlpnWire + 1, *p) == 0) {
+      *out = p + 1;
+      *outlen = *p;
+      return SSL_TLSEXT_ERR_OK;
+    }
+  }
+  return SSL_TLSEXT_ERR_ALERT_FATAL; // a peer that does not speak qpipe/1
+}
+
+Status common_setup(WOLFSSL_CTX* ctx) {
+  if (wolfSSL_CTX_set_cipher_list(ctx, kCiphers) != WOLFSSL_SUCCESS)
+    return tls_error("setting cipher suites");
+  if (wolfSSL_CTX_set1_groups_list(ctx, kGroups) != WOLFSSL_SUCCESS)
+    return tls_error("setting key exchange groups");
+  return {};
+}
+
+} // namespace
+
+void CtxDeleter::operator()(WOLFSSL_CTX* c) const {
+  wolfSSL_CTX_free(c);
+}
+void SslDeleter::operator()(WOLFSSL* s) const {
+  wolfSSL_free(s);
+}
+
+std::string last_error() {
+  unsigned long e = wolfSSL_ERR_get_error();
+  if (e == 0) return "unknown error";
+  char buf[WOLFSSL_MAX_ERROR_SZ];
+  wolfSSL_ERR_error_string_n(e, buf, sizeof buf);
+  return buf;
+}
+
+Result<Identity> generate_identity() {
+  WC_RNG rng;
+  if (wc_InitRng(&rng) != 0) return make_error(Errc::local_io, "identity", "cannot seed the RNG");
+  ecc_key key;
+  wc_ecc_init(&key);
+  struct Cleanup {
+    WC_RNG* rng;
+    ecc_key* key;
+    ~Cleanup() {
+      wc_ecc_free(key);
+      wc_FreeRng(rng);
+    }
+  } cleanup{&rng, &key};
+  if (wc_ecc_make_key_ex(&rng, 32, &key, ECC_SECP256R1) != 0)
+    return make_error(Errc::local_io, "identity", "cannot generate a P-256 key");
+
+  Cert cert;
+  wc_InitCert(&cert);
+  std::strncpy(cert.subject.commonName, "qpipe", CTC_NAME_SIZE - 1);
+  std::strncpy(cert.subject.org, "qpipe listener", CTC_NAME_SIZE - 1);
+  cert.sigType = CTC_SHA256wECDSA;
+  cert.daysValid = 3650;
+  cert.isCA = 0;
+  Identity id;
+  id.cert_der.resize(4096);
+  int n = wc_MakeCert(&cert, id.cert_der.data(), static_cast<word32>(id.cert_der.size()), nullptr,
+                      &key, &rng);
+  if (n < 0) return make_error(Errc::local_io, "identity", strprintf("wc_MakeCert failed (%d)", n));
+  n = wc_SignCert(cert.bodySz, cert.sigType, id.cert_der.data(),
+                  static_cast<word32>(id.cert_der.size()), nullptr, &key, &rng);
+  if (n < 0) return make_error(Errc::local_io, "identity", strprintf("wc_SignCert failed (%d)", n));
+  id.cert_der.resize(static_cast<size_t>(n));
+
+  id.key_der.resize(512);
+  n = wc_EccKeyToDer(&key, id.key_der.data(), static_cast<word32>(id.key_der.size()));
+  if (n < 0) return make_error(Errc::local_io, "identity", "cannot encode the key");
+  id.key_der.resize(static_cast<size_t>(n));
+
+  uint8_t spki[256];
+  n = wc_EccPublicKeyToDer(&key, spki, sizeof spki, 1);
+  if (n < 0) return make_error(Errc::local_io, "identity", "cannot encode the public key");
+  uint8_t digest[32];
+  wc_Sha256Hash(spki, static_cast<word32>(n), digest);
+  uint8_t b64[64];
+  word32 b64len = sizeof b64;
+  Base64_Encode_NoNl(digest, sizeof digest, b64, &b64len);
+  std::string fp(reinterpret_cast<char*>(b64), b64len);
+  while (!fp.empty() && fp.back() == '=')
+    fp.pop_back();
+  id.fingerprint = "SHA256:" + fp;
+  return id;
+}
+
+Result<Ctx> make_server_context(const Identity& id) {
+  Ctx ctx(wolfSSL_CTX_new(wolfTLSv1_3_server_method()));
+  if (!ctx) return tls_error("wolfSSL_CTX_new");
+  if (ngtcp2_crypto_wolfssl_configure_server_context(ctx.get()) != 0)
+    return tls_error("configuring QUIC");
+  if (auto s = common_setup(ctx.get()); !s) return s.error();
+  if (wolfSSL_CTX_use_certificate_buffer(ctx.get(), id.cert_der.data(),
+                                         static_cast<long>(id.cert_der.size()),
+                                         WOLFSSL_FILETYPE_ASN1) != WOLFSSL_SUCCESS)
+    return tls_error("loading the certificate");
+  if (wolfSSL_CTX_use_PrivateKey_buffer(ctx.get(), id.key_der.data(),
+                                        static_cast<long>(id.key_der.size()),
+                                        WOLFSSL_FILETYPE_ASN1) != WOLFSSL_SUCCESS)
+    return tls_error("loading the private key");
+  wolfSSL_CTX_set_alpn_select_cb(ctx.get(), select_alpn, nullptr);
+  return ctx;
+}
+
+Result<Ctx> make_client_context() {
+  Ctx ctx(wolfSSL_CTX_new(wolfTLSv1_3_client_method()));
+  if (!ctx) return tls_error("wolfSSL_CTX_new");
+  if (ngtcp2_crypto_wolfssl_configure_client_context(ctx.get()) != 0)
+    return tls_error("configuring QUIC");
+  if (auto s = common_setup(ctx.get()); !s) return s.error();
+  // The listener is not authenticated yet (see the SECURITY section of the
+  // man page): the connection is encrypted, but not against an active MITM.
+  wolfSSL_CTX_set_verify(ctx.get(), WOLFSSL_VERIFY_NONE, nullptr);
+  return ctx;
+}
+
+Result<Ssl> make_client_session(WOLFSSL_CTX* ctx, const std::string& sni) {
+  Ssl ssl(wolfSSL_new(ctx));
+  if (!ssl) return tls_error("wolfSSL_new");
+  wolfSSL_set_connect_state(ssl.get());
+  wolfSSL_set_alpn_protos(ssl.get(), kAlpnWire, sizeof kAlpnWire);
+  in6_addr a6;
+  in_addr a4;
+  if (!sni.empty() && inet_pton(AF_INET, sni.c_str(), &a4) != 1 &&
+      inet_pton(AF_INET6, sni.c_str(), &a6) != 1)
+    wolfSSL_UseSNI(ssl.get(), WOLFSSL_SNI_HOST_NAME, sni.data(), static_cast<word16>(sni.size()));
+  wolfSSL_set_quic_transport_version(ssl.get(), 0x39);
+  return ssl;
+}
+
+Result<Ssl> make_server_session(WOLFSSL_CTX* ctx) {
+  Ssl ssl(wolfSSL_new(ctx));
+  if (!ssl) return tls_error("wolfSSL_new");
+  wolfSSL_set_accept_state(ssl.get());
+  wolfSSL_set_quic_transport_version(ssl.get(), 0x39);
+  return ssl;
+}
+
+} // namespace qpipe::tls

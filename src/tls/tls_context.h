@@ -1,0 +1,48 @@
+// wolfSSL for QUIC: contexts for the listener and the sender, the per-
+// connection session object, and the listener's identity.
+//
+// TLS 1.3 only (QUIC requires it). Cipher suites, in order of preference:
+// TLS13-AES128-GCM-SHA256 (AES-NI), TLS13-AES256-GCM-SHA384,
+// TLS13-CHACHA20-POLY1305-SHA256. Groups: X25519, P-256.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "core/error.h"
+
+struct WOLFSSL_CTX;
+struct WOLFSSL;
+
+namespace qpipe::tls {
+
+// A certificate and its private key, DER-encoded.
+struct Identity {
+  std::vector<uint8_t> cert_der;
+  std::vector<uint8_t> key_der;
+  std::string fingerprint; // "SHA256:" + base64 of SHA-256 of the SubjectPublicKeyInfo
+};
+
+// A fresh ECDSA P-256 key and a self-signed certificate for it.
+Result<Identity> generate_identity();
+
+struct CtxDeleter {
+  void operator()(WOLFSSL_CTX* c) const;
+};
+struct SslDeleter {
+  void operator()(WOLFSSL* s) const;
+};
+using Ctx = std::unique_ptr<WOLFSSL_CTX, CtxDeleter>;
+using Ssl = std::unique_ptr<WOLFSSL, SslDeleter>;
+
+Result<Ctx> make_server_context(const Identity& id);
+Result<Ctx> make_client_context();
+// `sni` is the host name the user typed (not sent when it is an address).
+Result<Ssl> make_client_session(WOLFSSL_CTX* ctx, const std::string& sni);
+Result<Ssl> make_server_session(WOLFSSL_CTX* ctx);
+
+// The last wolfSSL error as text.
+std::string last_error();
+
+} // namespace qpipe::tls

@@ -1,0 +1,557 @@
+#include "transport/connection.h"
+
+#include <wolfssl/options.h>
+
+#include <cerrno>
+#include <cstdarg>
+#include <cstdio>
+#include <cstring>
+#include <ngtcp2/ngtcp2_crypto_wolfssl.h>
+#include <sys/random.h>
+#include <wolfssl/ssl.h>
+
+namespace qpipe::transport {
+
+uint64_t now_ns() {
+  return uv_hrtime();
+}
+
+void random_bytes(uint8_t* out, size_t n) {
+  while (n > 0) {
+    ssize_t r = getrandom(out, n, 0);
+    if (r < 0) {
+      if (errno == EINTR) continue;
+      std::abort(); // no entropy at all: nothing sensible can continue
+    }
+    out += r;
+    n -= static_cast<size_t>(r);
+  }
+}
+
+const char* app_error_text(uint64_t code) {
+  switch (static_cast<AppError>(code)) {
+  case AppError::no_error:
+    return "closed";
+  case AppError::internal:
+    return "internal error";
+  case AppError::protocol:
+    return "protocol violation";
+  case AppError::digest_mismatch:
+    return "integrity check failed (digest mismatch)";
+  case AppError::output_failed:
+    return "the listener could not write the data";
+  case AppError::interrupted:
+    return "interrupted";
+  case AppError::refused:
+    return "refused";
+  case AppError::input_failed:
+    return "the sender could not read its input";
+  case AppError::busy:
+    return "busy with another transfer";
+  }
+  return "unknown error";
+}
+
+namespace {
+
+constexpr size_t kCidLen = 18;
+
+Connection* self(void* user_data) {
+  return static_cast<Connection*>(user_data);
+}
+
+int cb_recv_stream_data(ngtcp2_conn*, uint32_t flags, int64_t stream_id, uint64_t,
+                        const uint8_t* data, size_t datalen, void* user_data, void*) {
+  return self(user_data)->recv_stream_data(flags, stream_id, data, datalen);
+}
+int cb_stream_close(ngtcp2_conn*, uint32_t flags, int64_t stream_id, uint64_t app_error_code,
+                    void* user_data, void*) {
+  return self(user_data)->stream_close(flags, stream_id, app_error_code);
+}
+int cb_handshake_completed(ngtcp2_conn*, void* user_data) {
+  return self(user_data)->handshake_completed();
+}
+void cb_rand(uint8_t* dest, size_t destlen, const ngtcp2_rand_ctx*) {
+  random_bytes(dest, destlen);
+}
+int cb_get_new_connection_id(ngtcp2_conn*, ngtcp2_cid* cid, uint8_t* token, size_t cidlen,
+                             void* user_data) {
+  return self(user_data)->get_new_connection_id(cid, token, cidlen);
+}
+int cb_remove_connection_id(ngtcp2_conn*, const ngtcp2_cid* cid, void* user_data) {
+  return self(user_data)->remove_connection_id(cid);
+}
+int cb_extend_max_streams(ngtcp2_conn*, uint64_t, void* user_data) {
+  return self(user_data)->extend_max_streams();
+}
+int cb_extend_max_stream_data(ngtcp2_conn*, int64_t stream_id, uint64_t, void* user_data, void*) {
+  return self(user_data)->extend_max_stream_data(stream_id);
+}
+void ngtcp2_debug_log(void*, const char* fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  std::vfprintf(stderr, fmt, ap);
+  va_end(ap);
+  std::fputc('\n', stderr);
+}
+
+ngtcp2_conn* get_conn(ngtcp2_crypto_conn_ref* ref) {
+  return self(ref->user_data)->raw();
+}
+
+ngtcp2_callbacks make_callbacks(bool server) {
+  ngtcp2_callbacks cb{};
+  if (server) {
+    cb.recv_client_initial = ngtcp2_crypto_recv_client_initial_cb;
+  } else {
+    cb.client_initial = ngtcp2_crypto_client_initial_cb;
+    cb.recv_retry = ngtcp2_crypto_recv_retry_cb;
+  }
+  cb.recv_crypto_data = ngtcp2_crypto_recv_crypto_data_cb;
+  cb.encrypt = ngtcp2_crypto_encrypt_cb;
+  cb.decrypt = ngtcp2_crypto_decrypt_cb;
+  cb.hp_mask = ngtcp2_crypto_hp_mask_cb;
+  cb.update_key = ngtcp2_crypto_update_key_cb;
+  cb.delete_crypto_aead_ctx = ngtcp2_crypto_delete_crypto_aead_ctx_cb;
+  cb.delete_crypto_cipher_ctx = ngtcp2_crypto_delete_crypto_cipher_ctx_cb;
+  cb.get_path_challenge_data = ngtcp2_crypto_get_path_challenge_data_cb;
+  cb.version_negotiation = ngtcp2_crypto_version_negotiation_cb;
+  cb.rand = cb_rand;
+  cb.get_new_connection_id = cb_get_new_connection_id;
+  cb.remove_connection_id = cb_remove_connection_id;
+  cb.recv_stream_data = cb_recv_stream_data;
+  cb.stream_close = cb_stream_close;
+  cb.handshake_completed = cb_handshake_completed;
+  cb.extend_max_local_streams_uni = cb_extend_max_streams;
+  cb.extend_max_local_streams_bidi = cb_extend_max_streams;
+  cb.extend_max_stream_data = cb_extend_max_stream_data;
+  return cb;
+}
+
+ngtcp2_cc_algo cc_algo(app::CongestionControl cc) {
+  switch (cc) {
+  case app::CongestionControl::bbr:
+    return NGTCP2_CC_ALGO_BBR;
+  case app::CongestionControl::reno:
+    return NGTCP2_CC_ALGO_RENO;
+  case app::CongestionControl::cubic:
+    break;
+  }
+  return NGTCP2_CC_ALGO_CUBIC;
+}
+
+ngtcp2_path make_path(Address& local, Address& remote) {
+  ngtcp2_path p{};
+  p.local.addr = local.sa();
+  p.local.addrlen = local.len;
+  p.remote.addr = remote.sa();
+  p.remote.addrlen = remote.len;
+  return p;
+}
+
+} // namespace
+
+Connection::Connection(uv_loop_t* loop, UdpSocket* socket, ConnectionHandler* handler,
+                       const Logger& log)
+    : loop_(loop), socket_(socket), handler_(handler), log_(log) {
+  conn_ref_.get_conn = get_conn;
+  conn_ref_.user_data = this;
+  random_bytes(reset_secret_.data(), reset_secret_.size());
+}
+
+Connection::~Connection() {
+  timer_.close();
+  if (conn_) ngtcp2_conn_del(conn_);
+}
+
+Status Connection::init_common(const ConnectionSettings& s, ngtcp2_settings& settings,
+                               ngtcp2_transport_params& params) {
+  ngtcp2_settings_default(&settings);
+  settings.initial_ts = now_ns();
+  settings.cc_algo = cc_algo(s.cc);
+  // Let PMTUD find what the path carries; loopback and jumbo-frame networks
+  // carry far more than 1200 bytes, and fewer packets cost less CPU.
+  settings.max_tx_udp_payload_size = 1452;
+  settings.handshake_timeout = std::min<uint64_t>(s.idle_timeout_ms, 10'000) * NGTCP2_MILLISECONDS;
+  settings.ack_thresh = 8;
+  if (log_.verbosity() >= Verbosity::debug) settings.log_printf = ngtcp2_debug_log;
+  ngtcp2_transport_params_default(&params);
+  params.initial_max_data = s.max_data;
+  params.initial_max_stream_data_uni = s.max_stream_data_uni;
+  params.initial_max_stream_data_bidi_local = s.max_stream_data_bidi;
+  params.initial_max_stream_data_bidi_remote = s.max_stream_data_bidi;
+  params.initial_max_streams_uni = s.max_streams_uni;
+  params.initial_max_streams_bidi = s.max_streams_bidi;
+  params.max_idle_timeout = s.idle_timeout_ms * NGTCP2_MILLISECONDS;
+  params.active_connection_id_limit = 4;
+  return {};
+}
+
+Result<std::unique_ptr<Connection>>
+Connection::client(uv_loop_t* loop, UdpSocket* socket, const Address& remote,
+                   const ConnectionSettings& s, WOLFSSL_CTX* tls, const std::string& sni,
+                   ConnectionHandler* handler, const Logger& log) {
+  std::unique_ptr<Connection> c(new Connection(loop, socket, handler, log));
+  c->local_ = socket->local();
+  c->remote_ = remote;
+  ngtcp2_cid dcid, scid;
+  dcid.datalen = kCidLen;
+  random_bytes(dcid.data, dcid.datalen);
+  scid.datalen = kCidLen;
+  random_bytes(scid.data, scid.datalen);
+  ngtcp2_settings settings;
+  ngtcp2_transport_params params;
+  if (auto st = c->init_common(s, settings, params); !st) return st.error();
+  auto path = make_path(c->local_, c->remote_);
+  auto callbacks = make_callbacks(false);
+  int rv = ngtcp2_conn_client_new(&c->conn_, &dcid, &scid, &path, NGTCP2_PROTO_VER_V1, &callbacks,
+                                  &settings, &params, nullptr, c.get());
+  if (rv != 0) return make_error(Errc::connect, "QUIC", ngtcp2_strerror(rv));
+  auto ssl = tls::make_client_session(tls, sni);
+  if (!ssl) return ssl.error();
+  c->ssl_ = std::move(*ssl);
+  wolfSSL_set_app_data(c->ssl_.get(), &c->conn_ref_);
+  ngtcp2_conn_set_tls_native_handle(c->conn_, c->ssl_.get());
+  if (int r = c->timer_.init(loop, [p = c.get()] { p->on_timer(); }); r != 0)
+    return uv_error(Errc::connect, "timer", r);
+  return c;
+}
+
+Result<std::unique_ptr<Connection>>
+Connection::server(uv_loop_t* loop, UdpSocket* socket, const Address& local, const Address& remote,
+                   const ngtcp2_pkt_hd& hd, const ConnectionSettings& s, WOLFSSL_CTX* tls,
+                   ConnectionHandler* handler, const Logger& log) {
+  std::unique_ptr<Connection> c(new Connection(loop, socket, handler, log));
+  c->local_ = local;
+  c->remote_ = remote;
+  ngtcp2_cid scid;
+  scid.datalen = kCidLen;
+  random_bytes(scid.data, scid.datalen);
+  ngtcp2_settings settings;
+  ngtcp2_transport_params params;
+  if (auto st = c->init_common(s, settings, params); !st) return st.error();
+  params.original_dcid = hd.dcid;
+  params.original_dcid_present = 1;
+  params.stateless_reset_token_present = 1;
+  ngtcp2_crypto_generate_stateless_reset_token(
+      params.stateless_reset_token, c->reset_secret_.data(), c->reset_secret_.size(), &scid);
+  auto path = make_path(c->local_, c->remote_);
+  auto callbacks = make_callbacks(true);
+  int rv = ngtcp2_conn_server_new(&c->conn_, &hd.scid, &scid, &path, hd.version, &callbacks,
+                                  &settings, &params, nullptr, c.get());
+  if (rv != 0) return make_error(Errc::connect, "QUIC", ngtcp2_strerror(rv));
+  auto ssl = tls::make_server_session(tls);
+  if (!ssl) return ssl.error();
+  c->ssl_ = std::move(*ssl);
+  wolfSSL_set_app_data(c->ssl_.get(), &c->conn_ref_);
+  ngtcp2_conn_set_tls_native_handle(c->conn_, c->ssl_.get());
+  if (int r = c->timer_.init(loop, [p = c.get()] { p->on_timer(); }); r != 0)
+    return uv_error(Errc::connect, "timer", r);
+  return c;
+}
+
+std::vector<ngtcp2_cid> Connection::scids() const {
+  std::vector<ngtcp2_cid> out(ngtcp2_conn_get_scid(conn_, nullptr));
+  ngtcp2_conn_get_scid(conn_, out.data());
+  return out;
+}
+
+int Connection::recv_stream_data(uint32_t flags, int64_t stream_id, const uint8_t* data,
+                                 size_t len) {
+  auto st = handler_->on_stream_data(stream_id, {data, len}, flags & NGTCP2_STREAM_DATA_FLAG_FIN);
+  if (!st) {
+    ngtcp2_ccerr err;
+    ngtcp2_ccerr_default(&err);
+    uint64_t code = st.error().code == Errc::local_io ? uint64_t(AppError::output_failed)
+                                                      : uint64_t(AppError::protocol);
+    ngtcp2_ccerr_set_application_error(
+        &err, code, reinterpret_cast<const uint8_t*>(st.error().message().data()),
+        std::min<size_t>(st.error().message().size(), 200));
+    pending_close_ = err;
+    pending_close_info_ = CloseInfo{CloseInfo::Kind::local, code, st.error().message()};
+    return NGTCP2_ERR_CALLBACK_FAILURE;
+  }
+  return 0;
+}
+
+int Connection::stream_close(uint32_t flags, int64_t stream_id, uint64_t app_error_code) {
+  handler_->on_stream_close(stream_id, flags & NGTCP2_STREAM_CLOSE_FLAG_APP_ERROR_CODE_SET,
+                            app_error_code);
+  return 0;
+}
+
+int Connection::handshake_completed() {
+  handler_->on_handshake_completed();
+  return 0;
+}
+
+int Connection::get_new_connection_id(ngtcp2_cid* cid, uint8_t* token, size_t cidlen) {
+  random_bytes(cid->data, cidlen);
+  cid->datalen = cidlen;
+  if (ngtcp2_crypto_generate_stateless_reset_token(token, reset_secret_.data(),
+                                                   reset_secret_.size(), cid) != 0)
+    return NGTCP2_ERR_CALLBACK_FAILURE;
+  if (on_cid_change) on_cid_change(*cid, true);
+  return 0;
+}
+
+int Connection::remove_connection_id(const ngtcp2_cid* cid) {
+  if (on_cid_change) on_cid_change(*cid, false);
+  return 0;
+}
+
+int Connection::extend_max_streams() {
+  handler_->on_extend_max_streams();
+  return 0;
+}
+
+int Connection::extend_max_stream_data(int64_t stream_id) {
+  handler_->on_stream_unblocked(stream_id);
+  return 0;
+}
+
+Result<int64_t> Connection::open_bidi_stream() {
+  int64_t id;
+  int rv = ngtcp2_conn_open_bidi_stream(conn_, &id, nullptr);
+  if (rv != 0) return make_error(Errc::transfer, "QUIC stream", ngtcp2_strerror(rv));
+  return id;
+}
+
+Result<int64_t> Connection::open_uni_stream() {
+  int64_t id;
+  int rv = ngtcp2_conn_open_uni_stream(conn_, &id, nullptr);
+  if (rv != 0) return make_error(Errc::transfer, "QUIC stream", ngtcp2_strerror(rv));
+  return id;
+}
+
+void Connection::on_datagram(const Datagram& d) {
+  if (closed_) return;
+  ++datagrams_received_;
+  wire_received_ += d.data.size();
+  local_ = d.local;
+  ngtcp2_path path = make_path(local_, const_cast<Address&>(d.remote));
+  ngtcp2_pkt_info pi{};
+  int rv = ngtcp2_conn_read_pkt(conn_, &path, &pi, d.data.data(), d.data.size(), now_ns());
+  if (rv != 0) handle_error(rv);
+}
+
+void Connection::handle_error(int rv) {
+  if (closed_) return;
+  if (rv == NGTCP2_ERR_DRAINING || rv == NGTCP2_ERR_CLOSING) {
+    // The peer closed the connection.
+    const ngtcp2_ccerr* e = ngtcp2_conn_get_ccerr(conn_);
+    CloseInfo info;
+    info.code = e->error_code;
+    info.reason.assign(reinterpret_cast<const char*>(e->reason), e->reasonlen);
+    info.kind = e->type == NGTCP2_CCERR_TYPE_APPLICATION ? CloseInfo::Kind::peer_app
+                                                         : CloseInfo::Kind::peer_transport;
+    if (e->type == NGTCP2_CCERR_TYPE_IDLE_CLOSE) info.kind = CloseInfo::Kind::idle_timeout;
+    finish(info);
+    return;
+  }
+  if (rv == NGTCP2_ERR_DROP_CONN) {
+    finish(CloseInfo{CloseInfo::Kind::internal, 0, "connection dropped"});
+    return;
+  }
+  if (rv == NGTCP2_ERR_CALLBACK_FAILURE && pending_close_) {
+    send_close_packet(*pending_close_);
+    finish(*pending_close_info_);
+    return;
+  }
+  ngtcp2_ccerr err;
+  ngtcp2_ccerr_default(&err);
+  CloseInfo info{CloseInfo::Kind::internal, 0, ngtcp2_strerror(rv)};
+  if (rv == NGTCP2_ERR_CRYPTO) {
+    ngtcp2_ccerr_set_tls_alert(&err, ngtcp2_conn_get_tls_alert(conn_), nullptr, 0);
+    info.kind = CloseInfo::Kind::handshake;
+    info.reason =
+        "TLS handshake failed (alert " + std::to_string(ngtcp2_conn_get_tls_alert(conn_)) + ")";
+  } else {
+    ngtcp2_ccerr_set_liberr(&err, rv, nullptr, 0);
+  }
+  send_close_packet(err);
+  finish(info);
+}
+
+void Connection::send_close_packet(const ngtcp2_ccerr& err) {
+  if (closed_ || ngtcp2_conn_in_closing_period(conn_) || ngtcp2_conn_in_draining_period(conn_))
+    return;
+  ngtcp2_path_storage ps;
+  ngtcp2_path_storage_zero(&ps);
+  ngtcp2_pkt_info pi;
+  uint8_t buf[1500];
+  auto n =
+      ngtcp2_conn_write_connection_close(conn_, &ps.path, &pi, buf, sizeof buf, &err, now_ns());
+  if (n > 0) socket_->send(remote_, buf, static_cast<size_t>(n), static_cast<size_t>(n));
+}
+
+void Connection::close(AppError code, const std::string& reason) {
+  if (closed_) return;
+  ngtcp2_ccerr err;
+  ngtcp2_ccerr_default(&err);
+  ngtcp2_ccerr_set_application_error(&err, static_cast<uint64_t>(code),
+                                     reinterpret_cast<const uint8_t*>(reason.data()),
+                                     std::min<size_t>(reason.size(), 200));
+  send_close_packet(err);
+  finish(CloseInfo{CloseInfo::Kind::local, static_cast<uint64_t>(code), reason});
+}
+
+void Connection::close_quietly() {
+  if (closed_) return;
+  ngtcp2_ccerr err;
+  ngtcp2_ccerr_default(&err);
+  ngtcp2_ccerr_set_application_error(&err, 0, nullptr, 0);
+  send_close_packet(err);
+  closed_ = true;
+  timer_.stop();
+}
+
+void Connection::on_socket_error(int err) {
+  if (closed_) return;
+  if (err == ECONNREFUSED || err == EHOSTUNREACH || err == ENETUNREACH) {
+    finish(CloseInfo{CloseInfo::Kind::unreachable, 0, std::strerror(err)});
+  }
+}
+
+void Connection::finish(const CloseInfo& info) {
+  if (closed_) return;
+  closed_ = true;
+  timer_.stop();
+  handler_->on_closed(info);
+}
+
+ngtcp2_ssize Connection::write_packet(ngtcp2_path* path, ngtcp2_pkt_info* pi, uint8_t* dest,
+                                      size_t len, ngtcp2_tstamp ts) {
+  for (;;) {
+    SendSlot slot;
+    bool has = handler_->next_send(slot);
+    uint32_t flags = NGTCP2_WRITE_STREAM_FLAG_MORE;
+    if (has && slot.fin) flags |= NGTCP2_WRITE_STREAM_FLAG_FIN;
+    ngtcp2_ssize ndatalen = -1;
+    auto nwrite = ngtcp2_conn_writev_stream(
+        conn_, path, pi, dest, len, &ndatalen, flags, has ? slot.stream_id : -1,
+        has ? reinterpret_cast<const ngtcp2_vec*>(slot.vec) : nullptr, has ? slot.cnt : 0, ts);
+    if (nwrite < 0) {
+      switch (nwrite) {
+      case NGTCP2_ERR_STREAM_DATA_BLOCKED:
+      case NGTCP2_ERR_STREAM_SHUT_WR:
+      case NGTCP2_ERR_STREAM_NOT_FOUND:
+        handler_->on_stream_blocked(slot.stream_id);
+        continue;
+      case NGTCP2_ERR_WRITE_MORE:
+        handler_->on_sent(
+            slot.stream_id, static_cast<size_t>(ndatalen), slot.fin && [&] {
+              size_t total = 0;
+              for (size_t i = 0; i < slot.cnt; ++i)
+                total += slot.vec[i].iov_len;
+              return static_cast<size_t>(ndatalen) == total;
+            }());
+        continue;
+      }
+      return nwrite;
+    }
+    if (has && ndatalen >= 0) {
+      size_t total = 0;
+      for (size_t i = 0; i < slot.cnt; ++i)
+        total += slot.vec[i].iov_len;
+      handler_->on_sent(slot.stream_id, static_cast<size_t>(ndatalen),
+                        slot.fin && static_cast<size_t>(ndatalen) == total);
+    }
+    return nwrite;
+  }
+}
+
+bool Connection::send_pending() {
+  if (pending_len_ == 0) return true;
+  int rv = socket_->send(remote_, batch_.data(), pending_len_, pending_gso_);
+  if (rv == UV_EAGAIN) {
+    socket_->wait_writable([this] { flush(); });
+    return false;
+  }
+  // Other errors: the packets are lost; QUIC's loss recovery resends them.
+  if (rv != 0) log_.debug(strprintf("sendmsg: %s", std::strerror(-rv)));
+  datagrams_sent_ += (pending_len_ + pending_gso_ - 1) / pending_gso_;
+  wire_sent_ += pending_len_;
+  pending_len_ = 0;
+  return true;
+}
+
+void Connection::flush() {
+  if (closed_ || in_flush_) return;
+  in_flush_ = true;
+  struct Reset {
+    bool& b;
+    ~Reset() { b = false; }
+  } reset{in_flush_};
+  if (!send_pending()) return;
+  ngtcp2_tstamp ts = now_ns();
+  ngtcp2_path_storage ps;
+  ngtcp2_path_storage_zero(&ps);
+  ngtcp2_pkt_info pi;
+  const size_t max_udp = ngtcp2_conn_get_path_max_tx_udp_payload_size(conn_);
+  size_t max_pkts = std::min(UdpSocket::kMaxGsoSegments, UdpSocket::kMaxBatchBytes / max_udp);
+  max_pkts = std::max<size_t>(1, std::min(max_pkts, ngtcp2_conn_get_send_quantum(conn_) / max_udp));
+  for (;;) {
+    size_t len = 0, gso = 0, n = 0;
+    for (;;) {
+      auto nwrite = write_packet(&ps.path, &pi, batch_.data() + len, max_udp, ts);
+      if (nwrite < 0) {
+        handle_error(static_cast<int>(nwrite));
+        return;
+      }
+      if (closed_) return;
+      if (nwrite == 0) break;
+      if (n == 0) gso = static_cast<size_t>(nwrite);
+      len += static_cast<size_t>(nwrite);
+      ++n;
+      // A short packet ends a GSO batch: all but the last must be equal.
+      if (static_cast<size_t>(nwrite) < gso || gso < max_udp || n >= max_pkts) break;
+    }
+    if (len == 0) break;
+    pending_len_ = len;
+    pending_gso_ = gso;
+    if (!send_pending()) break;
+    if (n < max_pkts && gso == max_udp) break; // nothing more to send now
+  }
+  ngtcp2_conn_update_pkt_tx_time(conn_, ts);
+  arm_timer();
+}
+
+void Connection::arm_timer() {
+  if (closed_) return;
+  ngtcp2_tstamp expiry = ngtcp2_conn_get_expiry(conn_);
+  ngtcp2_tstamp now = now_ns();
+  uint64_t ms = expiry <= now ? 0 : (expiry - now + NGTCP2_MILLISECONDS - 1) / NGTCP2_MILLISECONDS;
+  timer_.start(ms);
+}
+
+void Connection::on_timer() {
+  if (closed_) return;
+  int rv = ngtcp2_conn_handle_expiry(conn_, now_ns());
+  if (rv != 0) {
+    if (rv == NGTCP2_ERR_IDLE_CLOSE) {
+      finish(CloseInfo{CloseInfo::Kind::idle_timeout, 0, "no packet from the peer"});
+      return;
+    }
+    handle_error(rv);
+    return;
+  }
+  flush();
+}
+
+ConnectionStats Connection::stats() const {
+  ConnectionStats s;
+  s.wire_bytes_sent = wire_sent_;
+  s.wire_bytes_received = wire_received_;
+  s.datagrams_sent = datagrams_sent_;
+  s.datagrams_received = datagrams_received_;
+  ngtcp2_conn_info ci;
+  ngtcp2_conn_get_conn_info(conn_, &ci);
+  s.smoothed_rtt_ms = static_cast<double>(ci.smoothed_rtt) / NGTCP2_MILLISECONDS;
+  s.min_rtt_ms = static_cast<double>(ci.min_rtt) / NGTCP2_MILLISECONDS;
+  s.cwnd = ci.cwnd;
+  s.max_udp_payload = ngtcp2_conn_get_path_max_tx_udp_payload_size(conn_);
+  return s;
+}
+
+} // namespace qpipe::transport

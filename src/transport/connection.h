@@ -1,0 +1,196 @@
+// One QUIC connection: owns the ngtcp2_conn and its wolfSSL session, feeds it
+// datagrams, writes its packets in GSO batches, runs its timer, and reports
+// what happens to a ConnectionHandler (the application: sender or receiver).
+//
+// ngtcp2's C callbacks are trampolines into member functions. The handler is
+// asked for stream data when there is room to send (pull, not push), so the
+// application decides the order: the lowest chunk first.
+//
+// Lifetime: a handler must not destroy the Connection from inside one of its
+// callbacks; it defers that to a later loop iteration.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <ngtcp2/ngtcp2.h>
+#include <ngtcp2/ngtcp2_crypto.h>
+#include <optional>
+#include <span>
+#include <string>
+#include <sys/uio.h>
+
+#include "app/options.h"
+#include "core/error.h"
+#include "core/log.h"
+#include "tls/tls_context.h"
+#include "transport/udp_socket.h"
+#include "uv/handle.h"
+
+namespace qpipe::transport {
+
+// Application error codes carried in CONNECTION_CLOSE (man/qpipe-protocol.7).
+enum class AppError : uint64_t {
+  no_error = 0,
+  internal = 1,
+  protocol = 2,
+  digest_mismatch = 3,
+  output_failed = 4, // the listener could not write (closed stdout, disk full)
+  interrupted = 5,   // SIGINT or SIGTERM on the peer
+  refused = 6,       // identity or secret refused
+  input_failed = 7,  // the sender could not read its input
+  busy = 8,          // the listener serves another transfer
+};
+const char* app_error_text(uint64_t code);
+
+struct CloseInfo {
+  enum class Kind {
+    local,          // we closed it (the error is ours and already known)
+    peer_app,       // the peer closed with an application error code
+    peer_transport, // the peer closed with a transport error code
+    idle_timeout,   // no packet from the peer within the idle timeout
+    handshake,      // the handshake failed (TLS alert, wrong ALPN, ...)
+    unreachable,    // ICMP: port unreachable or similar
+    internal,       // ngtcp2 reported a fatal error
+  };
+  Kind kind = Kind::local;
+  uint64_t code = 0;
+  std::string reason;
+};
+
+struct SendSlot {
+  int64_t stream_id = -1;
+  iovec vec[2]{};
+  size_t cnt = 0;
+  bool fin = false;
+};
+
+class ConnectionHandler {
+public:
+  virtual ~ConnectionHandler() = default;
+  virtual void on_handshake_completed() {}
+  // In-order stream data. An error closes the connection with that error.
+  virtual Status on_stream_data(int64_t stream_id, std::span<const uint8_t> data, bool fin) = 0;
+  virtual void on_stream_close(int64_t /*stream_id*/, bool /*has_app_error*/, uint64_t /*code*/) {}
+  virtual void on_extend_max_streams() {}
+  virtual void on_stream_unblocked(int64_t /*stream_id*/) {}
+  // The next stream data to send; false when there is none.
+  virtual bool next_send(SendSlot& slot) = 0;
+  // n bytes of stream_id were packed into a packet (the FIN with them when fin).
+  virtual void on_sent(int64_t stream_id, size_t n, bool fin) = 0;
+  // The stream cannot take more data now (flow control); skip it until unblocked.
+  virtual void on_stream_blocked(int64_t stream_id) = 0;
+  virtual void on_closed(const CloseInfo& info) = 0;
+};
+
+struct ConnectionSettings {
+  app::CongestionControl cc = app::CongestionControl::cubic;
+  uint64_t idle_timeout_ms = 30'000;
+  // Transport parameters we grant the peer.
+  uint64_t max_data = 0;
+  uint64_t max_stream_data_uni = 0;
+  uint64_t max_stream_data_bidi = 64 * 1024;
+  uint64_t max_streams_uni = 0;
+  uint64_t max_streams_bidi = 0;
+};
+
+struct ConnectionStats {
+  uint64_t wire_bytes_sent = 0;
+  uint64_t wire_bytes_received = 0;
+  uint64_t datagrams_sent = 0;
+  uint64_t datagrams_received = 0;
+  double smoothed_rtt_ms = 0;
+  double min_rtt_ms = 0;
+  uint64_t cwnd = 0;
+  size_t max_udp_payload = 0;
+};
+
+class Connection {
+public:
+  static Result<std::unique_ptr<Connection>>
+  client(uv_loop_t* loop, UdpSocket* socket, const Address& remote, const ConnectionSettings& s,
+         WOLFSSL_CTX* tls, const std::string& sni, ConnectionHandler* handler, const Logger& log);
+  // A server connection for an accepted Initial packet (ngtcp2_accept succeeded).
+  static Result<std::unique_ptr<Connection>> server(uv_loop_t* loop, UdpSocket* socket,
+                                                    const Address& local, const Address& remote,
+                                                    const ngtcp2_pkt_hd& hd,
+                                                    const ConnectionSettings& s, WOLFSSL_CTX* tls,
+                                                    ConnectionHandler* handler, const Logger& log);
+  ~Connection();
+  Connection(const Connection&) = delete;
+  Connection& operator=(const Connection&) = delete;
+
+  void set_handler(ConnectionHandler* h) { handler_ = h; }
+  // Feeds one datagram; call flush() after a batch.
+  void on_datagram(const Datagram& d);
+  // Writes whatever the connection has to send, in GSO batches.
+  void flush();
+  // Closes with an application error and reports on_closed(kind local).
+  void close(AppError code, const std::string& reason);
+  // Sends CONNECTION_CLOSE with no error without reporting (after DONE).
+  void close_quietly();
+  void on_socket_error(int err);
+
+  Result<int64_t> open_bidi_stream();
+  Result<int64_t> open_uni_stream();
+  void extend_max_offset(uint64_t n) { ngtcp2_conn_extend_max_offset(conn_, n); }
+  void extend_max_streams_uni(size_t n) { ngtcp2_conn_extend_max_streams_uni(conn_, n); }
+  void extend_max_stream_offset(int64_t stream_id, uint64_t n) {
+    ngtcp2_conn_extend_max_stream_offset(conn_, stream_id, n);
+  }
+  uint64_t streams_uni_left() const { return ngtcp2_conn_get_streams_uni_left(conn_); }
+  bool closed() const { return closed_; }
+  const Address& remote() const { return remote_; }
+  ConnectionStats stats() const;
+  // Source connection IDs, for the listener's routing table.
+  std::vector<ngtcp2_cid> scids() const;
+  std::function<void(const ngtcp2_cid&, bool add)> on_cid_change;
+
+  // ngtcp2 callback targets.
+  int recv_stream_data(uint32_t flags, int64_t stream_id, const uint8_t* data, size_t len);
+  int stream_close(uint32_t flags, int64_t stream_id, uint64_t app_error_code);
+  int handshake_completed();
+  int get_new_connection_id(ngtcp2_cid* cid, uint8_t* token, size_t cidlen);
+  int remove_connection_id(const ngtcp2_cid* cid);
+  int extend_max_streams();
+  int extend_max_stream_data(int64_t stream_id);
+  ngtcp2_conn* raw() const { return conn_; }
+
+private:
+  Connection(uv_loop_t* loop, UdpSocket* socket, ConnectionHandler* handler, const Logger& log);
+  Status init_common(const ConnectionSettings& s, ngtcp2_settings& settings,
+                     ngtcp2_transport_params& params);
+  ngtcp2_ssize write_packet(ngtcp2_path* path, ngtcp2_pkt_info* pi, uint8_t* dest, size_t len,
+                            ngtcp2_tstamp ts);
+  bool send_pending();
+  void arm_timer();
+  void on_timer();
+  void finish(const CloseInfo& info);
+  void send_close_packet(const ngtcp2_ccerr& err);
+  void handle_error(int rv);
+
+  uv_loop_t* loop_;
+  UdpSocket* socket_;
+  ConnectionHandler* handler_;
+  const Logger& log_;
+  ngtcp2_conn* conn_ = nullptr;
+  tls::Ssl ssl_;
+  ngtcp2_crypto_conn_ref conn_ref_{};
+  Address local_, remote_;
+  uvx::Timer timer_;
+  std::array<uint8_t, 64 * 1024> batch_{};
+  size_t pending_len_ = 0, pending_gso_ = 0;
+  bool closed_ = false;
+  bool in_flush_ = false;
+  std::optional<ngtcp2_ccerr> pending_close_; // set by a failing stream callback
+  std::optional<CloseInfo> pending_close_info_;
+  uint64_t wire_sent_ = 0, wire_received_ = 0;
+  uint64_t datagrams_sent_ = 0, datagrams_received_ = 0;
+  std::array<uint8_t, 32> reset_secret_{};
+};
+
+uint64_t now_ns();
+void random_bytes(uint8_t* out, size_t n);
+
+} // namespace qpipe::transport

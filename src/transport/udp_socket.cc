@@ -1,0 +1,282 @@
+#include "transport/udp_socket.h"
+
+#include <arpa/inet.h>
+#include <cerrno>
+#include <cstring>
+#include <fcntl.h>
+#include <linux/errqueue.h>
+#include <netinet/udp.h>
+#include <unistd.h>
+
+#ifndef UDP_SEGMENT
+#define UDP_SEGMENT 103
+#endif
+#ifndef UDP_GRO
+#define UDP_GRO 104
+#endif
+
+namespace qpipe::transport {
+
+uint16_t Address::port() const {
+  if (ss.ss_family == AF_INET) return ntohs(reinterpret_cast<const sockaddr_in*>(&ss)->sin_port);
+  return ntohs(reinterpret_cast<const sockaddr_in6*>(&ss)->sin6_port);
+}
+
+void Address::set_port(uint16_t port) {
+  if (ss.ss_family == AF_INET)
+    reinterpret_cast<sockaddr_in*>(&ss)->sin_port = htons(port);
+  else
+    reinterpret_cast<sockaddr_in6*>(&ss)->sin6_port = htons(port);
+}
+
+std::string Address::to_string() const {
+  char host[INET6_ADDRSTRLEN] = "?";
+  if (ss.ss_family == AF_INET) {
+    inet_ntop(AF_INET, &reinterpret_cast<const sockaddr_in*>(&ss)->sin_addr, host, sizeof host);
+    return std::string(host) + ":" + std::to_string(port());
+  }
+  const auto* a6 = reinterpret_cast<const sockaddr_in6*>(&ss);
+  if (IN6_IS_ADDR_V4MAPPED(&a6->sin6_addr)) {
+    inet_ntop(AF_INET, &a6->sin6_addr.s6_addr[12], host, sizeof host);
+    return std::string(host) + ":" + std::to_string(port());
+  }
+  inet_ntop(AF_INET6, &a6->sin6_addr, host, sizeof host);
+  return "[" + std::string(host) + "]:" + std::to_string(port());
+}
+
+bool Address::operator==(const Address& o) const {
+  return len == o.len && std::memcmp(&ss, &o.ss, len) == 0;
+}
+
+namespace {
+
+void raise_buffer(int fd, int opt, int force_opt, int bytes) {
+  // As root, the FORCE variant ignores rmem_max/wmem_max; otherwise the
+  // kernel caps the request at the sysctl limit.
+  if (setsockopt(fd, SOL_SOCKET, force_opt, &bytes, sizeof bytes) == 0) return;
+  setsockopt(fd, SOL_SOCKET, opt, &bytes, sizeof bytes);
+}
+
+} // namespace
+
+Result<std::unique_ptr<UdpSocket>> UdpSocket::open(uv_loop_t* loop, const Address& local,
+                                                   bool v6_only, const Logger& log) {
+  int fd = ::socket(local.family(), SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  if (fd < 0) return errno_error(Errc::connect, "socket", errno);
+  std::unique_ptr<UdpSocket> s(new UdpSocket);
+  s->fd_ = fd;
+  s->loop_ = loop;
+  s->log_ = &log;
+  int on = 1;
+  if (local.family() == AF_INET6) {
+    int v6 = v6_only ? 1 : 0;
+    setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &v6, sizeof v6);
+    setsockopt(fd, IPPROTO_IPV6, IPV6_RECVPKTINFO, &on, sizeof on);
+  }
+  if (local.family() == AF_INET || !v6_only) setsockopt(fd, IPPROTO_IP, IP_PKTINFO, &on, sizeof on);
+  // Ask for ICMP errors (port unreachable) so that "nobody listening" is
+  // known at once instead of after the idle timeout.
+  setsockopt(fd, local.family() == AF_INET ? IPPROTO_IP : IPPROTO_IPV6,
+             local.family() == AF_INET ? IP_RECVERR : IPV6_RECVERR, &on, sizeof on);
+  if (local.family() == AF_INET6 && !v6_only)
+    setsockopt(fd, IPPROTO_IP, IP_RECVERR, &on, sizeof on);
+  // Path MTU discovery on: DF set, so that ngtcp2's PMTUD probes mean something.
+  int pmtu = IP_PMTUDISC_PROBE;
+  setsockopt(fd, IPPROTO_IP, IP_MTU_DISCOVER, &pmtu, sizeof pmtu);
+  if (local.family() == AF_INET6) {
+    int pmtu6 = IPV6_PMTUDISC_PROBE;
+    setsockopt(fd, IPPROTO_IPV6, IPV6_MTU_DISCOVER, &pmtu6, sizeof pmtu6);
+  }
+  raise_buffer(fd, SO_RCVBUF, SO_RCVBUFFORCE, 16 << 20);
+  raise_buffer(fd, SO_SNDBUF, SO_SNDBUFFORCE, 16 << 20);
+  if (setsockopt(fd, SOL_UDP, UDP_GRO, &on, sizeof on) != 0)
+    log.verbose("UDP GRO is not available: " + std::string(std::strerror(errno)));
+
+  if (::bind(fd, local.sa(), local.len) != 0) {
+    int err = errno;
+    return errno_error(Errc::connect, "bind " + local.to_string(), err);
+  }
+  s->local_.len = sizeof s->local_.ss;
+  getsockname(fd, s->local_.sa(), &s->local_.len);
+  s->rbuf_.resize(64 * 1024);
+  int rv = s->poll_.init([loop, fd](uv_poll_t* p) { return uv_poll_init(loop, p, fd); }, s.get());
+  if (rv != 0) return uv_error(Errc::connect, "uv_poll_init", rv);
+  return s;
+}
+
+UdpSocket::~UdpSocket() {
+  poll_.reset();
+  if (fd_ >= 0) ::close(fd_);
+}
+
+Status UdpSocket::connect(const Address& remote) {
+  if (::connect(fd_, remote.sa(), remote.len) != 0)
+    return errno_error(Errc::connect, remote.to_string(), errno);
+  local_.len = sizeof local_.ss;
+  getsockname(fd_, local_.sa(), &local_.len);
+  return {};
+}
+
+void UdpSocket::start(RecvFn on_recv, ErrorFn on_error, std::function<void()> on_batch_end) {
+  on_recv_ = std::move(on_recv);
+  on_error_ = std::move(on_error);
+  on_batch_end_ = std::move(on_batch_end);
+  update_poll();
+}
+
+void UdpSocket::update_poll() {
+  int events = UV_READABLE | (want_write_ ? UV_WRITABLE : 0);
+  uv_poll_start(poll_.get(), events, [](uv_poll_t* p, int status, int ev) {
+    if (auto* self = static_cast<UdpSocket*>(p->data)) self->on_poll(status, ev);
+  });
+}
+
+void UdpSocket::wait_writable(std::function<void()> on_writable) {
+  on_writable_ = std::move(on_writable);
+  if (!want_write_) {
+    want_write_ = true;
+    update_poll();
+  }
+}
+
+void UdpSocket::on_poll(int status, int events) {
+  if (status < 0) {
+    if (on_error_) on_error_(-status);
+    return;
+  }
+  if (events & UV_WRITABLE) {
+    want_write_ = false;
+    update_poll();
+    if (auto fn = std::move(on_writable_)) fn();
+  }
+  if (events & UV_READABLE) {
+    read_some();
+    if (on_batch_end_) on_batch_end_();
+  }
+}
+
+void UdpSocket::read_some() {
+  sockaddr_storage from;
+  iovec iov{rbuf_.data(), rbuf_.size()};
+  alignas(cmsghdr) uint8_t ctrl[CMSG_SPACE(sizeof(int)) + CMSG_SPACE(sizeof(in6_pktinfo)) +
+                                CMSG_SPACE(sizeof(sock_extended_err) + sizeof(sockaddr_in6))];
+  Address remote, local = local_;
+  // Bounded per wakeup, so that one busy socket cannot starve the loop.
+  for (int i = 0; i < 64; ++i) {
+    msghdr msg{};
+    msg.msg_name = &from;
+    msg.msg_namelen = sizeof from;
+    msg.msg_iov = &iov;
+    msg.msg_iovlen = 1;
+    msg.msg_control = ctrl;
+    msg.msg_controllen = sizeof ctrl;
+    ssize_t n = ::recvmsg(fd_, &msg, 0);
+    if (n < 0) {
+      if (errno == EAGAIN || errno == EWOULDBLOCK) return;
+      if (errno == EINTR) continue;
+      // An ICMP error queued for this socket: read it from the error queue.
+      int err = errno;
+      msghdr emsg{};
+      emsg.msg_control = ctrl;
+      emsg.msg_controllen = sizeof ctrl;
+      uint8_t dummy[1];
+      iovec eiov{dummy, sizeof dummy};
+      emsg.msg_iov = &eiov;
+      emsg.msg_iovlen = 1;
+      if (::recvmsg(fd_, &emsg, MSG_ERRQUEUE) >= 0) {
+        for (cmsghdr* c = CMSG_FIRSTHDR(&emsg); c; c = CMSG_NXTHDR(&emsg, c)) {
+          if ((c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_RECVERR) ||
+              (c->cmsg_level == IPPROTO_IPV6 && c->cmsg_type == IPV6_RECVERR)) {
+            auto* ee = reinterpret_cast<sock_extended_err*>(CMSG_DATA(c));
+            err = static_cast<int>(ee->ee_errno);
+          }
+        }
+      }
+      if (on_error_) on_error_(err);
+      return;
+    }
+    ++counters_.recv_calls;
+    size_t gso = 0;
+    for (cmsghdr* c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(&msg, c)) {
+      if (c->cmsg_level == SOL_UDP && c->cmsg_type == UDP_GRO) {
+        int v;
+        std::memcpy(&v, CMSG_DATA(c), sizeof v);
+        gso = static_cast<size_t>(v);
+      } else if (c->cmsg_level == IPPROTO_IPV6 && c->cmsg_type == IPV6_PKTINFO) {
+        in6_pktinfo pi;
+        std::memcpy(&pi, CMSG_DATA(c), sizeof pi);
+        auto* a6 = reinterpret_cast<sockaddr_in6*>(&local.ss);
+        a6->sin6_addr = pi.ipi6_addr;
+      } else if (c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_PKTINFO) {
+        in_pktinfo pi;
+        std::memcpy(&pi, CMSG_DATA(c), sizeof pi);
+        if (local_.family() == AF_INET) {
+          reinterpret_cast<sockaddr_in*>(&local.ss)->sin_addr = pi.ipi_addr;
+        } else {
+          auto* a6 = reinterpret_cast<sockaddr_in6*>(&local.ss);
+          std::memset(&a6->sin6_addr, 0, sizeof a6->sin6_addr);
+          a6->sin6_addr.s6_addr[10] = a6->sin6_addr.s6_addr[11] = 0xff;
+          std::memcpy(&a6->sin6_addr.s6_addr[12], &pi.ipi_addr, 4);
+        }
+      }
+    }
+    std::memcpy(&remote.ss, &from, msg.msg_namelen);
+    remote.len = msg.msg_namelen;
+    size_t total = static_cast<size_t>(n);
+    if (gso == 0 || gso > total) gso = total;
+    if (total > gso) ++counters_.gro_batches;
+    for (size_t off = 0; off < total; off += gso) {
+      ++counters_.datagrams_received;
+      size_t len = std::min(gso, total - off);
+      if (on_recv_) on_recv_(Datagram{{rbuf_.data() + off, len}, local, remote});
+      if (!poll_) return; // the receiver closed us
+    }
+  }
+}
+
+int UdpSocket::send(const Address& remote, const uint8_t* data, size_t len, size_t gso_size) {
+  for (;;) {
+    iovec iov{const_cast<uint8_t*>(data), len};
+    msghdr msg{};
+    msg.msg_name = const_cast<sockaddr*>(remote.sa());
+    msg.msg_namelen = remote.len;
+    msg.msg_iov = &iov;
+    msg.msg_iovlen = 1;
+    alignas(cmsghdr) uint8_t ctrl[CMSG_SPACE(sizeof(uint16_t))];
+    if (gso_ && len > gso_size) {
+      msg.msg_control = ctrl;
+      msg.msg_controllen = sizeof ctrl;
+      cmsghdr* c = CMSG_FIRSTHDR(&msg);
+      c->cmsg_level = SOL_UDP;
+      c->cmsg_type = UDP_SEGMENT;
+      c->cmsg_len = CMSG_LEN(sizeof(uint16_t));
+      uint16_t seg = static_cast<uint16_t>(gso_size);
+      std::memcpy(CMSG_DATA(c), &seg, sizeof seg);
+    } else if (len > gso_size) {
+      // No GSO: one datagram at a time.
+      for (size_t off = 0; off < len; off += gso_size) {
+        int rv = send(remote, data + off, std::min(gso_size, len - off), gso_size);
+        if (rv != 0) return rv;
+      }
+      return 0;
+    }
+    ssize_t n = ::sendmsg(fd_, &msg, 0);
+    if (n >= 0) {
+      ++counters_.send_calls;
+      counters_.datagrams_sent += (len + gso_size - 1) / gso_size;
+      return 0;
+    }
+    int err = errno;
+    if (err == EINTR) continue;
+    if (err == EAGAIN || err == EWOULDBLOCK) return UV_EAGAIN;
+    if (gso_ && len > gso_size && (err == EIO || err == EINVAL || err == ENOPROTOOPT)) {
+      log_->verbose("UDP GSO refused by the kernel (" + std::string(std::strerror(err)) +
+                    "); sending datagrams one by one");
+      gso_ = false;
+      continue;
+    }
+    return -err;
+  }
+}
+
+} // namespace qpipe::transport

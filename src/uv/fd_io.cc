@@ -1,0 +1,207 @@
+#include "uv/fd_io.h"
+
+#include <cerrno>
+#include <climits>
+#include <cstdlib>
+#include <cstring>
+#include <fcntl.h>
+#include <poll.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <vector>
+
+namespace qpipe::uvx {
+
+void enlarge_pipe(int fd) {
+  struct stat st;
+  if (fstat(fd, &st) == 0 && S_ISFIFO(st.st_mode)) fcntl(fd, F_SETPIPE_SZ, 1 << 20);
+}
+
+namespace {
+
+// Waits until fd is ready for `events`; false when cancelled first.
+bool wait_ready(int fd, short events, int timeout_ms, const std::atomic<bool>& cancelled,
+                bool* timed_out = nullptr) {
+  for (;;) {
+    if (cancelled.load()) return false;
+    pollfd p{fd, events, 0};
+    int slice = timeout_ms < 0 ? 100 : std::min(timeout_ms, 100);
+    int rv = ::poll(&p, 1, slice);
+    if (rv > 0) return true;
+    if (rv < 0 && errno != EINTR) return true; // let the read/write report it
+    if (timeout_ms >= 0) {
+      timeout_ms -= slice;
+      if (timeout_ms <= 0) {
+        if (timed_out) *timed_out = true;
+        return true;
+      }
+    }
+  }
+}
+
+} // namespace
+
+FdSource::FdSource(uv_loop_t* loop, int fd, std::string name)
+    : loop_(loop), fd_(fd), name_(std::move(name)),
+      cancelled_(std::make_shared<std::atomic<bool>>(false)) {
+  struct stat st;
+  pollable_ = true;
+  if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode)) {
+    pollable_ = false;
+    off_t pos = lseek(fd, 0, SEEK_CUR);
+    if (pos >= 0 && st.st_size >= pos) size_ = static_cast<uint64_t>(st.st_size - pos);
+  }
+  enlarge_pipe(fd);
+}
+
+void FdSource::read(std::span<uint8_t> buf, std::function<void(app::ReadResult)> done) {
+  auto result = std::make_shared<app::ReadResult>();
+  int fd = fd_;
+  bool initially_pollable = pollable_;
+  auto cancelled = cancelled_;
+  int rv = queue_work(
+      loop_, alive_,
+      [=] {
+        bool pollable = initially_pollable;
+        size_t got = 0;
+        while (got < buf.size()) {
+          if (pollable) {
+            // Block until the first byte; after that, coalesce what follows
+            // within 1 ms so that a fast producer fills whole chunks while a
+            // typing user still sees their line sent at once.
+            bool timed_out = false;
+            if (!wait_ready(fd, POLLIN, got == 0 ? -1 : 1, *cancelled, &timed_out)) {
+              result->error = UV_ECANCELED;
+              break;
+            }
+            if (timed_out) break;
+          }
+          ssize_t n = ::read(fd, buf.data() + got, buf.size() - got);
+          if (n < 0) {
+            if (errno == EINTR) continue;
+            if (errno == EAGAIN) {
+              pollable = true;
+              continue;
+            }
+            result->error = -errno;
+            break;
+          }
+          if (n == 0) {
+            result->eof = true;
+            break;
+          }
+          got += static_cast<size_t>(n);
+        }
+        result->bytes = got;
+      },
+      [result, done = std::move(done)] { done(*result); });
+  if (rv != 0) done(app::ReadResult{0, false, rv});
+}
+
+FdSink::FdSink(uv_loop_t* loop, int fd, std::string name)
+    : loop_(loop), fd_(fd), name_(std::move(name)),
+      cancelled_(std::make_shared<std::atomic<bool>>(false)) {
+  enlarge_pipe(fd);
+}
+
+void FdSink::write(std::span<const iovec> parts, std::function<void(int)> done) {
+  auto vec = std::make_shared<std::vector<iovec>>(parts.begin(), parts.end());
+  auto result = std::make_shared<int>(0);
+  int fd = fd_;
+  auto cancelled = cancelled_;
+  int rv = queue_work(
+      loop_, alive_,
+      [=] {
+        size_t i = 0;
+        auto& v = *vec;
+        while (i < v.size()) {
+          int cnt = static_cast<int>(std::min<size_t>(v.size() - i, IOV_MAX));
+          ssize_t n = ::writev(fd, v.data() + i, cnt);
+          if (n < 0) {
+            if (errno == EINTR) continue;
+            if (errno == EAGAIN) { // a non-blocking descriptor: wait until writable
+              if (!wait_ready(fd, POLLOUT, -1, *cancelled)) {
+                *result = UV_ECANCELED;
+                return;
+              }
+              continue;
+            }
+            *result = -errno;
+            return;
+          }
+          auto left = static_cast<size_t>(n);
+          while (i < v.size() && left >= v[i].iov_len) {
+            left -= v[i].iov_len;
+            ++i;
+          }
+          if (left > 0) {
+            v[i].iov_base = static_cast<uint8_t*>(v[i].iov_base) + left;
+            v[i].iov_len -= left;
+          }
+          if (cancelled->load()) {
+            *result = UV_ECANCELED;
+            return;
+          }
+        }
+      },
+      [result, done = std::move(done)] { done(*result); });
+  if (rv != 0) done(rv);
+}
+
+Result<std::unique_ptr<FileSink>> FileSink::create(uv_loop_t* loop, const std::string& path) {
+  std::string dir = ".", base = path;
+  if (auto slash = path.rfind('/'); slash != std::string::npos) {
+    dir = slash == 0 ? "/" : path.substr(0, slash);
+    base = path.substr(slash + 1);
+  }
+  if (base.empty()) return make_error(Errc::usage, path, "is a directory name, not a file name");
+  struct stat st;
+  if (stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode))
+    return make_error(Errc::usage, path,
+                      "is a directory (writing files into a directory is not supported yet)");
+  std::string tmpl = dir + "/." + base + ".qpipe-XXXXXX";
+  std::vector<char> buf(tmpl.begin(), tmpl.end());
+  buf.push_back('\0');
+  int fd = mkostemp(buf.data(), O_CLOEXEC);
+  if (fd < 0) return errno_error(Errc::local_io, path, errno);
+  fchmod(
+      fd, 0666 & ~[] {
+        mode_t m = umask(0);
+        umask(m);
+        return m;
+      }());
+  return std::unique_ptr<FileSink>(new FileSink(loop, fd, path, buf.data()));
+}
+
+FileSink::FileSink(uv_loop_t* loop, int fd, std::string path, std::string tmp)
+    : FdSink(loop, fd, std::move(path)), tmp_(std::move(tmp)) {}
+
+FileSink::~FileSink() {
+  if (!done_) abort();
+  if (fd_ >= 0) ::close(fd_);
+}
+
+Status FileSink::commit() {
+  if (::close(fd_) != 0) {
+    int err = errno;
+    fd_ = -1;
+    abort();
+    return errno_error(Errc::local_io, name_, err);
+  }
+  fd_ = -1;
+  if (::rename(tmp_.c_str(), name_.c_str()) != 0) {
+    int err = errno;
+    abort();
+    return errno_error(Errc::local_io, name_, err);
+  }
+  done_ = true;
+  return {};
+}
+
+void FileSink::abort() {
+  if (done_) return;
+  ::unlink(tmp_.c_str());
+  done_ = true;
+}
+
+} // namespace qpipe::uvx
