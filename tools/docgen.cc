@@ -19,7 +19,21 @@ int main(int argc, char** argv) {
     }
     std::stringstream ss;
     ss << in.rdbuf();
-    std::cout << qpipe::cli::render_man_page(ss.str(), QPIPE_VERSION);
+    std::string dir = argv[2];
+    dir = dir.find('/') == std::string::npos ? "." : dir.substr(0, dir.rfind('/'));
+    bool missing = false;
+    std::string page = qpipe::cli::render_man_page(ss.str(), QPIPE_VERSION, [&](const std::string& name) {
+      std::ifstream f(dir + "/" + name);
+      if (!f) missing = true;
+      std::stringstream t;
+      t << f.rdbuf();
+      return t.str();
+    });
+    if (missing) {
+      std::cerr << "qpipe-docgen: an @INCLUDE file is missing next to " << argv[2] << "\n";
+      return 1;
+    }
+    std::cout << page;
   } else if (what == "bash") {
     std::cout << qpipe::cli::bash_completion();
   } else if (what == "zsh") {

@@ -34,6 +34,7 @@ struct SendOptions : CommonOptions {
   uint32_t chunk_size = kDefaultChunkSize;
   uint64_t limit_bytes_per_second = 0; // 0: no limit
   std::optional<int> zstd_level;
+  std::string alpn = "qpipe/1"; // only tests change it (QPIPE_TEST_ALPN)
 };
 
 struct ListenOptions : CommonOptions {

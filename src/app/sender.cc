@@ -235,7 +235,7 @@ private:
     cs.max_data = 1 << 20; // the listener sends only control messages
     cs.max_stream_data_bidi = 64 * 1024;
     auto conn = transport::Connection::client(loop_, socket_.get(), remote_, cs, tls_.get(),
-                                              opts_.host, this, log_);
+                                              opts_.host, opts_.alpn, this, log_);
     if (!conn) return complete(conn.error());
     conn_ = std::move(*conn);
     socket_->start(

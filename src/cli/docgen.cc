@@ -1,5 +1,6 @@
 #include "cli/docgen.h"
 
+#include <cctype>
 #include <sstream>
 
 #include "cli/options.h"
@@ -58,7 +59,60 @@ std::string all_long_options(unsigned modes) {
 
 } // namespace
 
-std::string render_man_page(std::string_view tmpl, std::string_view version) {
+std::string text_to_roff(std::string_view text) {
+  std::istringstream in{std::string(text)};
+  std::string line, out;
+  bool verbatim = false, in_para = false;
+  auto is_heading = [](const std::string& l) {
+    if (l.empty() || l[0] == ' ') return false;
+    for (char c : l)
+      if (std::islower(static_cast<unsigned char>(c))) return false;
+    return true;
+  };
+  while (std::getline(in, line)) {
+    bool indented = line.size() >= 4 && line.compare(0, 4, "    ") == 0;
+    if (indented) {
+      if (!verbatim) out += ".PP\n.nf\n.RS 4\n";
+      verbatim = true;
+      in_para = false;
+      out += roff(line.substr(4)) + "\n";
+      continue;
+    }
+    if (verbatim) {
+      out += ".RE\n.fi\n";
+      verbatim = false;
+    }
+    if (line.empty()) {
+      in_para = false;
+      continue;
+    }
+    if (is_heading(line)) {
+      out += ".SS " + roff(line) + "\n";
+      in_para = false;
+      continue;
+    }
+    if (!in_para) out += ".PP\n";
+    in_para = true;
+    std::string r = roff(line);
+    // Backquoted words as bold, as in the text's own convention.
+    std::string b;
+    bool open = false;
+    for (char c : r) {
+      if (c == '`') {
+        b += open ? "\\fR" : "\\fB";
+        open = !open;
+      } else {
+        b += c;
+      }
+    }
+    out += b + "\n";
+  }
+  if (verbatim) out += ".RE\n.fi\n";
+  return out;
+}
+
+std::string render_man_page(std::string_view tmpl, std::string_view version,
+                            const std::function<std::string(const std::string&)>& include) {
   std::ostringstream opts;
   for (const auto& g : kGroups) {
     bool any = false;
@@ -74,6 +128,7 @@ std::string render_man_page(std::string_view tmpl, std::string_view version) {
         help[0] = static_cast<char>(std::toupper(static_cast<unsigned char>(help[0])));
         opts << help << ".\n";
       }
+      if (o.planned) opts << "Not available in this version: refused as a usage error.\n";
     }
   }
   std::string out;
@@ -82,6 +137,10 @@ std::string render_man_page(std::string_view tmpl, std::string_view version) {
   while (std::getline(in, line)) {
     if (line == "@OPTIONS@") {
       out += opts.str();
+      continue;
+    }
+    if (line.rfind("@INCLUDE:", 0) == 0 && line.size() > 10 && line.back() == '@') {
+      out += text_to_roff(include(line.substr(9, line.size() - 10)));
       continue;
     }
     for (size_t p; (p = line.find("@VERSION@")) != std::string::npos;)

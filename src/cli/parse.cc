@@ -1,6 +1,7 @@
 #include "cli/parse.h"
 
 #include <algorithm>
+#include <cstdlib>
 #include <cstring>
 #include <map>
 #include <optional>
@@ -114,8 +115,8 @@ Status not_yet(const Given& g, const char* issue) {
   return usage(g.spelled, std::string("not supported by this build yet (") + issue + ")");
 }
 
-Result<uint16_t> parse_port(const std::string& text, const std::string& what) {
-  auto n = parse_int(text, what, 1, 65535);
+Result<uint16_t> parse_port(const std::string& text, const std::string& what, int lo = 1) {
+  auto n = parse_int(text, what, lo, 65535);
   if (!n) return n.error();
   return static_cast<uint16_t>(*n);
 }
@@ -285,7 +286,7 @@ Result<HostPort> parse_host_port(const std::string& text, bool listening) {
     hp.host = text;
   }
   if (!port_text.empty()) {
-    auto p = parse_port(port_text, what + " port");
+    auto p = parse_port(port_text, what + " port", listening ? 0 : 1);
     if (!p) return p.error();
     hp.port = *p;
   }
@@ -321,6 +322,9 @@ Result<Config> parse_command_line(int argc, const char* const* argv) {
     c.send.host = hp->host;
     c.send.port = hp->port;
     c.files.assign(positionals.begin() + 1, positionals.end());
+    // A hook for the tests of a listener meeting a client of another protocol.
+    if (const char* alpn = std::getenv("QPIPE_TEST_ALPN"); alpn && *alpn && std::strlen(alpn) < 64)
+      c.send.alpn = alpn;
     if (!c.files.empty() && !(c.files.size() == 1 && c.files[0] == "-"))
       return usage("FILE",
                    "sending files is not supported by this build yet; use `qpipe HOST < FILE`");
@@ -372,7 +376,7 @@ static std::string help_line(const OptionSpec& o) {
     left.resize(28, ' ');
   else
     left += "\n" + std::string(28, ' ');
-  return left + o.help + "\n";
+  return left + o.help + (o.planned ? " [not yet available]" : "") + "\n";
 }
 
 std::string help_text(Mode mode) {

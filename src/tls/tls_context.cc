@@ -151,11 +151,14 @@ Result<Ctx> make_client_context() {
   return ctx;
 }
 
-Result<Ssl> make_client_session(WOLFSSL_CTX* ctx, const std::string& sni) {
+Result<Ssl> make_client_session(WOLFSSL_CTX* ctx, const std::string& sni, const std::string& alpn) {
   Ssl ssl(wolfSSL_new(ctx));
   if (!ssl) return tls_error("wolfSSL_new");
   wolfSSL_set_connect_state(ssl.get());
-  wolfSSL_set_alpn_protos(ssl.get(), kAlpnWire, sizeof kAlpnWire);
+  std::string wire_alpn(1, static_cast<char>(alpn.size()));
+  wire_alpn += alpn;
+  wolfSSL_set_alpn_protos(ssl.get(), reinterpret_cast<const unsigned char*>(wire_alpn.data()),
+                          static_cast<unsigned int>(wire_alpn.size()));
   in6_addr a6;
   in_addr a4;
   if (!sni.empty() && inet_pton(AF_INET, sni.c_str(), &a4) != 1 &&

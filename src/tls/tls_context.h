@@ -39,7 +39,8 @@ using Ssl = std::unique_ptr<WOLFSSL, SslDeleter>;
 Result<Ctx> make_server_context(const Identity& id);
 Result<Ctx> make_client_context();
 // `sni` is the host name the user typed (not sent when it is an address).
-Result<Ssl> make_client_session(WOLFSSL_CTX* ctx, const std::string& sni);
+Result<Ssl> make_client_session(WOLFSSL_CTX* ctx, const std::string& sni,
+                                const std::string& alpn = "qpipe/1");
 Result<Ssl> make_server_session(WOLFSSL_CTX* ctx);
 
 // The last wolfSSL error as text.

@@ -190,7 +190,7 @@ Status Connection::init_common(const ConnectionSettings& s, ngtcp2_settings& set
 Result<std::unique_ptr<Connection>>
 Connection::client(uv_loop_t* loop, UdpSocket* socket, const Address& remote,
                    const ConnectionSettings& s, WOLFSSL_CTX* tls, const std::string& sni,
-                   ConnectionHandler* handler, const Logger& log) {
+                   const std::string& alpn, ConnectionHandler* handler, const Logger& log) {
   std::unique_ptr<Connection> c(new Connection(loop, socket, handler, log));
   c->local_ = socket->local();
   c->remote_ = remote;
@@ -207,7 +207,7 @@ Connection::client(uv_loop_t* loop, UdpSocket* socket, const Address& remote,
   int rv = ngtcp2_conn_client_new(&c->conn_, &dcid, &scid, &path, NGTCP2_PROTO_VER_V1, &callbacks,
                                   &settings, &params, nullptr, c.get());
   if (rv != 0) return make_error(Errc::connect, "QUIC", ngtcp2_strerror(rv));
-  auto ssl = tls::make_client_session(tls, sni);
+  auto ssl = tls::make_client_session(tls, sni, alpn);
   if (!ssl) return ssl.error();
   c->ssl_ = std::move(*ssl);
   wolfSSL_set_app_data(c->ssl_.get(), &c->conn_ref_);

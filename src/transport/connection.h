@@ -108,9 +108,11 @@ struct ConnectionStats {
 
 class Connection {
 public:
-  static Result<std::unique_ptr<Connection>>
-  client(uv_loop_t* loop, UdpSocket* socket, const Address& remote, const ConnectionSettings& s,
-         WOLFSSL_CTX* tls, const std::string& sni, ConnectionHandler* handler, const Logger& log);
+  static Result<std::unique_ptr<Connection>> client(uv_loop_t* loop, UdpSocket* socket,
+                                                    const Address& remote,
+                                                    const ConnectionSettings& s, WOLFSSL_CTX* tls,
+                                                    const std::string& sni, const std::string& alpn,
+                                                    ConnectionHandler* handler, const Logger& log);
   // A server connection for an accepted Initial packet (ngtcp2_accept succeeded).
   static Result<std::unique_ptr<Connection>> server(uv_loop_t* loop, UdpSocket* socket,
                                                     const Address& local, const Address& remote,

@@ -141,7 +141,11 @@ void UdpSocket::wait_writable(std::function<void()> on_writable) {
 
 void UdpSocket::on_poll(int status, int events) {
   if (status < 0) {
-    if (on_error_) on_error_(-status);
+    // libuv stops the handle on POLLERR: an ICMP error is queued. Take it
+    // off the error queue, report it, and watch the socket again.
+    int err = drain_errors();
+    update_poll();
+    if (err != 0 && on_error_) on_error_(err);
     return;
   }
   if (events & UV_WRITABLE) {
@@ -153,6 +157,37 @@ void UdpSocket::on_poll(int status, int events) {
     read_some();
     if (on_batch_end_) on_batch_end_();
   }
+}
+
+int UdpSocket::drain_errors() {
+  int result = 0;
+  for (int i = 0; i < 64; ++i) {
+    alignas(cmsghdr) uint8_t ctrl[512];
+    uint8_t dummy[1];
+    iovec eiov{dummy, sizeof dummy};
+    sockaddr_storage from;
+    msghdr emsg{};
+    emsg.msg_name = &from;
+    emsg.msg_namelen = sizeof from;
+    emsg.msg_iov = &eiov;
+    emsg.msg_iovlen = 1;
+    emsg.msg_control = ctrl;
+    emsg.msg_controllen = sizeof ctrl;
+    if (::recvmsg(fd_, &emsg, MSG_ERRQUEUE | MSG_DONTWAIT) < 0) break;
+    for (cmsghdr* c = CMSG_FIRSTHDR(&emsg); c; c = CMSG_NXTHDR(&emsg, c)) {
+      if ((c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_RECVERR) ||
+          (c->cmsg_level == IPPROTO_IPV6 && c->cmsg_type == IPV6_RECVERR)) {
+        sock_extended_err ee;
+        std::memcpy(&ee, CMSG_DATA(c), sizeof ee);
+        if (ee.ee_errno != 0 && ee.ee_errno != EMSGSIZE) result = static_cast<int>(ee.ee_errno);
+      }
+    }
+  }
+  int so_error = 0;
+  socklen_t len = sizeof so_error;
+  getsockopt(fd_, SOL_SOCKET, SO_ERROR, &so_error, &len); // clears it
+  if (result == 0 && so_error != 0 && so_error != EMSGSIZE) result = so_error;
+  return result;
 }
 
 void UdpSocket::read_some() {
@@ -174,24 +209,9 @@ void UdpSocket::read_some() {
     if (n < 0) {
       if (errno == EAGAIN || errno == EWOULDBLOCK) return;
       if (errno == EINTR) continue;
-      // An ICMP error queued for this socket: read it from the error queue.
+      // An ICMP error (ECONNREFUSED on a connected socket): say which.
       int err = errno;
-      msghdr emsg{};
-      emsg.msg_control = ctrl;
-      emsg.msg_controllen = sizeof ctrl;
-      uint8_t dummy[1];
-      iovec eiov{dummy, sizeof dummy};
-      emsg.msg_iov = &eiov;
-      emsg.msg_iovlen = 1;
-      if (::recvmsg(fd_, &emsg, MSG_ERRQUEUE) >= 0) {
-        for (cmsghdr* c = CMSG_FIRSTHDR(&emsg); c; c = CMSG_NXTHDR(&emsg, c)) {
-          if ((c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_RECVERR) ||
-              (c->cmsg_level == IPPROTO_IPV6 && c->cmsg_type == IPV6_RECVERR)) {
-            auto* ee = reinterpret_cast<sock_extended_err*>(CMSG_DATA(c));
-            err = static_cast<int>(ee->ee_errno);
-          }
-        }
-      }
+      if (int queued = drain_errors(); queued != 0) err = queued;
       if (on_error_) on_error_(err);
       return;
     }

@@ -84,6 +84,7 @@ private:
   void on_poll(int status, int events);
   void update_poll();
   void read_some();
+  int drain_errors(); // the errno of queued ICMP errors, or 0
 
   uv_loop_t* loop_ = nullptr;
   int fd_ = -1;
