@@ -3,6 +3,7 @@
 #include <wolfssl/options.h>
 
 #include <cerrno>
+#include <cstdlib>
 #include <cstdarg>
 #include <cstdio>
 #include <cstring>
@@ -55,6 +56,9 @@ const char* app_error_text(uint64_t code) {
 namespace {
 
 constexpr size_t kCidLen = 18;
+// The largest UDP payload a probe tries: an IPv4 datagram's limit (65507)
+// less a margin that keeps one datagram within a GRO batch on loopback.
+constexpr uint16_t kMaxUdpPayload = 65452;
 
 Connection* self(void* user_data) {
   return static_cast<Connection*>(user_data);
@@ -169,9 +173,14 @@ Status Connection::init_common(const ConnectionSettings& s, ngtcp2_settings& set
   ngtcp2_settings_default(&settings);
   settings.initial_ts = now_ns();
   settings.cc_algo = cc_algo(s.cc);
-  // Let PMTUD find what the path carries; loopback and jumbo-frame networks
-  // carry far more than 1200 bytes, and fewer packets cost less CPU.
-  settings.max_tx_udp_payload_size = 1452;
+  // Let PMTUD find what the path carries: Ethernet's 1500-byte MTU, jumbo
+  // frames, or the 64 KiB of loopback. Fewer, larger packets cost less CPU;
+  // a probe the path cannot carry is lost (or refused with EMSGSIZE, as DF is
+  // set) and the connection stays at the size that worked.
+  static const uint16_t probes[] = {1452, 8952, 16336, 32720, kMaxUdpPayload};
+  settings.pmtud_probes = probes;
+  settings.pmtud_probeslen = sizeof probes / sizeof probes[0];
+  settings.max_tx_udp_payload_size = kMaxUdpPayload;
   settings.handshake_timeout = std::min<uint64_t>(s.idle_timeout_ms, 10'000) * NGTCP2_MILLISECONDS;
   settings.ack_thresh = 8;
   if (log_.verbosity() >= Verbosity::debug) settings.log_printf = ngtcp2_debug_log;
@@ -488,13 +497,17 @@ void Connection::flush() {
   ngtcp2_path_storage ps;
   ngtcp2_path_storage_zero(&ps);
   ngtcp2_pkt_info pi;
+  // Packets of the path's size are batched for GSO; the first packet of a
+  // batch may be larger (a PMTUD probe), and then goes alone.
   const size_t max_udp = ngtcp2_conn_get_path_max_tx_udp_payload_size(conn_);
+  const size_t max_probe = ngtcp2_conn_get_max_tx_udp_payload_size(conn_);
   size_t max_pkts = std::min(UdpSocket::kMaxGsoSegments, UdpSocket::kMaxBatchBytes / max_udp);
   max_pkts = std::max<size_t>(1, std::min(max_pkts, ngtcp2_conn_get_send_quantum(conn_) / max_udp));
   for (;;) {
     size_t len = 0, gso = 0, n = 0;
     for (;;) {
-      auto nwrite = write_packet(&ps.path, &pi, batch_.data() + len, max_udp, ts);
+      size_t room = n == 0 ? std::min(max_probe, batch_.size()) : gso;
+      auto nwrite = write_packet(&ps.path, &pi, batch_.data() + len, room, ts);
       if (nwrite < 0) {
         handle_error(static_cast<int>(nwrite));
         return;
@@ -504,14 +517,14 @@ void Connection::flush() {
       if (n == 0) gso = static_cast<size_t>(nwrite);
       len += static_cast<size_t>(nwrite);
       ++n;
-      // A short packet ends a GSO batch: all but the last must be equal.
-      if (static_cast<size_t>(nwrite) < gso || gso < max_udp || n >= max_pkts) break;
+      // All but the last datagram of a GSO batch must have the same size.
+      if (static_cast<size_t>(nwrite) < gso || gso != max_udp || n >= max_pkts) break;
     }
     if (len == 0) break;
     pending_len_ = len;
     pending_gso_ = gso;
     if (!send_pending()) break;
-    if (n < max_pkts && gso == max_udp) break; // nothing more to send now
+    if (n < max_pkts && gso == max_udp) break; // the connection had no more to send
   }
   ngtcp2_conn_update_pkt_tx_time(conn_, ts);
   arm_timer();
