@@ -14,6 +14,7 @@
 
 #include "app/transfer.h"
 #include "app/transfer_common.h"
+#include "core/buffer_pool.h"
 #include "pipeline/digest.h"
 #include "pipeline/wire.h"
 #include "tls/tls_context.h"
@@ -61,6 +62,11 @@ public:
   ~Receiver() override {
     alive_.reset();
     if (sink_ && !committed_) sink_->abort();
+  }
+  void recycle(RxChunk& c) {
+    for (auto& b : c.blocks)
+      pool_.put(std::move(b));
+    c.blocks.clear();
   }
 
   void attach(std::unique_ptr<transport::Connection> c) { conn_ = std::move(c); }
@@ -132,6 +138,8 @@ private:
   size_t done_sent_bytes_ = 0;
   bool done_queued_ = false, done_sent_ = false;
   uint64_t start_ns_ = transport::now_ns(), end_ns_ = 0;
+  // Blocks are reused; up to the connection window's worth are kept.
+  BufferPool pool_{kBlockSize, kConnWindow / kBlockSize};
 };
 
 class Listener final : public Transfer {
@@ -334,7 +342,7 @@ Status Receiver::on_chunk_data(int64_t stream_id, std::span<const uint8_t> data,
       return make_error(Errc::transfer, "protocol", "chunk longer than its header says");
     while (!data.empty()) {
       size_t off = c.got % kBlockSize;
-      if (off == 0) c.blocks.push_back(std::make_unique<uint8_t[]>(kBlockSize));
+      if (off == 0) c.blocks.push_back(pool_.get());
       size_t n = std::min(data.size(), kBlockSize - off);
       std::memcpy(c.blocks.back().get() + off, data.data(), n);
       c.got += n;
@@ -397,6 +405,7 @@ void Receiver::try_write() {
     digester_.add_chunk(c->hdr.hash, c->hdr.raw_len);
     bytes_written_ += c->hdr.raw_len;
     uint64_t consumed = wire::ChunkHeader::kSize + c->hdr.wire_len;
+    recycle(*c);
     ready_.erase(c->hdr.seq);
     ++next_write_;
     if (conn_ && !conn_->closed()) {

@@ -11,6 +11,7 @@
 
 #include "app/transfer.h"
 #include "app/transfer_common.h"
+#include "core/buffer_pool.h"
 #include "pipeline/digest.h"
 #include "pipeline/wire.h"
 #include "transport/connection.h"
@@ -46,6 +47,7 @@ public:
     uint64_t per = opts_.chunk_size;
     max_held_ = std::clamp<uint64_t>(per * (static_cast<uint64_t>(opts_.streams) + 1), 2 * per,
                                      std::max<uint64_t>(2 * per, 64ull << 20));
+    pool_.emplace(per, max_held_ / per);
   }
 
   ~Sender() override { alive_.reset(); }
@@ -142,7 +144,7 @@ public:
     }
     // Acknowledged in full: the buffer can go. Chunks leave in any order;
     // the deque keeps sequence order, so drop finished ones from the front.
-    c->data.reset();
+    release_buffer(*c);
     held_ -= c->capacity;
     c->capacity = 0;
     --in_flight_;
@@ -269,12 +271,17 @@ private:
     return false;
   }
 
+  void release_buffer(Chunk& c) {
+    if (c.capacity == pool_->buffer_size()) pool_->put(std::move(c.data));
+    c.data.reset();
+  }
+
   void read_next() {
     if (reading_ || eof_ || done_ || held_ + opts_.chunk_size > max_held_) return;
     reading_ = true;
     auto chunk = std::make_unique<Chunk>();
     chunk->capacity = opts_.chunk_size;
-    chunk->data.reset(new uint8_t[chunk->capacity]);
+    chunk->data = pool_->get();
     held_ += chunk->capacity;
     Chunk* c = chunk.get();
     reading_chunk_ = std::move(chunk);
@@ -290,19 +297,22 @@ private:
     }
     if (r.error != 0) {
       held_ -= chunk->capacity;
+      release_buffer(*chunk);
       return fail(uv_error(Errc::local_io, source_->name(), r.error), AppError::input_failed);
     }
     if (r.eof) eof_ = true;
     if (r.bytes == 0) {
       held_ -= chunk->capacity;
+      release_buffer(*chunk);
       maybe_send_end();
       flush();
       if (!eof_) read_next();
       return;
     }
     if (r.bytes < chunk->capacity / 4) { // a short read from a pipe: keep only what arrived
-      auto small = std::make_unique<uint8_t[]>(r.bytes);
+      std::unique_ptr<uint8_t[]> small(new uint8_t[r.bytes]);
       std::memcpy(small.get(), chunk->data.get(), r.bytes);
+      pool_->put(std::move(chunk->data));
       chunk->data = std::move(small);
       held_ -= chunk->capacity - r.bytes;
       chunk->capacity = r.bytes;
@@ -450,6 +460,7 @@ private:
   std::deque<std::unique_ptr<Chunk>> chunks_; // unacknowledged, in sequence order
   std::unordered_map<int64_t, Chunk*> by_stream_;
   std::unique_ptr<Chunk> reading_chunk_;
+  std::optional<BufferPool> pool_;
   uint64_t max_held_ = 0, held_ = 0;
   uint64_t next_seq_ = 0, digested_ = 0, bytes_read_ = 0, payload_sent_ = 0;
   int in_flight_ = 0;
