@@ -190,7 +190,7 @@ public:
     }
     cleanup_timer_.start(0);
   }
-  uvx::AliveToken& alive() { return alive_; }
+  uint64_t idle_timeout_ms() const { return opts_.idle_timeout_ms; }
   void progress() {
     if (events_.on_progress && active_) events_.on_progress(active_->stats());
   }
@@ -441,7 +441,7 @@ void Receiver::on_closed(const CloseInfo& info) {
   if (finished_) return;
   if (done_queued_ && info.kind == CloseInfo::Kind::peer_app && info.code == 0) return succeed();
   if (info.kind == CloseInfo::Kind::local) return; // fail() reports
-  finish(describe_close(info, handshake_done_, peer_, "sender", 30'000));
+  finish(describe_close(info, handshake_done_, peer_, "sender", owner_.idle_timeout_ms()));
 }
 
 void Receiver::fail(const Error& e, AppError code) {

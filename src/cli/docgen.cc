@@ -65,9 +65,12 @@ std::string text_to_roff(std::string_view text) {
   bool verbatim = false, in_para = false;
   auto is_heading = [](const std::string& l) {
     if (l.empty() || l[0] == ' ') return false;
-    for (char c : l)
+    bool upper = false;
+    for (char c : l) {
       if (std::islower(static_cast<unsigned char>(c))) return false;
-    return true;
+      if (std::isupper(static_cast<unsigned char>(c))) upper = true;
+    }
+    return upper;
   };
   while (std::getline(in, line)) {
     bool indented = line.size() >= 4 && line.compare(0, 4, "    ") == 0;

@@ -116,6 +116,8 @@ Status not_yet(const Given& g, const char* issue) {
 }
 
 Result<uint16_t> parse_port(const std::string& text, const std::string& what, int lo = 1) {
+  if (text.empty() || text.find_first_not_of("0123456789") != std::string::npos)
+    return usage(what, "'" + text + "' is not a port number");
   auto n = parse_int(text, what, lo, 65535);
   if (!n) return n.error();
   return static_cast<uint16_t>(*n);
@@ -296,13 +298,28 @@ Result<HostPort> parse_host_port(const std::string& text, bool listening) {
 
 Result<Config> parse_command_line(int argc, const char* const* argv) {
   Config c;
+  // Help and version win over everything else, even over unknown options,
+  // as in every Unix tool.
+  for (int i = 1; i < argc; ++i) {
+    std::string_view a = argv[i];
+    if (a == "--") break;
+    if (a == "-h" || a == "--help") c.help = true;
+    if (a == "-V" || a == "--version") c.version = true;
+  }
+  if (c.help || c.version) {
+    if (argc > 1 && std::strcmp(argv[1], "gen") == 0) c.mode = kGen;
+    else if (argc > 1 && std::strcmp(argv[1], "api") == 0) c.mode = kApi;
+    for (int i = 1; i < argc; ++i)
+      if (std::string_view(argv[i]) == "-l" || std::string_view(argv[i]) == "--listen")
+        c.mode = kListen;
+    return c;
+  }
   std::vector<Given> given;
   std::vector<std::string> positionals;
   auto mode = collect(argc, argv, given, positionals);
   if (!mode) return mode.error();
   c.mode = *mode;
-  // Help and version win over everything else, as in every Unix tool.
-  for (const auto& g : given) {
+  for (const auto& g : given) { // bundled, as in -lh
     if (g.spec->id == OptId::help) c.help = true;
     if (g.spec->id == OptId::version) c.version = true;
   }

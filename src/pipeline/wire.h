@@ -1,6 +1,6 @@
 // The qpipe/1 wire format: chunk headers on data streams and the messages of
 // the control stream. Pure encode/decode with every length bounded; no I/O.
-// The format is documented in man/qpipe-protocol.7.
+// The format is documented in the PROTOCOL section of man/qpipe.1.
 //
 // Connection: ALPN "qpipe/1". The sender opens bidirectional stream 0 as the
 // control stream and one unidirectional stream per chunk. A data stream is a

@@ -3,9 +3,9 @@
 #include <wolfssl/options.h>
 
 #include <cerrno>
-#include <cstdlib>
 #include <cstdarg>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <ngtcp2/ngtcp2_crypto_wolfssl.h>
 #include <sys/random.h>
