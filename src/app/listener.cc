@@ -15,6 +15,7 @@
 #include "app/transfer.h"
 #include "app/transfer_common.h"
 #include "core/buffer_pool.h"
+#include "pipeline/codec.h"
 #include "pipeline/digest.h"
 #include "pipeline/wire.h"
 #include "tls/tls_context.h"
@@ -30,6 +31,7 @@ using transport::CloseInfo;
 constexpr uint64_t kConnWindow = 24ull << 20;
 constexpr size_t kBlockSize = 64 * 1024;
 constexpr uint64_t kMaxStreamsInFlight = 256;
+constexpr uint64_t kDecompressedAhead = 16ull << 20;
 
 struct RxChunk {
   std::array<uint8_t, wire::ChunkHeader::kSize> hbuf{};
@@ -38,10 +40,17 @@ struct RxChunk {
   wire::ChunkHeader hdr;
   std::vector<std::unique_ptr<uint8_t[]>> blocks;
   size_t got = 0; // payload bytes
-  bool hashed = false;
+  bool processing = false, hashed = false;
   wire::Digest actual{};
+  std::unique_ptr<uint8_t[]> raw; // the decompressed bytes of a zstd chunk
+  std::optional<Error> error;     // set by a failed decompression
 
+  // What to write: the decompressed buffer, or the received blocks.
   std::vector<iovec> iov() const {
+    if (raw) return {iovec{raw.get(), hdr.raw_len}};
+    return received();
+  }
+  std::vector<iovec> received() const {
     std::vector<iovec> v;
     size_t left = got;
     for (const auto& b : blocks) {
@@ -110,6 +119,7 @@ private:
   Status on_control(std::span<const uint8_t> data);
   Status on_chunk_data(int64_t stream_id, std::span<const uint8_t> data, bool fin);
   void try_write();
+  void process_ready();
   void maybe_finish();
   void fail(const Error& e, AppError code);
   void succeed();
@@ -140,6 +150,8 @@ private:
   uint64_t start_ns_ = transport::now_ns(), end_ns_ = 0;
   // Blocks are reused; up to the connection window's worth are kept.
   BufferPool pool_{kBlockSize, kConnWindow / kBlockSize};
+  std::optional<BufferPool> raw_pool_; // decompressed chunks, chunk_size each
+  uint64_t payload_wire_ = 0;
 };
 
 class Listener final : public Transfer {
@@ -256,6 +268,7 @@ std::string cid_key(const uint8_t* data, size_t len) {
 TransferStats Receiver::stats() const {
   TransferStats s;
   s.bytes = bytes_written_;
+  s.payload_wire_bytes = payload_wire_;
   s.chunks = next_write_;
   s.peer = peer_;
   if (hello_ && hello_->size_hint != UINT64_MAX) s.size = hello_->size_hint;
@@ -299,7 +312,9 @@ Status Receiver::on_control(std::span<const uint8_t> data) {
         return {};
       }
       sink_ = std::move(*sink);
+      raw_pool_.emplace(h->chunk_size, std::max<size_t>(2, kDecompressedAhead / h->chunk_size));
       started_ = true;
+      process_ready();
       start_ns_ = transport::now_ns();
       try_write();
     } else if (auto* e = std::get_if<wire::End>(&*m)) {
@@ -330,9 +345,6 @@ Status Receiver::on_chunk_data(int64_t stream_id, std::span<const uint8_t> data,
         return make_error(
             Errc::transfer, "protocol",
             strprintf("chunk %llu sent twice", static_cast<unsigned long long>(h->seq)));
-      if (h->codec != wire::Codec::raw)
-        return make_error(Errc::transfer, "protocol",
-                          "compressed chunks are not supported by this listener yet");
       c.hdr = *h;
       c.have_header = true;
     }
@@ -354,31 +366,64 @@ Status Receiver::on_chunk_data(int64_t stream_id, std::span<const uint8_t> data,
     return make_error(Errc::transfer, "protocol", "chunk shorter than its header says");
   std::unique_ptr<RxChunk> done = std::move(slot);
   receiving_.erase(stream_id);
-  RxChunk* cp = done.get();
-  ready_[cp->hdr.seq] = std::move(done);
-  ++pending_work_;
-  int rv = uvx::queue_work(
-      loop_, alive_,
-      [cp] {
-        auto v = cp->iov();
-        cp->actual = hash_iovecs(v);
-      },
-      [this, cp] {
-        --pending_work_;
-        if (finished_) return owner_.maybe_deliver();
-        cp->hashed = true;
-        if (cp->actual != cp->hdr.hash)
-          return fail(make_error(Errc::transfer, peer_,
-                                 strprintf("chunk %llu failed its integrity check",
-                                           static_cast<unsigned long long>(cp->hdr.seq))),
-                      AppError::digest_mismatch);
-        try_write();
-      });
-  if (rv != 0) {
-    --pending_work_;
-    return uv_error(Errc::local_io, "thread pool", rv);
-  }
+  uint64_t seq = done->hdr.seq;
+  ready_[seq] = std::move(done);
+  process_ready();
   return {};
+}
+
+// Hashes received chunks (and decompresses zstd ones) on the thread pool.
+// Decompression runs only a few chunks ahead of the writer, so that the
+// decompressed bytes waiting for the sink stay bounded (kDecompressedAhead).
+void Receiver::process_ready() {
+  if (!hello_ || finished_) return;
+  const uint64_t ahead = std::max<uint64_t>(2, kDecompressedAhead / hello_->chunk_size);
+  for (auto& [seq, chunk] : ready_) {
+    RxChunk* cp = chunk.get();
+    if (cp->processing || cp->hashed) continue;
+    bool zstd = cp->hdr.codec == wire::Codec::zstd;
+    if (zstd && seq >= next_write_ + ahead) break;
+    if (cp->hdr.raw_len > hello_->chunk_size)
+      return fail(
+          make_error(Errc::transfer, "protocol", "chunk larger than the announced chunk size"),
+          AppError::protocol);
+    if (zstd) cp->raw = raw_pool_->get();
+    cp->processing = true;
+    ++pending_work_;
+    int rv = uvx::queue_work(
+        loop_, alive_,
+        [cp] {
+          if (cp->hdr.codec == wire::Codec::zstd) {
+            auto st = codec::decompress(
+                codec::worker_dctx(), cp->received(), {cp->raw.get(), cp->hdr.raw_len},
+                strprintf("chunk %llu", static_cast<unsigned long long>(cp->hdr.seq)));
+            if (!st) {
+              cp->error = st.error();
+              return;
+            }
+          }
+          auto v = cp->iov();
+          cp->actual = hash_iovecs(v);
+        },
+        [this, cp] {
+          --pending_work_;
+          if (finished_) return owner_.maybe_deliver();
+          cp->processing = false;
+          cp->hashed = true;
+          if (cp->error) return fail(*cp->error, AppError::protocol);
+          if (cp->raw) recycle(*cp); // the compressed blocks are no longer needed
+          if (cp->actual != cp->hdr.hash)
+            return fail(make_error(Errc::transfer, peer_,
+                                   strprintf("chunk %llu failed its integrity check",
+                                             static_cast<unsigned long long>(cp->hdr.seq))),
+                        AppError::digest_mismatch);
+          try_write();
+        });
+    if (rv != 0) {
+      --pending_work_;
+      return fail(uv_error(Errc::local_io, "thread pool", rv), AppError::internal);
+    }
+  }
 }
 
 void Receiver::try_write() {
@@ -386,10 +431,6 @@ void Receiver::try_write() {
   auto it = ready_.find(next_write_);
   if (it == ready_.end() || !it->second->hashed) return;
   RxChunk* c = it->second.get();
-  if (c->hdr.raw_len > hello_->chunk_size)
-    return fail(
-        make_error(Errc::transfer, "protocol", "chunk larger than the announced chunk size"),
-        AppError::protocol);
   if (end_ && c->hdr.seq >= end_->chunks)
     return fail(make_error(Errc::transfer, "protocol", "more chunks than END announced"),
                 AppError::protocol);
@@ -405,13 +446,16 @@ void Receiver::try_write() {
     digester_.add_chunk(c->hdr.hash, c->hdr.raw_len);
     bytes_written_ += c->hdr.raw_len;
     uint64_t consumed = wire::ChunkHeader::kSize + c->hdr.wire_len;
+    payload_wire_ += c->hdr.wire_len;
     recycle(*c);
+    if (c->raw) raw_pool_->put(std::move(c->raw));
     ready_.erase(c->hdr.seq);
     ++next_write_;
     if (conn_ && !conn_->closed()) {
       conn_->extend_max_offset(consumed);
       conn_->extend_max_streams_uni(1);
     }
+    process_ready();
     try_write();
     maybe_finish();
     if (conn_ && !conn_->closed()) conn_->flush();

@@ -35,6 +35,10 @@ struct SendOptions : CommonOptions {
   uint64_t limit_bytes_per_second = 0; // 0: no limit
   std::optional<int> zstd_level;
   std::string alpn = "qpipe/1"; // only tests change it (QPIPE_TEST_ALPN)
+  // Only tests set it (QPIPE_TEST_TAMPER): "length" declares chunk 1 one byte
+  // shorter than it is (a lying header, or a bomb when compressed), "hash"
+  // flips a bit of chunk 1's hash.
+  std::string test_tamper;
 };
 
 struct ListenOptions : CommonOptions {

@@ -12,6 +12,7 @@
 #include "app/transfer.h"
 #include "app/transfer_common.h"
 #include "core/buffer_pool.h"
+#include "pipeline/codec.h"
 #include "pipeline/digest.h"
 #include "pipeline/wire.h"
 #include "transport/connection.h"
@@ -25,9 +26,14 @@ using transport::CloseInfo;
 
 struct Chunk {
   uint64_t seq = 0;
-  std::unique_ptr<uint8_t[]> data;
+  std::unique_ptr<uint8_t[]> data; // the raw bytes, until sent compressed or acknowledged
   size_t capacity = 0;
   uint32_t len = 0;
+  std::unique_ptr<uint8_t[]> packed; // the zstd frame, when compression was tried
+  size_t packed_capacity = 0;
+  wire::Codec codec = wire::Codec::raw;
+  uint32_t wire_len = 0;
+  bool closed = false; // the listener acknowledged the whole stream
   std::array<uint8_t, wire::ChunkHeader::kSize> header{};
   bool hashed = false;
   wire::Digest hash{};
@@ -35,7 +41,7 @@ struct Chunk {
   size_t sent = 0; // header and payload bytes handed to QUIC
   bool fin_sent = false;
   bool blocked = false;
-  size_t total() const { return wire::ChunkHeader::kSize + len; }
+  const uint8_t* payload() const { return codec == wire::Codec::zstd ? packed.get() : data.get(); }
 };
 
 class Sender final : public Transfer, public transport::ConnectionHandler {
@@ -47,7 +53,12 @@ public:
     uint64_t per = opts_.chunk_size;
     max_held_ = std::clamp<uint64_t>(per * (static_cast<uint64_t>(opts_.streams) + 1), 2 * per,
                                      std::max<uint64_t>(2 * per, 64ull << 20));
+    if (opts_.zstd_level) max_held_ *= 2; // a compressed frame beside each raw chunk
     pool_.emplace(per, max_held_ / per);
+    if (opts_.zstd_level) {
+      size_t bound = ZSTD_compressBound(per);
+      packed_pool_.emplace(bound, max_held_ / per);
+    }
   }
 
   ~Sender() override { alive_.reset(); }
@@ -78,6 +89,7 @@ public:
   TransferStats stats() const override {
     TransferStats s;
     s.bytes = done_ok_ ? bytes_read_ : payload_sent_;
+    s.payload_wire_bytes = payload_wire_;
     s.chunks = next_seq_;
     s.size = source_ ? source_->size() : std::nullopt;
     s.seconds = static_cast<double>(transport::now_ns() - start_ns_) / 1e9;
@@ -142,13 +154,13 @@ public:
            AppError::protocol);
       return;
     }
-    // Acknowledged in full: the buffer can go. Chunks leave in any order;
+    // Acknowledged in full: the buffers can go. Chunks leave in any order;
     // the deque keeps sequence order, so drop finished ones from the front.
-    release_buffer(*c);
-    held_ -= c->capacity;
-    c->capacity = 0;
+    release_raw(*c);
+    release_packed(*c);
+    c->closed = true;
     --in_flight_;
-    while (!chunks_.empty() && !chunks_.front()->data && chunks_.front()->fin_sent)
+    while (!chunks_.empty() && chunks_.front()->closed)
       chunks_.pop_front();
     read_next();
     assign_streams();
@@ -180,7 +192,7 @@ public:
       constexpr size_t H = wire::ChunkHeader::kSize;
       if (c.sent < H) slot.vec[slot.cnt++] = {c.header.data() + c.sent, H - c.sent};
       size_t poff = c.sent > H ? c.sent - H : 0;
-      slot.vec[slot.cnt++] = {c.data.get() + poff, c.len - poff};
+      slot.vec[slot.cnt++] = {const_cast<uint8_t*>(c.payload()) + poff, c.wire_len - poff};
       slot.fin = true;
       return true;
     }
@@ -271,13 +283,24 @@ private:
     return false;
   }
 
-  void release_buffer(Chunk& c) {
+  void release_raw(Chunk& c) {
+    if (!c.data) return;
     if (c.capacity == pool_->buffer_size()) pool_->put(std::move(c.data));
     c.data.reset();
+    held_ -= c.capacity;
+    c.capacity = 0;
+  }
+
+  void release_packed(Chunk& c) {
+    if (!c.packed) return;
+    packed_pool_->put(std::move(c.packed));
+    held_ -= c.packed_capacity;
+    c.packed_capacity = 0;
   }
 
   void read_next() {
-    if (reading_ || eof_ || done_ || held_ + opts_.chunk_size > max_held_) return;
+    uint64_t need = opts_.chunk_size + (packed_pool_ ? packed_pool_->buffer_size() : 0);
+    if (reading_ || eof_ || done_ || held_ + need > max_held_) return;
     reading_ = true;
     auto chunk = std::make_unique<Chunk>();
     chunk->capacity = opts_.chunk_size;
@@ -296,14 +319,12 @@ private:
       return;
     }
     if (r.error != 0) {
-      held_ -= chunk->capacity;
-      release_buffer(*chunk);
+      release_raw(*chunk);
       return fail(uv_error(Errc::local_io, source_->name(), r.error), AppError::input_failed);
     }
     if (r.eof) eof_ = true;
     if (r.bytes == 0) {
-      held_ -= chunk->capacity;
-      release_buffer(*chunk);
+      release_raw(*chunk);
       maybe_send_end();
       flush();
       if (!eof_) read_next();
@@ -322,13 +343,26 @@ private:
     bytes_read_ += r.bytes;
     Chunk* c = chunk.get();
     chunks_.push_back(std::move(chunk));
-    // Hash on the thread pool; the buffer stays put while the work runs
-    // (the result is not delivered while any work is outstanding).
+    // Data that did not compress lately is tried again only now and then,
+    // so that incompressible input costs almost nothing with -z.
+    int level = 0;
+    if (packed_pool_ && (incompressible_run_ < 4 || c->seq % 16 == 0)) {
+      c->packed = packed_pool_->get();
+      c->packed_capacity = packed_pool_->buffer_size();
+      held_ += c->packed_capacity;
+      level = *opts_.zstd_level;
+    }
+    // Hash (and compress) on the thread pool; the buffers stay put while the
+    // work runs (the result is not delivered while any work is outstanding).
     ++pending_work_;
     int rv = uvx::queue_work(
         loop_, alive_,
-        [c] {
+        [c, level] {
           c->hash = hash_bytes({c->data.get(), c->len});
+          if (c->packed)
+            c->wire_len = static_cast<uint32_t>(
+                codec::compress(codec::worker_cctx(), level, {c->data.get(), c->len},
+                                {c->packed.get(), c->packed_capacity}));
         },
         [this, c] {
           --pending_work_;
@@ -344,11 +378,25 @@ private:
 
   void on_hashed(Chunk* c) {
     c->hashed = true;
+    if (c->packed && c->wire_len > 0) {
+      c->codec = wire::Codec::zstd;
+      release_raw(*c); // the frame is what travels now
+      incompressible_run_ = 0;
+    } else {
+      if (c->packed) ++incompressible_run_;
+      release_packed(*c);
+      c->codec = wire::Codec::raw;
+      c->wire_len = c->len;
+    }
+    payload_wire_ += c->wire_len;
     wire::ChunkHeader h;
+    h.codec = c->codec;
     h.seq = c->seq;
     h.raw_len = c->len;
-    h.wire_len = c->len;
+    h.wire_len = c->wire_len;
     h.hash = c->hash;
+    if (c->seq == 1 && opts_.test_tamper == "length") --h.raw_len;
+    if (c->seq == 1 && opts_.test_tamper == "hash") h.hash[0] ^= 1;
     wire::encode(h, c->header);
     // Fold hashes into the stream digest in sequence order.
     while (!chunks_.empty()) {
@@ -460,7 +508,10 @@ private:
   std::deque<std::unique_ptr<Chunk>> chunks_; // unacknowledged, in sequence order
   std::unordered_map<int64_t, Chunk*> by_stream_;
   std::unique_ptr<Chunk> reading_chunk_;
-  std::optional<BufferPool> pool_;
+  std::optional<BufferPool> pool_;        // raw chunk buffers
+  std::optional<BufferPool> packed_pool_; // zstd frames, with -z
+  int incompressible_run_ = 0;
+  uint64_t payload_wire_ = 0; // chunk payload bytes as sent (compressed or not)
   uint64_t max_held_ = 0, held_ = 0;
   uint64_t next_seq_ = 0, digested_ = 0, bytes_read_ = 0, payload_sent_ = 0;
   int in_flight_ = 0;

@@ -20,12 +20,13 @@ struct TransferStats {
   uint64_t bytes = 0;      // payload bytes carried (written, on the listener)
   uint64_t wire_bytes = 0; // UDP payload bytes sent and received
   uint64_t chunks = 0;
-  double seconds = 0;           // from the first packet to the end
-  double rtt_ms = 0;            // smoothed RTT
-  uint64_t lost_packets = 0;    // datagrams sent that the peer never received (estimate)
-  std::optional<uint64_t> size; // total, when the sender knows it
-  std::string peer;             // "host:port"
-  size_t udp_payload = 0;       // largest UDP payload the path carried
+  uint64_t payload_wire_bytes = 0; // chunk payloads as they travelled (compressed or not)
+  double seconds = 0;              // from the first packet to the end
+  double rtt_ms = 0;               // smoothed RTT
+  uint64_t lost_packets = 0;       // datagrams sent that the peer never received (estimate)
+  std::optional<uint64_t> size;    // total, when the sender knows it
+  std::string peer;                // "host:port"
+  size_t udp_payload = 0;          // largest UDP payload the path carried
   bool gso = false, gro = false;
 };
 

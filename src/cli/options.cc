@@ -11,8 +11,7 @@ constexpr OptionSpec kTable[] = {
      "Listen on [[HOST]:PORT] (default: all addresses, IPv4 and IPv6, port 4433) and write what "
      "the first sender sends to stdout, or to the file given with \\-o."},
     {OptId::zstd, 'z', "zstd", Arg::optional, "LEVEL", kSend,
-     "compress chunks with zstd (default level 3; negative levels allowed)", nullptr, nullptr,
-     true},
+     "compress chunks with zstd (default level 3; negative levels allowed)", nullptr, nullptr},
     {OptId::streams, 'P', "streams", Arg::required, "N", kSend,
      "parallel QUIC streams in flight (default 8, 1-256)", nullptr, nullptr},
     {OptId::chunk_size, 0, "chunk-size", Arg::required, "SIZE", kSend,

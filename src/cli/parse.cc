@@ -7,6 +7,7 @@
 #include <optional>
 
 #include "core/units.h"
+#include "pipeline/codec.h"
 
 namespace qpipe::cli {
 namespace {
@@ -243,7 +244,18 @@ Status apply(Config& c, const Given& g) {
     return {};
   // Options of later issues: refused loudly rather than ignored, because
   // ignoring --pin or --secret-file would be a silent loss of protection.
-  case OptId::zstd:
+  case OptId::zstd: {
+    if (!g.value) {
+      c.send.zstd_level = 3;
+      return {};
+    }
+    auto n = parse_int(v, what, -131072, 22);
+    if (!n) return n.error();
+    if (!codec::level_valid(static_cast<int>(*n)))
+      return usage(what, "level out of range for this zstd");
+    c.send.zstd_level = static_cast<int>(*n);
+    return {};
+  }
   case OptId::resume:
   case OptId::sync:
   case OptId::no_clobber:
@@ -307,8 +319,10 @@ Result<Config> parse_command_line(int argc, const char* const* argv) {
     if (a == "-V" || a == "--version") c.version = true;
   }
   if (c.help || c.version) {
-    if (argc > 1 && std::strcmp(argv[1], "gen") == 0) c.mode = kGen;
-    else if (argc > 1 && std::strcmp(argv[1], "api") == 0) c.mode = kApi;
+    if (argc > 1 && std::strcmp(argv[1], "gen") == 0)
+      c.mode = kGen;
+    else if (argc > 1 && std::strcmp(argv[1], "api") == 0)
+      c.mode = kApi;
     for (int i = 1; i < argc; ++i)
       if (std::string_view(argv[i]) == "-l" || std::string_view(argv[i]) == "--listen")
         c.mode = kListen;
@@ -342,6 +356,7 @@ Result<Config> parse_command_line(int argc, const char* const* argv) {
     // A hook for the tests of a listener meeting a client of another protocol.
     if (const char* alpn = std::getenv("QPIPE_TEST_ALPN"); alpn && *alpn && std::strlen(alpn) < 64)
       c.send.alpn = alpn;
+    if (const char* t = std::getenv("QPIPE_TEST_TAMPER")) c.send.test_tamper = t;
     if (!c.files.empty() && !(c.files.size() == 1 && c.files[0] == "-"))
       return usage("FILE",
                    "sending files is not supported by this build yet; use `qpipe HOST < FILE`");

@@ -34,10 +34,14 @@ std::string progress_line(const app::TransferStats& s) {
 
 std::string stats_text(const app::TransferStats& s) {
   double rate = s.seconds > 0 ? static_cast<double>(s.bytes) / s.seconds : 0;
-  return strprintf("%s in %s (%s), %s on the wire, rtt %.2f ms, %llu packets lost, peer %s",
+  std::string ratio;
+  if (s.payload_wire_bytes > 0 && s.payload_wire_bytes < s.bytes)
+    ratio = strprintf(" (compressed %.2fx)",
+                      static_cast<double>(s.bytes) / static_cast<double>(s.payload_wire_bytes));
+  return strprintf("%s in %s (%s), %s on the wire%s, rtt %.2f ms, %llu packets lost, peer %s",
                    format_bytes(s.bytes).c_str(), format_duration(s.seconds).c_str(),
-                   format_rate(rate).c_str(), format_bytes(s.wire_bytes).c_str(), s.rtt_ms,
-                   static_cast<unsigned long long>(s.lost_packets), s.peer.c_str());
+                   format_rate(rate).c_str(), format_bytes(s.wire_bytes).c_str(), ratio.c_str(),
+                   s.rtt_ms, static_cast<unsigned long long>(s.lost_packets), s.peer.c_str());
 }
 
 std::string json_escape(const std::string& in) {
@@ -57,16 +61,17 @@ std::string stats_json(const app::TransferStats& s, const Status& st) {
   double rate = s.seconds > 0 ? static_cast<double>(s.bytes) / s.seconds : 0;
   double ratio =
       s.wire_bytes > 0 ? static_cast<double>(s.bytes) / static_cast<double>(s.wire_bytes) : 0;
-  return strprintf("{\"ok\":%s,\"bytes\":%llu,\"wire_bytes\":%llu,\"seconds\":%.6f,\"rate\":%.0f,"
-                   "\"ratio\":%.4f,\"rtt_ms\":%.3f,\"lost_packets\":%llu,\"chunks\":%llu,"
-                   "\"udp_payload\":%zu,\"gso\":%s,\"gro\":%s,\"peer\":\"%s\"%s}",
-                   st.ok() ? "true" : "false", static_cast<unsigned long long>(s.bytes),
-                   static_cast<unsigned long long>(s.wire_bytes), s.seconds, rate, ratio, s.rtt_ms,
-                   static_cast<unsigned long long>(s.lost_packets),
-                   static_cast<unsigned long long>(s.chunks), s.udp_payload,
-                   s.gso ? "true" : "false", s.gro ? "true" : "false", json_escape(s.peer).c_str(),
-                   st.ok() ? ""
-                           : (",\"error\":\"" + json_escape(st.error().message()) + "\"").c_str());
+  return strprintf(
+      "{\"ok\":%s,\"bytes\":%llu,\"wire_bytes\":%llu,\"seconds\":%.6f,\"rate\":%.0f,"
+      "\"ratio\":%.4f,\"rtt_ms\":%.3f,\"lost_packets\":%llu,\"chunks\":%llu,"
+      "\"payload_wire_bytes\":%llu,\"udp_payload\":%zu,\"gso\":%s,\"gro\":%s,"
+      "\"peer\":\"%s\"%s}",
+      st.ok() ? "true" : "false", static_cast<unsigned long long>(s.bytes),
+      static_cast<unsigned long long>(s.wire_bytes), s.seconds, rate, ratio, s.rtt_ms,
+      static_cast<unsigned long long>(s.lost_packets), static_cast<unsigned long long>(s.chunks),
+      static_cast<unsigned long long>(s.payload_wire_bytes), s.udp_payload,
+      s.gso ? "true" : "false", s.gro ? "true" : "false", json_escape(s.peer).c_str(),
+      st.ok() ? "" : (",\"error\":\"" + json_escape(st.error().message()) + "\"").c_str());
 }
 
 struct Run {

@@ -1,0 +1,84 @@
+#include "pipeline/codec.h"
+
+#include <memory>
+
+#include "core/log.h"
+
+namespace qpipe::codec {
+namespace {
+// 2^24 = 16 MiB, the largest chunk: no legitimate frame needs a larger window.
+constexpr int kMaxWindowLog = 24;
+
+Error corrupt(const std::string& what, const std::string& why) {
+  return make_error(Errc::transfer, what, why);
+}
+} // namespace
+
+ZSTD_CCtx* worker_cctx() {
+  thread_local std::unique_ptr<ZSTD_CCtx, size_t (*)(ZSTD_CCtx*)> ctx(ZSTD_createCCtx(),
+                                                                      ZSTD_freeCCtx);
+  return ctx.get();
+}
+
+ZSTD_DCtx* worker_dctx() {
+  thread_local std::unique_ptr<ZSTD_DCtx, size_t (*)(ZSTD_DCtx*)> ctx(
+      [] {
+        ZSTD_DCtx* d = ZSTD_createDCtx();
+        if (d) ZSTD_DCtx_setParameter(d, ZSTD_d_windowLogMax, kMaxWindowLog);
+        return d;
+      }(),
+      ZSTD_freeDCtx);
+  return ctx.get();
+}
+
+bool level_valid(int level) {
+  return level >= ZSTD_minCLevel() && level <= ZSTD_maxCLevel();
+}
+
+size_t compress(ZSTD_CCtx* cctx, int level, std::span<const uint8_t> src, std::span<uint8_t> dst) {
+  if (!cctx || src.empty()) return 0;
+  size_t n = ZSTD_compressCCtx(cctx, dst.data(), dst.size(), src.data(), src.size(), level);
+  if (ZSTD_isError(n) || n >= src.size() - src.size() / 32) return 0;
+  return n;
+}
+
+Status decompress(ZSTD_DCtx* dctx, std::span<const iovec> in, std::span<uint8_t> out,
+                  const std::string& what) {
+  if (!dctx) return make_error(Errc::local_io, what, "cannot allocate a zstd context");
+  ZSTD_DCtx_reset(dctx, ZSTD_reset_session_only);
+  ZSTD_outBuffer ob{out.data(), out.size(), 0};
+  size_t last = 1; // nonzero until a frame is complete
+  for (const auto& piece : in) {
+    ZSTD_inBuffer ib{piece.iov_base, piece.iov_len, 0};
+    while (ib.pos < ib.size) {
+      if (last == 0) return corrupt(what, "bytes after the end of the compressed frame");
+      size_t before_in = ib.pos, before_out = ob.pos;
+      last = ZSTD_decompressStream(dctx, &ob, &ib);
+      if (ZSTD_isError(last))
+        return corrupt(what, std::string("corrupt compressed data (zstd: ") +
+                                 ZSTD_getErrorName(last) + ")");
+      if (ob.pos == ob.size && last != 0 && ib.pos == before_in && ob.pos == before_out)
+        return corrupt(what,
+                       strprintf("decompresses to more than its declared %zu bytes", out.size()));
+    }
+  }
+  if (last != 0) {
+    // Either the frame is cut short, or it wants to write past the end.
+    if (ob.pos == ob.size) {
+      uint8_t probe;
+      ZSTD_outBuffer extra{&probe, 1, 0};
+      ZSTD_inBuffer none{nullptr, 0, 0};
+      size_t r = ZSTD_decompressStream(dctx, &extra, &none);
+      if (!ZSTD_isError(r) && extra.pos > 0)
+        return corrupt(what,
+                       strprintf("decompresses to more than its declared %zu bytes", out.size()));
+    }
+    return corrupt(what, "compressed frame is truncated");
+  }
+  if (ob.pos != ob.size)
+    return corrupt(
+        what, strprintf("decompresses to %zu bytes, not its declared %zu", ob.pos, out.size()));
+  return {};
+}
+
+} // namespace qpipe::codec

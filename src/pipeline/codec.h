@@ -1,0 +1,37 @@
+// Chunk compression with zstd: pure functions over buffers, run on the
+// thread pool. Each worker thread keeps its own compression and
+// decompression context (worker_cctx/worker_dctx), reused for every chunk.
+//
+// Decompression is bounded: the output buffer is exactly the chunk's
+// declared length, so a chunk that would decompress to more (a bomb), to
+// less (a lying header), with trailing bytes, or with a window larger than
+// the chunk-size limit is an error, never memory growth or corrupt output.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <span>
+#include <sys/uio.h>
+#include <zstd.h>
+
+#include "core/error.h"
+
+namespace qpipe::codec {
+
+// Contexts owned by the calling thread, created on first use.
+ZSTD_CCtx* worker_cctx();
+ZSTD_DCtx* worker_dctx();
+
+// Compresses src into dst (at least ZSTD_compressBound(src.size()) bytes).
+// Returns the compressed size, or 0 when the data does not shrink by at
+// least 3% (then it travels raw).
+size_t compress(ZSTD_CCtx* cctx, int level, std::span<const uint8_t> src, std::span<uint8_t> dst);
+
+// Decompresses the pieces of one zstd frame into out, which must come out
+// exactly full. `what` names the chunk in error messages.
+Status decompress(ZSTD_DCtx* dctx, std::span<const iovec> in, std::span<uint8_t> out,
+                  const std::string& what);
+
+bool level_valid(int level);
+
+} // namespace qpipe::codec

@@ -1,0 +1,136 @@
+// Tests for src/pipeline/codec.h: compression round trips, and decompression
+// that refuses bombs, lying lengths, trailing bytes, corrupt data and frames
+// that ask for a window larger than a chunk can need.
+#include <boost/test/unit_test.hpp>
+
+#include <cstring>
+#include <vector>
+#include <zstd.h>
+
+#include "gen/generator.h"
+#include "pipeline/codec.h"
+
+using namespace qpipe;
+
+namespace {
+std::vector<uint8_t> generated(gen::Kind kind, size_t n) {
+  std::vector<uint8_t> v(n);
+  gen::Generator(kind, 1).fill(0, v);
+  return v;
+}
+std::vector<uint8_t> zstd_frame(const std::vector<uint8_t>& src, int level = 3) {
+  std::vector<uint8_t> out(ZSTD_compressBound(src.size()));
+  size_t n = ZSTD_compress(out.data(), out.size(), src.data(), src.size(), level);
+  BOOST_REQUIRE(!ZSTD_isError(n));
+  out.resize(n);
+  return out;
+}
+Status decode(const std::vector<uint8_t>& frame, size_t declared, size_t split = 0) {
+  std::vector<uint8_t> out(declared);
+  std::vector<iovec> in;
+  if (split && split < frame.size()) {
+    in.push_back({const_cast<uint8_t*>(frame.data()), split});
+    in.push_back({const_cast<uint8_t*>(frame.data()) + split, frame.size() - split});
+  } else {
+    in.push_back({const_cast<uint8_t*>(frame.data()), frame.size()});
+  }
+  return qpipe::codec::decompress(qpipe::codec::worker_dctx(), in, out, "chunk 0");
+}
+} // namespace
+
+BOOST_AUTO_TEST_SUITE(codec_test)
+
+BOOST_AUTO_TEST_CASE(text_round_trips_and_shrinks) {
+  auto src = generated(gen::Kind::text, 1 << 20);
+  std::vector<uint8_t> dst(ZSTD_compressBound(src.size()));
+  size_t n = qpipe::codec::compress(qpipe::codec::worker_cctx(), 3, src, dst);
+  BOOST_TEST(n > 0u);
+  BOOST_TEST(n < src.size() / 2);
+  dst.resize(n);
+  std::vector<uint8_t> out(src.size());
+  iovec piece{dst.data(), dst.size()};
+  BOOST_TEST(qpipe::codec::decompress(qpipe::codec::worker_dctx(), {&piece, 1}, out, "c").ok());
+  BOOST_TEST(out == src);
+  BOOST_TEST(decode(dst, src.size(), 7).ok()); // split input
+}
+
+BOOST_AUTO_TEST_CASE(random_data_is_not_worth_compressing) {
+  auto src = generated(gen::Kind::random, 1 << 20);
+  std::vector<uint8_t> dst(ZSTD_compressBound(src.size()));
+  BOOST_TEST(qpipe::codec::compress(qpipe::codec::worker_cctx(), 3, src, dst) == 0u);
+}
+
+BOOST_AUTO_TEST_CASE(negative_levels_work) {
+  auto src = generated(gen::Kind::text, 1 << 18);
+  std::vector<uint8_t> dst(ZSTD_compressBound(src.size()));
+  BOOST_TEST(qpipe::codec::compress(qpipe::codec::worker_cctx(), -5, src, dst) > 0u);
+  BOOST_TEST(qpipe::codec::level_valid(-5));
+  BOOST_TEST(qpipe::codec::level_valid(19));
+  BOOST_TEST(!qpipe::codec::level_valid(1000));
+}
+
+BOOST_AUTO_TEST_CASE(bomb_is_refused) {
+  std::vector<uint8_t> zeros(16 << 20, 0);
+  auto frame = zstd_frame(zeros);
+  BOOST_TEST(frame.size() < 4096u);
+  auto st = decode(frame, 1000); // declares 1000 bytes, holds 16 MiB
+  BOOST_REQUIRE(!st.ok());
+  BOOST_TEST(st.error().message().find("more than its declared") != std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(lying_length_is_refused) {
+  auto src = generated(gen::Kind::text, 100000);
+  auto frame = zstd_frame(src);
+  BOOST_TEST(!decode(frame, 100001).ok()); // declares more than there is
+  BOOST_TEST(!decode(frame, 99999).ok());  // declares less
+  BOOST_TEST(decode(frame, 100000).ok());
+}
+
+BOOST_AUTO_TEST_CASE(trailing_bytes_are_refused) {
+  auto src = generated(gen::Kind::text, 50000);
+  auto frame = zstd_frame(src);
+  frame.push_back(0);
+  BOOST_TEST(!decode(frame, 50000).ok());
+  auto two = zstd_frame(src);
+  auto again = zstd_frame(src);
+  two.insert(two.end(), again.begin(), again.end()); // a second frame
+  BOOST_TEST(!decode(two, 50000).ok());
+}
+
+BOOST_AUTO_TEST_CASE(corrupt_and_truncated_frames_are_refused) {
+  auto src = generated(gen::Kind::text, 200000);
+  auto frame = zstd_frame(src);
+  auto cut = frame;
+  cut.resize(cut.size() / 2);
+  BOOST_TEST(!decode(cut, 200000).ok());
+  auto bad = frame;
+  for (size_t i = 20; i < bad.size(); i += 97)
+    bad[i] ^= 0x5a;
+  BOOST_TEST(!decode(bad, 200000).ok());
+  std::vector<uint8_t> garbage(1000, 0xab);
+  BOOST_TEST(!decode(garbage, 1000).ok());
+  BOOST_TEST(!decode({}, 10).ok());
+}
+
+BOOST_AUTO_TEST_CASE(huge_window_is_refused) {
+  // A frame compressed with a 128 MiB window and no content size in its
+  // header would make a decoder allocate that window.
+  std::vector<uint8_t> src(1 << 20, 'a');
+  ZSTD_CCtx* c = ZSTD_createCCtx();
+  ZSTD_CCtx_setParameter(c, ZSTD_c_windowLog, 27);
+  ZSTD_CCtx_setParameter(c, ZSTD_c_contentSizeFlag, 0);
+  ZSTD_CCtx_setParameter(c, ZSTD_c_enableLongDistanceMatching, 1);
+  std::vector<uint8_t> out(ZSTD_compressBound(src.size()));
+  ZSTD_outBuffer ob{out.data(), out.size(), 0};
+  // Fed in two calls, so that the size is unknown when the header is made.
+  ZSTD_inBuffer ib{src.data(), src.size() / 2, 0};
+  ZSTD_compressStream2(c, &ob, &ib, ZSTD_e_continue);
+  ib = {src.data() + src.size() / 2, src.size() - src.size() / 2, 0};
+  size_t r = ZSTD_compressStream2(c, &ob, &ib, ZSTD_e_end);
+  ZSTD_freeCCtx(c);
+  BOOST_REQUIRE(r == 0u);
+  out.resize(ob.pos);
+  BOOST_TEST(!decode(out, src.size()).ok());
+}
+
+BOOST_AUTO_TEST_SUITE_END()
