@@ -6,6 +6,7 @@ complete -c qpipe -s z -l zstd -d 'compress chunks with zstd (default level 3; n
 complete -c qpipe -s P -l streams -x -d 'parallel QUIC streams in flight (default 8, 1-256)'
 complete -c qpipe -l chunk-size -x -d 'bytes per chunk (default 1M, 64K-16M)'
 complete -c qpipe -s o -l output -r -F -d 'write to PATH instead of stdout, renamed into place when complete'
+complete -c qpipe -l print-fingerprint -d 'print the listener\'s fingerprint and exit'
 complete -c qpipe -s k -l keep-listening -d 'accept further transfers after the first'
 complete -c qpipe -l cert -r -F -d 'certificate to present (with --key)'
 complete -c qpipe -l key -r -F -d 'private key of --cert'

@@ -18,6 +18,8 @@
 #include "pipeline/codec.h"
 #include "pipeline/digest.h"
 #include "pipeline/wire.h"
+#include "tls/identity_store.h"
+#include "tls/secret.h"
 #include "tls/tls_context.h"
 #include "transport/connection.h"
 #include "uv/work.h"
@@ -133,6 +135,7 @@ private:
   std::unique_ptr<ByteSink> sink_;
   std::string peer_;
   bool handshake_done_ = false, started_ = false, finished_ = false, committed_ = false;
+  bool authed_ = false;
 
   wire::ControlDecoder control_in_;
   std::optional<wire::Hello> hello_;
@@ -198,11 +201,17 @@ public:
         complete(st);
       }
     } else if (!st.ok()) {
-      log_.verbose("connection from " + r->peer() + " ended: " + st.error().message());
+      // A sender that never started a transfer (refused, wrong protocol,
+      // gone during the handshake): the listener goes on listening.
+      if (st.error().code == Errc::refused)
+        log_.info(st.error().message());
+      else
+        log_.verbose("connection from " + r->peer() + " ended: " + st.error().message());
     }
     cleanup_timer_.start(0);
   }
   uint64_t idle_timeout_ms() const { return opts_.idle_timeout_ms; }
+  const std::optional<std::string>& secret() const { return opts_.secret; }
   void progress() {
     if (events_.on_progress && active_) events_.on_progress(active_->stats());
   }
@@ -294,8 +303,29 @@ Status Receiver::on_stream_data(int64_t stream_id, std::span<const uint8_t> data
 Status Receiver::on_control(std::span<const uint8_t> data) {
   if (auto st = control_in_.feed(data); !st) return st;
   while (auto m = control_in_.next()) {
-    if (auto* h = std::get_if<wire::Hello>(&*m)) {
+    if (auto* a = std::get_if<wire::Auth>(&*m)) {
+      if (hello_ || authed_) return make_error(Errc::transfer, "protocol", "unexpected AUTH");
+      if (const auto& secret = owner_.secret()) {
+        auto expected = tls::secret_proof(conn_->ssl(), *secret);
+        if (!expected) {
+          fail(expected.error(), AppError::internal);
+          return {};
+        }
+        if (!tls::constant_time_equal(a->proof, *expected)) {
+          fail(make_error(Errc::refused, peer_, "refused a sender: wrong secret"),
+               AppError::refused);
+          return {};
+        }
+      }
+      authed_ = true;
+    } else if (auto* h = std::get_if<wire::Hello>(&*m)) {
       if (hello_) return make_error(Errc::transfer, "protocol", "second HELLO");
+      if (owner_.secret() && !authed_) {
+        fail(make_error(Errc::refused, peer_,
+                        "refused a sender that did not prove the shared secret"),
+             AppError::refused);
+        return {};
+      }
       if (h->version != wire::kVersion)
         return make_error(Errc::transfer, "protocol",
                           strprintf("sender speaks protocol version %u, this listener %u",
@@ -512,7 +542,11 @@ void Receiver::finish(Status st) {
 // ---- Listener ----
 
 Status Listener::start() {
-  auto id = tls::generate_identity();
+  auto id = !opts_.cert_file.empty()
+                ? tls::load_identity(opts_.cert_file, opts_.key_file)
+                : tls::load_or_create_identity(opts_.identity_dir.empty()
+                                                   ? tls::xdg_data_home() + "/qpipe"
+                                                   : opts_.identity_dir);
   if (!id) return id.error();
   identity_ = std::move(*id);
   auto ctx = tls::make_server_context(identity_);

@@ -27,6 +27,14 @@ struct CommonOptions {
   uint64_t idle_timeout_ms = 30'000;
 };
 
+// How the sender decides that it talks to the right listener.
+enum class Verify {
+  known_hosts, // trust on first use, ssh-style, through known_hosts_file
+  pin,         // only the listener whose public-key fingerprint is pin
+  ca,          // the certificate chain and host name, against ca_file
+  insecure,    // not at all (warned about)
+};
+
 struct SendOptions : CommonOptions {
   std::string host;
   uint16_t port = kDefaultPort;
@@ -34,6 +42,12 @@ struct SendOptions : CommonOptions {
   uint32_t chunk_size = kDefaultChunkSize;
   uint64_t limit_bytes_per_second = 0; // 0: no limit
   std::optional<int> zstd_level;
+  Verify verify = Verify::known_hosts;
+  std::string pin;              // "SHA256:..." with Verify::pin
+  std::string ca_file;          // with Verify::ca
+  std::string known_hosts_file; // with Verify::known_hosts
+  std::string peer_key;         // host:port as typed, the known_hosts key
+  std::optional<std::string> secret;
   std::string alpn = "qpipe/1"; // only tests change it (QPIPE_TEST_ALPN)
   // Only tests set it (QPIPE_TEST_TAMPER): "length" declares chunk 1 one byte
   // shorter than it is (a lying header, or a bomb when compressed), "hash"
@@ -46,6 +60,9 @@ struct ListenOptions : CommonOptions {
   uint16_t port = kDefaultPort;
   std::optional<std::string> output; // -o PATH; stdout when empty
   bool keep_listening = false;
+  std::string cert_file, key_file; // --cert/--key; empty: the stored identity
+  std::string identity_dir;        // where the stored identity lives
+  std::optional<std::string> secret;
 };
 
 } // namespace qpipe::app

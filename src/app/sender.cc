@@ -5,9 +5,12 @@
 //
 // Memory: at most max_held_ bytes of chunk buffers exist at once; a chunk's
 // buffer is freed when the listener has acknowledged its whole stream.
+#include <wolfssl/options.h>
+
 #include <cstring>
 #include <deque>
 #include <unordered_map>
+#include <wolfssl/ssl.h>
 
 #include "app/transfer.h"
 #include "app/transfer_common.h"
@@ -15,6 +18,9 @@
 #include "pipeline/codec.h"
 #include "pipeline/digest.h"
 #include "pipeline/wire.h"
+#include "tls/identity_store.h"
+#include "tls/known_hosts.h"
+#include "tls/secret.h"
 #include "transport/connection.h"
 #include "uv/work.h"
 
@@ -64,7 +70,7 @@ public:
   ~Sender() override { alive_.reset(); }
 
   Status start() {
-    auto ctx = tls::make_client_context();
+    auto ctx = tls::make_client_context(opts_.verify == Verify::ca ? opts_.ca_file : "");
     if (!ctx) return ctx.error();
     tls_ = std::move(*ctx);
     if (int rv = done_timer_.init(loop_, [this] { deliver_result(); }); rv != 0)
@@ -115,10 +121,18 @@ public:
   // ConnectionHandler
   void on_handshake_completed() override {
     handshake_done_ = true;
-    log_.verbose("connected to " + peer_name_ + " (QUIC, TLS 1.3, ALPN qpipe/1)");
+    // The listener's identity is settled before a single byte is sent.
+    if (auto st = verify_listener(); !st) return fail(st.error(), AppError::refused);
+    log_.verbose("connected to " + peer_name_ + " (QUIC, TLS 1.3, ALPN qpipe/1), fingerprint " +
+                 peer_fingerprint_);
     auto id = conn_->open_bidi_stream();
     if (!id) return fail(id.error(), AppError::internal);
     control_id_ = *id;
+    if (opts_.secret) {
+      auto proof = tls::secret_proof(conn_->ssl(), *opts_.secret);
+      if (!proof) return fail(proof.error(), AppError::internal);
+      control_out_ += wire::encode(wire::Auth{*proof});
+    }
     wire::Hello hello;
     hello.streams = static_cast<uint16_t>(opts_.streams);
     hello.chunk_size = opts_.chunk_size;
@@ -224,12 +238,63 @@ public:
 
   void on_closed(const CloseInfo& info) override {
     if (done_) return;
+    if (info.kind == CloseInfo::Kind::handshake && opts_.verify == Verify::ca)
+      return complete(make_error(Errc::refused, peer_name_,
+                                 "the listener's certificate did not verify against " +
+                                     opts_.ca_file + " (" + info.reason + ")"));
     if (info.kind == CloseInfo::Kind::local)
       return complete(pending_error_.value_or(make_error(Errc::transfer, "transfer", info.reason)));
     complete(describe_close(info, handshake_done_, peer_name_, "listener", opts_.idle_timeout_ms));
   }
 
 private:
+  Status verify_listener() {
+    WOLFSSL_X509* x = wolfSSL_get_peer_certificate(conn_->ssl());
+    if (!x) return make_error(Errc::refused, peer_name_, "the listener presented no certificate");
+    int len = 0;
+    const unsigned char* der = wolfSSL_X509_get_der(x, &len);
+    auto fp =
+        der && len > 0
+            ? tls::fingerprint_of_cert({der, static_cast<size_t>(len)})
+            : Result<std::string>(make_error(Errc::refused, peer_name_, "unreadable certificate"));
+    wolfSSL_X509_free(x);
+    if (!fp) return fp.error();
+    peer_fingerprint_ = *fp;
+    switch (opts_.verify) {
+    case Verify::insecure:
+      log_.warn("--insecure: not verifying the listener at " + peer_name_ + " (it presented " +
+                peer_fingerprint_ + ")");
+      return {};
+    case Verify::ca:
+      return {}; // verified during the handshake
+    case Verify::pin:
+      if (peer_fingerprint_ == opts_.pin) return {};
+      return make_error(Errc::refused, peer_name_,
+                        "the listener presented " + peer_fingerprint_ + ", not the pinned " +
+                            opts_.pin + "; nothing was sent");
+    case Verify::known_hosts:
+      break;
+    }
+    auto kh = tls::KnownHosts::load(opts_.known_hosts_file);
+    if (!kh) return kh.error();
+    auto known = kh->lookup(opts_.peer_key);
+    if (!known) {
+      if (auto st = kh->add(opts_.peer_key, peer_fingerprint_); !st) return st.error();
+      log_.info("first contact with " + opts_.peer_key + ": recorded its fingerprint " +
+                peer_fingerprint_ + " in " + opts_.known_hosts_file);
+      return {};
+    }
+    if (*known == peer_fingerprint_) return {};
+    int line = kh->line_of(opts_.peer_key);
+    log_.error("WARNING: the identity of the listener at " + opts_.peer_key + " has changed!");
+    log_.error(strprintf("%s line %d has %s; the listener presented %s.",
+                         opts_.known_hosts_file.c_str(), line, known->c_str(),
+                         peer_fingerprint_.c_str()));
+    log_.error(strprintf("If the change is expected, remove line %d of %s, or run with --pin %s",
+                         line, opts_.known_hosts_file.c_str(), peer_fingerprint_.c_str()));
+    return make_error(Errc::refused, opts_.peer_key, "identity refused; nothing was sent");
+  }
+
   void on_resolved(Result<transport::Address> addr) {
     if (done_) return;
     if (!addr) return complete(addr.error());
@@ -248,8 +313,9 @@ private:
     cs.idle_timeout_ms = opts_.idle_timeout_ms;
     cs.max_data = 1 << 20; // the listener sends only control messages
     cs.max_stream_data_bidi = 64 * 1024;
-    auto conn = transport::Connection::client(loop_, socket_.get(), remote_, cs, tls_.get(),
-                                              opts_.host, opts_.alpn, this, log_);
+    auto conn =
+        transport::Connection::client(loop_, socket_.get(), remote_, cs, tls_.get(), opts_.host,
+                                      opts_.alpn, opts_.verify == Verify::ca, this, log_);
     if (!conn) return complete(conn.error());
     conn_ = std::move(*conn);
     socket_->start(
@@ -500,6 +566,7 @@ private:
   tls::Ctx tls_;
   transport::Address remote_;
   std::string peer_name_;
+  std::string peer_fingerprint_;
   std::unique_ptr<transport::UdpSocket> socket_;
   std::unique_ptr<transport::Connection> conn_;
   mutable transport::ConnectionStats last_conn_stats_;

@@ -58,6 +58,7 @@ enum class OptId {
   port,
   token_file,
   root,
+  print_fingerprint,
   help,
   version,
 };

@@ -1,6 +1,7 @@
 #include "cli/parse.h"
 
 #include <algorithm>
+#include <cctype>
 #include <cstdlib>
 #include <cstring>
 #include <map>
@@ -261,13 +262,39 @@ Status apply(Config& c, const Given& g) {
   case OptId::no_clobber:
     return not_yet(g, "see the issue tracker");
   case OptId::cert:
+    c.listen.cert_file = v;
+    return {};
   case OptId::key:
-  case OptId::pin:
+    c.listen.key_file = v;
+    return {};
+  case OptId::print_fingerprint:
+    c.print_fingerprint = true;
+    return {};
+  case OptId::pin: {
+    // SHA256: and 43 characters of unpadded base64 (32 bytes).
+    bool ok =
+        v.rfind("SHA256:", 0) == 0 && v.size() == 7 + 43 &&
+        v.find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/",
+                            7) == std::string::npos;
+    if (!ok)
+      return usage(what, "'" + v +
+                             "' is not a fingerprint (SHA256: and 43 base64 characters, as the "
+                             "listener prints it)");
+    c.send.verify = app::Verify::pin;
+    c.send.pin = v;
+    return {};
+  }
   case OptId::ca:
+    c.send.verify = app::Verify::ca;
+    c.send.ca_file = v;
+    return {};
   case OptId::insecure:
+    c.send.verify = app::Verify::insecure;
+    return {};
   case OptId::secret_file:
-    return not_yet(g, "listener identity and verification are not implemented yet; the "
-                      "connection is encrypted but the listener is not authenticated");
+    if (v.empty()) return usage(what, "needs a file name");
+    c.secret_file = v;
+    return {};
   }
   return {};
 }
@@ -344,6 +371,13 @@ Result<Config> parse_command_line(int argc, const char* const* argv) {
                                   " (it belongs to " + modes_of(g.spec->modes) + ")");
     if (auto s = apply(c, g); !s) return s.error();
   }
+  int verifiers = 0;
+  for (const auto& g : given)
+    if (g.spec->id == OptId::pin || g.spec->id == OptId::ca || g.spec->id == OptId::insecure)
+      ++verifiers;
+  if (verifiers > 1) return usage("--pin/--ca/--insecure", "use only one of them");
+  if (c.listen.cert_file.empty() != c.listen.key_file.empty())
+    return usage(c.listen.cert_file.empty() ? "--key" : "--cert", "--cert and --key go together");
   switch (c.mode) {
   case kSend: {
     if (positionals.empty())
@@ -352,6 +386,12 @@ Result<Config> parse_command_line(int argc, const char* const* argv) {
     if (!hp) return hp.error();
     c.send.host = hp->host;
     c.send.port = hp->port;
+    // The known_hosts key: the host as typed, lowercased, with its port.
+    std::string key = hp->host;
+    std::transform(key.begin(), key.end(), key.begin(),
+                   [](unsigned char ch) { return static_cast<char>(std::tolower(ch)); });
+    if (key.find(':') != std::string::npos) key = "[" + key + "]";
+    c.send.peer_key = key + ":" + std::to_string(hp->port);
     c.files.assign(positionals.begin() + 1, positionals.end());
     // A hook for the tests of a listener meeting a client of another protocol.
     if (const char* alpn = std::getenv("QPIPE_TEST_ALPN"); alpn && *alpn && std::strlen(alpn) < 64)

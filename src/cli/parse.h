@@ -37,6 +37,8 @@ struct Config {
   gen::GenOptions gen;
   ApiOptions api;
   std::vector<std::string> files; // FILE... of a send; "-" is stdin
+  std::string secret_file;        // --secret-file (read when the transfer starts)
+  bool print_fingerprint = false;
 };
 
 Result<Config> parse_command_line(int argc, const char* const* argv);

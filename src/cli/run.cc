@@ -4,6 +4,7 @@
 
 #include <csignal>
 #include <cstdio>
+#include <cstdlib>
 #include <ngtcp2/ngtcp2.h>
 #include <unistd.h>
 #include <wolfssl/ssl.h>
@@ -12,6 +13,8 @@
 
 #include "app/transfer.h"
 #include "core/units.h"
+#include "tls/identity_store.h"
+#include "tls/secret.h"
 #include "uv/fd_io.h"
 #include "uv/handle.h"
 #include "version.h"
@@ -94,9 +97,42 @@ std::string version_text() {
                    uv_version_string(), ZSTD_versionString(), xx / 10000, xx / 100 % 100, xx % 100);
 }
 
-int run_transfer(const Config& config, const Logger& log_in) {
+// Settles what the command line only names: the shared secret (from
+// --secret-file or QPIPE_SECRET), the known_hosts file, the identity.
+static Status resolve_files(Config& config) {
+  std::optional<std::string> secret;
+  if (!config.secret_file.empty()) {
+    auto s = tls::read_secret_file(config.secret_file);
+    if (!s) return s.error();
+    secret = std::move(*s);
+  } else if (const char* env = std::getenv("QPIPE_SECRET"); env && *env) {
+    secret = env;
+  }
+  config.send.secret = config.listen.secret = secret;
+  config.send.known_hosts_file = tls::xdg_config_home() + "/qpipe/known_hosts";
+  config.listen.identity_dir = tls::xdg_data_home() + "/qpipe";
+  return {};
+}
+
+int run_transfer(const Config& config_in, const Logger& log_in) {
   std::signal(SIGPIPE, SIG_IGN);
   Logger log = log_in;
+  Config config = config_in;
+  if (auto st = resolve_files(config); !st) {
+    log.error(st.error());
+    return st.error().exit_code();
+  }
+  if (config.print_fingerprint) {
+    auto id = !config.listen.cert_file.empty()
+                  ? tls::load_identity(config.listen.cert_file, config.listen.key_file)
+                  : tls::load_or_create_identity(config.listen.identity_dir);
+    if (!id) {
+      log.error(id.error());
+      return id.error().exit_code();
+    }
+    std::printf("%s\n", id->fingerprint.c_str());
+    return std::fflush(stdout) == 0 ? 0 : 5;
+  }
   Run run;
   uv_loop_init(&run.loop);
   const bool listening = config.mode == kListen;

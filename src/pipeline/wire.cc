@@ -100,6 +100,10 @@ std::string encode(const Message& m) {
     std::memcpy(body + 16, e->digest.data(), 16);
     put_u64(body + 32, e->datagrams_sent);
     n = 40;
+  } else if (auto* a = std::get_if<Auth>(&m)) {
+    type = MsgType::auth;
+    std::memcpy(body, a->proof.data(), 32);
+    n = 32;
   } else if (auto* d = std::get_if<Done>(&m)) {
     type = MsgType::done;
     put_u64(body, d->bytes);
@@ -147,6 +151,13 @@ Status ControlDecoder::feed(std::span<const uint8_t> data) {
     case MsgType::done: {
       if (len != 16) return protocol("malformed DONE");
       ready_.push_back(Done{get_u64(b), get_u64(b + 8)});
+      break;
+    }
+    case MsgType::auth: {
+      if (len != 32) return protocol("malformed AUTH");
+      Auth a;
+      std::memcpy(a.proof.data(), b, 32);
+      ready_.push_back(a);
       break;
     }
     default:

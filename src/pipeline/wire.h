@@ -47,7 +47,7 @@ Result<ChunkHeader> decode_chunk_header(std::span<const uint8_t, ChunkHeader::kS
 uint32_t max_wire_len(uint32_t raw_len);
 
 // Control stream messages: type (1 byte), payload length (2 bytes, big-endian), payload.
-enum class MsgType : uint8_t { hello = 1, end = 2, done = 3 };
+enum class MsgType : uint8_t { hello = 1, end = 2, done = 3, auth = 4 };
 
 struct Hello {
   uint8_t version = kVersion;
@@ -65,7 +65,12 @@ struct Done {
   uint64_t bytes = 0;              // bytes written and verified
   uint64_t datagrams_received = 0; // for the loss estimate in --stats
 };
-using Message = std::variant<Hello, End, Done>;
+// Proof of the shared secret, sent before HELLO: HMAC-SHA256 keyed with the
+// secret over a TLS exporter value of this connection.
+struct Auth {
+  std::array<uint8_t, 32> proof{};
+};
+using Message = std::variant<Hello, End, Done, Auth>;
 
 std::string encode(const Message& m);
 

@@ -37,10 +37,13 @@ using Ctx = std::unique_ptr<WOLFSSL_CTX, CtxDeleter>;
 using Ssl = std::unique_ptr<WOLFSSL, SslDeleter>;
 
 Result<Ctx> make_server_context(const Identity& id);
-Result<Ctx> make_client_context();
+// With ca_file, the listener's chain must verify against those CAs (and its
+// name, see make_client_session); without, the certificate is checked by
+// fingerprint after the handshake instead (pin or known hosts).
+Result<Ctx> make_client_context(const std::string& ca_file = "");
 // `sni` is the host name the user typed (not sent when it is an address).
 Result<Ssl> make_client_session(WOLFSSL_CTX* ctx, const std::string& sni,
-                                const std::string& alpn = "qpipe/1");
+                                const std::string& alpn = "qpipe/1", bool check_name = false);
 Result<Ssl> make_server_session(WOLFSSL_CTX* ctx);
 
 // The last wolfSSL error as text.

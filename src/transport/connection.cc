@@ -199,7 +199,8 @@ Status Connection::init_common(const ConnectionSettings& s, ngtcp2_settings& set
 Result<std::unique_ptr<Connection>>
 Connection::client(uv_loop_t* loop, UdpSocket* socket, const Address& remote,
                    const ConnectionSettings& s, WOLFSSL_CTX* tls, const std::string& sni,
-                   const std::string& alpn, ConnectionHandler* handler, const Logger& log) {
+                   const std::string& alpn, bool check_name, ConnectionHandler* handler,
+                   const Logger& log) {
   std::unique_ptr<Connection> c(new Connection(loop, socket, handler, log));
   c->local_ = socket->local();
   c->remote_ = remote;
@@ -216,7 +217,7 @@ Connection::client(uv_loop_t* loop, UdpSocket* socket, const Address& remote,
   int rv = ngtcp2_conn_client_new(&c->conn_, &dcid, &scid, &path, NGTCP2_PROTO_VER_V1, &callbacks,
                                   &settings, &params, nullptr, c.get());
   if (rv != 0) return make_error(Errc::connect, "QUIC", ngtcp2_strerror(rv));
-  auto ssl = tls::make_client_session(tls, sni, alpn);
+  auto ssl = tls::make_client_session(tls, sni, alpn, check_name);
   if (!ssl) return ssl.error();
   c->ssl_ = std::move(*ssl);
   wolfSSL_set_app_data(c->ssl_.get(), &c->conn_ref_);
@@ -273,11 +274,13 @@ int Connection::recv_stream_data(uint32_t flags, int64_t stream_id, const uint8_
     ngtcp2_ccerr_default(&err);
     uint64_t code = st.error().code == Errc::local_io ? uint64_t(AppError::output_failed)
                                                       : uint64_t(AppError::protocol);
-    ngtcp2_ccerr_set_application_error(
-        &err, code, reinterpret_cast<const uint8_t*>(st.error().message().data()),
-        std::min<size_t>(st.error().message().size(), 200));
+    // ngtcp2 keeps a pointer to the reason: it must outlive the close.
+    pending_reason_ = st.error().message().substr(0, 200);
+    ngtcp2_ccerr_set_application_error(&err, code,
+                                       reinterpret_cast<const uint8_t*>(pending_reason_.data()),
+                                       pending_reason_.size());
     pending_close_ = err;
-    pending_close_info_ = CloseInfo{CloseInfo::Kind::local, code, st.error().message()};
+    pending_close_info_ = CloseInfo{CloseInfo::Kind::local, code, pending_reason_};
     return NGTCP2_ERR_CALLBACK_FAILURE;
   }
   return 0;

@@ -108,11 +108,10 @@ struct ConnectionStats {
 
 class Connection {
 public:
-  static Result<std::unique_ptr<Connection>> client(uv_loop_t* loop, UdpSocket* socket,
-                                                    const Address& remote,
-                                                    const ConnectionSettings& s, WOLFSSL_CTX* tls,
-                                                    const std::string& sni, const std::string& alpn,
-                                                    ConnectionHandler* handler, const Logger& log);
+  static Result<std::unique_ptr<Connection>>
+  client(uv_loop_t* loop, UdpSocket* socket, const Address& remote, const ConnectionSettings& s,
+         WOLFSSL_CTX* tls, const std::string& sni, const std::string& alpn, bool check_name,
+         ConnectionHandler* handler, const Logger& log);
   // A server connection for an accepted Initial packet (ngtcp2_accept succeeded).
   static Result<std::unique_ptr<Connection>> server(uv_loop_t* loop, UdpSocket* socket,
                                                     const Address& local, const Address& remote,
@@ -158,6 +157,7 @@ public:
   int extend_max_streams();
   int extend_max_stream_data(int64_t stream_id);
   ngtcp2_conn* raw() const { return conn_; }
+  WOLFSSL* ssl() const { return ssl_.get(); }
 
 private:
   Connection(uv_loop_t* loop, UdpSocket* socket, ConnectionHandler* handler, const Logger& log);
@@ -187,6 +187,7 @@ private:
   bool in_flush_ = false;
   std::optional<ngtcp2_ccerr> pending_close_; // set by a failing stream callback
   std::optional<CloseInfo> pending_close_info_;
+  std::string pending_reason_;
   uint64_t wire_sent_ = 0, wire_received_ = 0;
   uint64_t datagrams_sent_ = 0, datagrams_received_ = 0;
   std::array<uint8_t, 32> reset_secret_{};

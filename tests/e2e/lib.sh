@@ -7,6 +7,9 @@ set -u
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/qpipe-e2e.XXXXXX")
 declare -A PIDS=()
 PASSED=0 FAILED=0
+# Each test file has its own identity, known_hosts and no secret.
+export XDG_CONFIG_HOME=$TMP/config XDG_DATA_HOME=$TMP/data
+unset QPIPE_SECRET
 
 cleanup() {
   for p in "${PIDS[@]}"; do kill -9 "$p" 2>/dev/null; done

@@ -324,14 +324,29 @@ BOOST_AUTO_TEST_CASE(zstd_levels) {
   refused({"-l", "-z"});
 }
 
+BOOST_AUTO_TEST_CASE(trust_options) {
+  const char* fp = "SHA256:yMV3WK2X9MtX/w7BIKNLrAfSbItQiySc4lSgRb74FHo";
+  auto p = parsed({"--pin", fp, "h"});
+  BOOST_TEST((p.send.verify == qpipe::app::Verify::pin));
+  BOOST_TEST(p.send.pin == fp);
+  BOOST_TEST((parsed({"--ca", "ca.pem", "h"}).send.verify == qpipe::app::Verify::ca));
+  BOOST_TEST((parsed({"--insecure", "h"}).send.verify == qpipe::app::Verify::insecure));
+  BOOST_TEST((parsed({"h"}).send.verify == qpipe::app::Verify::known_hosts));
+  BOOST_TEST(parsed({"Example.ORG:99"}).send.peer_key == "example.org:99");
+  BOOST_TEST(parsed({"[::1]"}).send.peer_key == "[::1]:4433");
+  BOOST_TEST(parsed({"--secret-file", "s", "h"}).secret_file == "s");
+  BOOST_TEST(parsed({"-l", "--cert", "c", "--key", "k"}).listen.cert_file == "c");
+  BOOST_TEST(parsed({"-l", "--print-fingerprint"}).print_fingerprint);
+  BOOST_TEST(contains(refused({"--pin", "SHA256:abc", "h"}), "--pin"));
+  refused({"--pin", fp, "--insecure", "h"});
+  refused({"--ca", "x", "--insecure", "h"});
+  refused({"-l", "--cert", "c"});
+  refused({"-l", "--key", "k"});
+  refused({"--cert", "c", "--key", "k", "h"});
+}
+
 BOOST_AUTO_TEST_CASE(planned_options_are_refused) {
   // Ignoring these would silently weaken what the user asked for.
-  BOOST_TEST(contains(refused({"--pin", "SHA256:abc", "h"}), "--pin"));
-  refused({"--ca", "ca.pem", "h"});
-  refused({"--insecure", "h"});
-  refused({"--secret-file", "s", "h"});
-  refused({"-l", "--secret-file", "s"});
-  refused({"-l", "--cert", "c.pem", "--key", "k.pem"});
   refused({"--resume", "h"});
   refused({"-l", "--sync"});
   refused({"-l", "--no-clobber"});

@@ -1,0 +1,207 @@
+// The sender's known_hosts file: parsing, lookup and atomic update. See
+// known_hosts.h for the format.
+#include "tls/known_hosts.h"
+
+#include <cerrno>
+
+#include <fcntl.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "tls/secret.h"
+
+namespace qpipe::tls {
+namespace {
+
+constexpr size_t kMaxFile = 16 << 20;
+constexpr std::string_view kFingerprintPrefix = "SHA256:";
+constexpr size_t kFingerprintChars = 43; // base64 of 32 bytes, no padding
+
+bool is_space(char c) {
+  return c == ' ' || c == '\t';
+}
+bool is_digit(char c) {
+  return c >= '0' && c <= '9';
+}
+bool is_alnum(char c) {
+  return is_digit(c) || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+}
+
+std::string lower(std::string_view s) {
+  std::string out(s);
+  for (char& c : out)
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+  return out;
+}
+
+bool valid_port(std::string_view p) {
+  if (p.empty() || p.size() > 5) return false;
+  unsigned v = 0;
+  for (char c : p) {
+    if (!is_digit(c)) return false;
+    v = v * 10 + static_cast<unsigned>(c - '0');
+  }
+  return v >= 1 && v <= 65535;
+}
+
+// `host:port` (a name or an IPv4 address) or `[v6addr]:port` (with an
+// optional %zone).
+bool valid_hostport(std::string_view s) {
+  size_t colon = s.rfind(':');
+  if (colon == std::string_view::npos || !valid_port(s.substr(colon + 1))) return false;
+  std::string_view host = s.substr(0, colon);
+  if (host.empty()) return false;
+  if (host.front() == '[') {
+    if (host.size() < 3 || host.back() != ']') return false;
+    for (char c : host.substr(1, host.size() - 2))
+      if (!is_alnum(c) && c != ':' && c != '.' && c != '%' && c != '-' && c != '_') return false;
+    return true;
+  }
+  for (char c : host)
+    if (!is_alnum(c) && c != '.' && c != '-' && c != '_') return false;
+  return true;
+}
+
+bool valid_fingerprint(std::string_view s) {
+  if (s.size() != kFingerprintPrefix.size() + kFingerprintChars ||
+      s.substr(0, kFingerprintPrefix.size()) != kFingerprintPrefix)
+    return false;
+  for (char c : s.substr(kFingerprintPrefix.size()))
+    if (!is_alnum(c) && c != '+' && c != '/') return false;
+  return true;
+}
+
+std::string dir_of(const std::string& path) {
+  size_t slash = path.rfind('/');
+  if (slash == std::string::npos) return ".";
+  if (slash == 0) return "/";
+  return path.substr(0, slash);
+}
+
+} // namespace
+
+std::optional<std::pair<std::string, std::string>> parse_known_hosts_line(std::string_view line) {
+  if (line.size() > kKnownHostsMaxLine) return std::nullopt;
+  if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+  // Split into whitespace-separated fields; an entry has exactly two.
+  std::string_view fields[2];
+  size_t count = 0;
+  size_t at = 0;
+  while (at < line.size()) {
+    while (at < line.size() && is_space(line[at]))
+      ++at;
+    if (at == line.size()) break;
+    if (count == 0 && line[at] == '#') return std::nullopt; // a comment
+    size_t start = at;
+    while (at < line.size() && !is_space(line[at]))
+      ++at;
+    if (count == 2) return std::nullopt; // a third field
+    fields[count++] = line.substr(start, at - start);
+  }
+  if (count != 2 || !valid_hostport(fields[0]) || !valid_fingerprint(fields[1]))
+    return std::nullopt;
+  return std::make_pair(lower(fields[0]), std::string(fields[1]));
+}
+
+Result<std::vector<KnownHosts::Line>> KnownHosts::read_lines(const std::string& path) {
+  std::vector<Line> lines;
+  struct stat st;
+  if (::stat(path.c_str(), &st) != 0) {
+    if (errno == ENOENT) return lines;
+    return errno_error(Errc::local_io, path, errno);
+  }
+  auto data = read_small_file(path, kMaxFile);
+  if (!data) return data.error();
+  std::string_view rest = *data;
+  while (!rest.empty()) {
+    size_t nl = rest.find('\n');
+    std::string_view text = rest.substr(0, nl);
+    rest = nl == std::string_view::npos ? std::string_view() : rest.substr(nl + 1);
+    lines.push_back(Line{std::string(text), parse_known_hosts_line(text)});
+  }
+  return lines;
+}
+
+Result<KnownHosts> KnownHosts::load(const std::string& path) {
+  auto lines = read_lines(path);
+  if (!lines) return lines.error();
+  KnownHosts kh;
+  kh.path_ = path;
+  kh.lines_ = std::move(*lines);
+  return kh;
+}
+
+const KnownHosts::Line* KnownHosts::find(const std::string& hostport) const {
+  std::string key = lower(hostport);
+  for (const Line& l : lines_)
+    if (l.entry && l.entry->first == key) return &l;
+  return nullptr;
+}
+
+std::optional<std::string> KnownHosts::lookup(const std::string& hostport) const {
+  const Line* l = find(hostport);
+  if (l == nullptr) return std::nullopt;
+  return l->entry->second;
+}
+
+int KnownHosts::line_of(const std::string& hostport) const {
+  const Line* l = find(hostport);
+  return l == nullptr ? 0 : static_cast<int>(l - lines_.data()) + 1;
+}
+
+size_t KnownHosts::size() const {
+  size_t n = 0;
+  for (const Line& l : lines_)
+    n += l.entry ? 1 : 0;
+  return n;
+}
+
+Status KnownHosts::add(const std::string& hostport, const std::string& fingerprint) {
+  if (!valid_hostport(hostport))
+    return make_error(Errc::usage, hostport, "not a host:port or [address]:port");
+  if (!valid_fingerprint(fingerprint))
+    return make_error(Errc::usage, fingerprint, "not a SHA256: fingerprint");
+  Line entry;
+  entry.text = lower(hostport) + " " + fingerprint;
+  entry.entry = parse_known_hosts_line(entry.text);
+
+  std::string dir = dir_of(path_);
+  if (auto s = make_private_dirs(dir); !s) return s;
+  int dfd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (dfd < 0) return errno_error(Errc::local_io, dir, errno);
+  struct Unlock {
+    int fd;
+    ~Unlock() { ::close(fd); } // closing releases the lock
+  } unlock{dfd};
+  while (::flock(dfd, LOCK_EX) != 0) {
+    if (errno != EINTR) return errno_error(Errc::local_io, dir, errno);
+  }
+
+  // Start from what is on disk now: another sender may have added a line.
+  auto current = read_lines(path_);
+  if (!current) return current.error();
+  std::vector<Line> lines;
+  lines.reserve(current->size() + 1);
+  bool placed = false;
+  for (Line& l : *current) {
+    if (l.entry && l.entry->first == entry.entry->first) {
+      if (!placed) lines.push_back(entry); // replace in place; later duplicates go
+      placed = true;
+      continue;
+    }
+    lines.push_back(std::move(l));
+  }
+  if (!placed) lines.push_back(entry);
+
+  std::string text;
+  for (const Line& l : lines) {
+    text += l.text;
+    text += '\n';
+  }
+  if (auto s = write_file_atomic(path_, text, 0600); !s) return s;
+  lines_ = std::move(lines);
+  return {};
+}
+
+} // namespace qpipe::tls
