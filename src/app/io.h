@@ -11,6 +11,7 @@
 #include <functional>
 #include <optional>
 #include <span>
+#include <string>
 #include <sys/types.h>
 #include <sys/uio.h>
 
@@ -22,6 +23,15 @@ struct ReadResult {
   size_t bytes = 0;
   bool eof = false;
   int error = 0; // negative errno / uv code, 0 when fine
+};
+
+// What a listener learns of a file that a sender sends by name.
+struct FileMeta {
+  std::string name; // a plain name, validated by the listener before use
+  uint32_t mode = 0644;
+  int64_t mtime_sec = 0;
+  uint32_t mtime_nsec = 0;
+  std::optional<uint64_t> size;
 };
 
 class ByteSource {

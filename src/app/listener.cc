@@ -17,6 +17,7 @@
 #include "core/buffer_pool.h"
 #include "pipeline/codec.h"
 #include "pipeline/digest.h"
+#include "pipeline/file_name.h"
 #include "pipeline/wire.h"
 #include "tls/identity_store.h"
 #include "tls/secret.h"
@@ -72,7 +73,7 @@ public:
       : owner_(owner), loop_(loop), log_(log) {}
   ~Receiver() override {
     alive_.reset();
-    if (sink_ && !committed_) sink_->abort();
+    if (sink_) sink_->abort();
   }
   void recycle(RxChunk& c) {
     for (auto& b : c.blocks)
@@ -121,6 +122,7 @@ private:
   Status on_control(std::span<const uint8_t> data);
   Status on_chunk_data(int64_t stream_id, std::span<const uint8_t> data, bool fin);
   void try_write();
+  bool advance_files(uint32_t upto);
   void process_ready();
   void maybe_finish();
   void fail(const Error& e, AppError code);
@@ -140,6 +142,16 @@ private:
   wire::ControlDecoder control_in_;
   std::optional<wire::Hello> hello_;
   std::optional<wire::End> end_;
+  struct FileState {
+    FileMeta meta;
+    uint64_t meta_first_seq = 0;
+    std::optional<wire::FileEnd> end;
+    uint64_t bytes = 0;
+    Digester digester;
+  };
+  std::vector<FileState> files_;
+  size_t cur_file_ = 0;
+  uint32_t files_done_ = 0;
   std::unordered_map<int64_t, std::unique_ptr<RxChunk>> receiving_;
   std::map<uint64_t, std::unique_ptr<RxChunk>> ready_;
   std::set<uint64_t> seqs_;
@@ -178,13 +190,15 @@ public:
   }
 
   // From receivers.
-  Result<std::unique_ptr<ByteSink>> begin_transfer(Receiver* r) {
+  Status begin_transfer(Receiver* r) {
     if (done_) return make_error(Errc::transfer, "listener", "shutting down");
     if (active_ && active_ != r)
       return make_error(Errc::transfer, "listener", "busy with another transfer");
     active_ = r;
-    return make_sink_();
+    return {};
   }
+  Result<std::unique_ptr<ByteSink>> make_sink(const FileMeta* file) { return make_sink_(file); }
+  bool output_is_directory() const { return opts_.output_is_directory; }
   void receiver_finished(Receiver* r, const Status& st) {
     if (r == active_) {
       last_stats_ = r->stats();
@@ -277,6 +291,11 @@ std::string cid_key(const uint8_t* data, size_t len) {
 TransferStats Receiver::stats() const {
   TransferStats s;
   s.bytes = bytes_written_;
+  if (hello_ && hello_->files > 0) {
+    s.files_total = hello_->files;
+    s.files_done = files_done_;
+    if (cur_file_ < files_.size()) s.file = files_[cur_file_].meta.name;
+  }
   s.payload_wire_bytes = payload_wire_;
   s.chunks = next_write_;
   s.peer = peer_;
@@ -334,19 +353,63 @@ Status Receiver::on_control(std::span<const uint8_t> data) {
           h->streams > kMaxStreams)
         return make_error(Errc::transfer, "protocol", "HELLO with out-of-range parameters");
       hello_ = *h;
-      auto sink = owner_.begin_transfer(this);
-      if (!sink) {
-        fail(sink.error(), sink.error().message().find("busy") != std::string::npos
-                               ? AppError::busy
-                               : AppError::output_failed);
+      if (auto st = owner_.begin_transfer(this); !st) {
+        fail(st.error(), AppError::busy);
         return {};
       }
-      sink_ = std::move(*sink);
+      // Refuse what the output cannot take before a byte is written.
+      if (h->files > 1 && !owner_.output_is_directory()) {
+        fail(make_error(Errc::transfer, peer_,
+                        strprintf("refused %u files: several files need a directory on the "
+                                  "listener (qpipe -l -o DIR)",
+                                  h->files)),
+             AppError::output_failed);
+        return {};
+      }
+      if (h->files == 0 && owner_.output_is_directory()) {
+        fail(make_error(Errc::transfer, peer_,
+                        "refused a stream: -o names a directory, which takes named files "
+                        "(send a stream to stdout or -o FILE)"),
+             AppError::output_failed);
+        return {};
+      }
+      if (h->files == 0) {
+        auto sink = owner_.make_sink(nullptr);
+        if (!sink) {
+          fail(sink.error(), AppError::output_failed);
+          return {};
+        }
+        sink_ = std::move(*sink);
+      }
       raw_pool_.emplace(h->chunk_size, std::max<size_t>(2, kDecompressedAhead / h->chunk_size));
       started_ = true;
       process_ready();
       start_ns_ = transport::now_ns();
       try_write();
+    } else if (auto* f = std::get_if<wire::File>(&*m)) {
+      if (!hello_ || f->index != files_.size() || f->index >= hello_->files ||
+          (!files_.empty() && f->first_seq < files_.back().meta_first_seq))
+        return make_error(Errc::transfer, "protocol", "unexpected FILE");
+      if (owner_.output_is_directory())
+        if (auto st = validate_file_name(f->name); !st) {
+          fail(st.error(), AppError::protocol);
+          return {};
+        }
+      FileState fs;
+      fs.meta.name = f->name;
+      fs.meta.mode = f->mode;
+      fs.meta.mtime_sec = f->mtime_sec;
+      fs.meta.mtime_nsec = f->mtime_nsec;
+      if (f->size != UINT64_MAX) fs.meta.size = f->size;
+      fs.meta_first_seq = f->first_seq;
+      files_.push_back(std::move(fs));
+      try_write();
+    } else if (auto* fe = std::get_if<wire::FileEnd>(&*m)) {
+      if (fe->index >= files_.size() || files_[fe->index].end)
+        return make_error(Errc::transfer, "protocol", "unexpected FILE_END");
+      files_[fe->index].end = *fe;
+      try_write();
+      maybe_finish();
     } else if (auto* e = std::get_if<wire::End>(&*m)) {
       if (!hello_ || end_) return make_error(Errc::transfer, "protocol", "unexpected END");
       end_ = *e;
@@ -456,11 +519,66 @@ void Receiver::process_ready() {
   }
 }
 
+// Files mode: commits every file before `upto` (all its chunks written, its
+// FILE_END here, its digest matching). False while a message it needs has not
+// arrived yet, or on failure.
+bool Receiver::advance_files(uint32_t upto) {
+  while (cur_file_ < upto && !finished_) {
+    if (cur_file_ >= files_.size()) return false;
+    FileState& f = files_[cur_file_];
+    if (!f.end) return false;
+    if (next_write_ != f.meta_first_seq + f.end->chunks || f.bytes != f.end->bytes) {
+      fail(make_error(Errc::transfer, "protocol", "a file's chunks do not match its FILE_END"),
+           AppError::protocol);
+      return false;
+    }
+    if (!sink_) { // an empty file
+      auto sink = owner_.make_sink(&f.meta);
+      if (!sink) {
+        fail(sink.error(), AppError::output_failed);
+        return false;
+      }
+      sink_ = std::move(*sink);
+    }
+    if (f.digester.digest() != f.end->digest) {
+      fail(make_error(Errc::transfer, sink_->name(), "the file's digest does not match"),
+           AppError::digest_mismatch);
+      return false;
+    }
+    if (auto st = sink_->commit(); !st) {
+      fail(st.error(), AppError::output_failed);
+      return false;
+    }
+    log_.verbose("received " + sink_->name());
+    sink_.reset();
+    ++files_done_;
+    ++cur_file_;
+  }
+  return !finished_;
+}
+
 void Receiver::try_write() {
-  if (writing_ || !sink_ || finished_) return;
+  if (writing_ || finished_ || !hello_) return;
   auto it = ready_.find(next_write_);
   if (it == ready_.end() || !it->second->hashed) return;
   RxChunk* c = it->second.get();
+  if (hello_->files > 0) {
+    // Earlier files end before this chunk's file can begin.
+    uint32_t file = c->hdr.file;
+    if (file >= hello_->files || file < cur_file_)
+      return fail(make_error(Errc::transfer, "protocol", "a chunk of an unknown file"),
+                  AppError::protocol);
+    if (!advance_files(file) || files_.size() <= file) return; // wait for FILE/FILE_END
+    if (c->hdr.seq < files_[file].meta_first_seq)
+      return fail(make_error(Errc::transfer, "protocol", "a chunk before its file began"),
+                  AppError::protocol);
+    if (!sink_) {
+      auto sink = owner_.make_sink(&files_[file].meta);
+      if (!sink) return fail(sink.error(), AppError::output_failed);
+      sink_ = std::move(*sink);
+    }
+  }
+  if (!sink_) return;
   if (end_ && c->hdr.seq >= end_->chunks)
     return fail(make_error(Errc::transfer, "protocol", "more chunks than END announced"),
                 AppError::protocol);
@@ -475,6 +593,10 @@ void Receiver::try_write() {
     }
     digester_.add_chunk(c->hdr.hash, c->hdr.raw_len);
     bytes_written_ += c->hdr.raw_len;
+    if (hello_->files > 0) {
+      files_[cur_file_].digester.add_chunk(c->hdr.hash, c->hdr.raw_len);
+      files_[cur_file_].bytes += c->hdr.raw_len;
+    }
     uint64_t consumed = wire::ChunkHeader::kSize + c->hdr.wire_len;
     payload_wire_ += c->hdr.wire_len;
     recycle(*c);
@@ -495,6 +617,9 @@ void Receiver::try_write() {
 void Receiver::maybe_finish() {
   if (!end_ || writing_ || done_queued_ || finished_) return;
   if (next_write_ < end_->chunks) return;
+  if (hello_->files > 0) {
+    if (!advance_files(hello_->files) || cur_file_ < hello_->files) return;
+  }
   if (next_write_ > end_->chunks || !ready_.empty() || !receiving_.empty())
     return fail(make_error(Errc::transfer, "protocol", "more chunks than END announced"),
                 AppError::protocol);
@@ -502,7 +627,10 @@ void Receiver::maybe_finish() {
     return fail(make_error(Errc::transfer, peer_,
                            "the stream digest does not match: data was lost or reordered"),
                 AppError::digest_mismatch);
-  if (auto st = sink_->commit(); !st) return fail(st.error(), AppError::output_failed);
+  if (sink_) {
+    if (auto st = sink_->commit(); !st) return fail(st.error(), AppError::output_failed);
+    sink_.reset();
+  }
   committed_ = true;
   wire::Done done{bytes_written_, conn_ ? conn_->stats().datagrams_received : 0};
   done_out_ = wire::encode(done);
@@ -532,7 +660,7 @@ void Receiver::finish(Status st) {
   if (finished_) return;
   finished_ = true;
   if (!end_ns_) end_ns_ = transport::now_ns();
-  if (!st.ok() && sink_ && !committed_) {
+  if (!st.ok() && sink_) {
     sink_->cancel();
     sink_->abort();
   }

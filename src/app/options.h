@@ -51,7 +51,7 @@ struct SendOptions : CommonOptions {
   std::string alpn = "qpipe/1"; // only tests change it (QPIPE_TEST_ALPN)
   // Only tests set it (QPIPE_TEST_TAMPER): "length" declares chunk 1 one byte
   // shorter than it is (a lying header, or a bomb when compressed), "hash"
-  // flips a bit of chunk 1's hash.
+  // flips a bit of chunk 1's hash, "name=N" claims every file is named N.
   std::string test_tamper;
 };
 
@@ -59,6 +59,8 @@ struct ListenOptions : CommonOptions {
   std::string host; // empty: all addresses, dual-stack
   uint16_t port = kDefaultPort;
   std::optional<std::string> output; // -o PATH; stdout when empty
+  bool output_is_directory = false;  // -o DIR: files land inside it
+  bool sync = false, no_clobber = false;
   bool keep_listening = false;
   std::string cert_file, key_file; // --cert/--key; empty: the stored identity
   std::string identity_dir;        // where the stored identity lives

@@ -32,6 +32,7 @@ using transport::CloseInfo;
 
 struct Chunk {
   uint64_t seq = 0;
+  uint32_t file = 0;               // the item it belongs to
   std::unique_ptr<uint8_t[]> data; // the raw bytes, until sent compressed or acknowledged
   size_t capacity = 0;
   uint32_t len = 0;
@@ -52,10 +53,11 @@ struct Chunk {
 
 class Sender final : public Transfer, public transport::ConnectionHandler {
 public:
-  Sender(uv_loop_t* loop, const SendOptions& opts, std::unique_ptr<ByteSource> source,
+  Sender(uv_loop_t* loop, const SendOptions& opts, std::vector<SendItem> items, bool named,
          const Logger& log, TransferEvents events)
-      : loop_(loop), opts_(opts), source_(std::move(source)), log_(log),
+      : loop_(loop), opts_(opts), items_(std::move(items)), named_(named), log_(log),
         events_(std::move(events)) {
+    files_.resize(items_.size());
     uint64_t per = opts_.chunk_size;
     max_held_ = std::clamp<uint64_t>(per * (static_cast<uint64_t>(opts_.streams) + 1), 2 * per,
                                      std::max<uint64_t>(2 * per, 64ull << 20));
@@ -97,7 +99,12 @@ public:
     s.bytes = done_ok_ ? bytes_read_ : payload_sent_;
     s.payload_wire_bytes = payload_wire_;
     s.chunks = next_seq_;
-    s.size = source_ ? source_->size() : std::nullopt;
+    s.size = total_size();
+    if (named_) {
+      s.files_total = static_cast<uint32_t>(items_.size());
+      s.files_done = files_ended_;
+      if (cur_item_ < items_.size()) s.file = items_[cur_item_].meta.name;
+    }
     s.seconds = static_cast<double>(transport::now_ns() - start_ns_) / 1e9;
     if (end_ns_) s.seconds = static_cast<double>(end_ns_ - start_ns_) / 1e9;
     s.peer = peer_name_;
@@ -136,8 +143,12 @@ public:
     wire::Hello hello;
     hello.streams = static_cast<uint16_t>(opts_.streams);
     hello.chunk_size = opts_.chunk_size;
-    hello.size_hint = source_->size().value_or(UINT64_MAX);
+    hello.size_hint = total_size().value_or(UINT64_MAX);
+    hello.files = named_ ? static_cast<uint32_t>(items_.size()) : 0;
     control_out_ += wire::encode(hello);
+    for (auto& m : early_control_)
+      control_out_ += wire::encode(m);
+    early_control_.clear();
     assign_streams();
     maybe_send_end();
   }
@@ -364,9 +375,79 @@ private:
     c.packed_capacity = 0;
   }
 
+  std::optional<uint64_t> total_size() const {
+    uint64_t sum = 0;
+    for (const auto& it : items_) {
+      if (!it.meta.size) return std::nullopt;
+      sum += *it.meta.size;
+    }
+    return sum;
+  }
+
+  // Control messages made before the handshake wait for HELLO.
+  void queue_control(wire::Message m) {
+    if (control_id_ >= 0) {
+      control_out_ += wire::encode(m);
+      flush();
+    } else {
+      early_control_.push_back(std::move(m));
+    }
+  }
+
+  // Opens the next item; false when there is none left (or on failure).
+  bool open_next_item() {
+    if (next_item_ >= items_.size()) return false;
+    cur_item_ = next_item_++;
+    auto src = items_[cur_item_].open();
+    if (!src) {
+      fail(src.error(), AppError::input_failed);
+      return false;
+    }
+    source_ = std::move(*src);
+    auto& f = files_[cur_item_];
+    f.first_seq = next_seq_;
+    if (named_) {
+      const auto& meta = items_[cur_item_].meta;
+      wire::File msg;
+      msg.index = static_cast<uint32_t>(cur_item_);
+      msg.first_seq = next_seq_;
+      msg.size = meta.size.value_or(UINT64_MAX);
+      msg.mode = meta.mode;
+      msg.mtime_sec = meta.mtime_sec;
+      msg.mtime_nsec = meta.mtime_nsec;
+      msg.name = meta.name;
+      if (opts_.test_tamper.rfind("name=", 0) == 0) msg.name = opts_.test_tamper.substr(5);
+      queue_control(std::move(msg));
+    }
+    return true;
+  }
+
+  // A file whose chunks are all read and folded into its digest ends.
+  void maybe_end_files() {
+    while (ended_files_ < files_.size()) {
+      auto& f = files_[ended_files_];
+      if (!f.read_done || digested_ < f.first_seq + f.chunks) return;
+      if (named_) {
+        wire::FileEnd fe;
+        fe.index = static_cast<uint32_t>(ended_files_);
+        fe.chunks = f.chunks;
+        fe.bytes = f.bytes;
+        fe.digest = f.digester.digest();
+        queue_control(fe);
+        ++files_ended_;
+      }
+      ++ended_files_;
+    }
+  }
+
   void read_next() {
     uint64_t need = opts_.chunk_size + (packed_pool_ ? packed_pool_->buffer_size() : 0);
     if (reading_ || eof_ || done_ || held_ + need > max_held_) return;
+    if (!source_ && !open_next_item()) {
+      eof_ = true;
+      maybe_send_end();
+      return;
+    }
     reading_ = true;
     auto chunk = std::make_unique<Chunk>();
     chunk->capacity = opts_.chunk_size;
@@ -388,12 +469,11 @@ private:
       release_raw(*chunk);
       return fail(uv_error(Errc::local_io, source_->name(), r.error), AppError::input_failed);
     }
-    if (r.eof) eof_ = true;
     if (r.bytes == 0) {
       release_raw(*chunk);
-      maybe_send_end();
+      if (r.eof) end_of_item();
       flush();
-      if (!eof_) read_next();
+      read_next();
       return;
     }
     if (r.bytes < chunk->capacity / 4) { // a short read from a pipe: keep only what arrived
@@ -406,6 +486,9 @@ private:
     }
     chunk->len = static_cast<uint32_t>(r.bytes);
     chunk->seq = next_seq_++;
+    chunk->file = static_cast<uint32_t>(cur_item_);
+    files_[cur_item_].chunks++;
+    files_[cur_item_].bytes += r.bytes;
     bytes_read_ += r.bytes;
     Chunk* c = chunk.get();
     chunks_.push_back(std::move(chunk));
@@ -439,7 +522,15 @@ private:
       --pending_work_;
       return fail(uv_error(Errc::local_io, "thread pool", rv), AppError::internal);
     }
+    if (r.eof) end_of_item();
     read_next();
+  }
+
+  void end_of_item() {
+    files_[cur_item_].read_done = true;
+    source_.reset(); // no read is outstanding: this was its completion
+    maybe_end_files();
+    maybe_send_end();
   }
 
   void on_hashed(Chunk* c) {
@@ -461,6 +552,7 @@ private:
     h.raw_len = c->len;
     h.wire_len = c->wire_len;
     h.hash = c->hash;
+    h.file = c->file;
     if (c->seq == 1 && opts_.test_tamper == "length") --h.raw_len;
     if (c->seq == 1 && opts_.test_tamper == "hash") h.hash[0] ^= 1;
     wire::encode(h, c->header);
@@ -471,8 +563,10 @@ private:
       Chunk& next = *chunks_[digested_ - base];
       if (!next.hashed) break;
       digester_.add_chunk(next.hash, next.len);
+      files_[next.file].digester.add_chunk(next.hash, next.len);
       ++digested_;
     }
+    maybe_end_files();
     assign_streams();
     maybe_send_end();
     flush();
@@ -496,6 +590,8 @@ private:
 
   void maybe_send_end() {
     if (!handshake_done_ || end_queued_ || !eof_ || reading_ || digested_ != next_seq_) return;
+    maybe_end_files();
+    if (named_ && files_ended_ < items_.size()) return;
     wire::End end;
     end.chunks = next_seq_;
     end.bytes = bytes_read_;
@@ -536,7 +632,7 @@ private:
     end_ns_ = transport::now_ns();
     result_ = std::move(st);
     final_stats_ = stats();
-    source_->cancel();
+    if (source_) source_->cancel();
     done_timer_.start(0);
   }
 
@@ -559,7 +655,18 @@ private:
 
   uv_loop_t* loop_;
   SendOptions opts_;
+  std::vector<SendItem> items_;
+  bool named_ = false; // files with names, or one anonymous stream
+  struct FileProgress {
+    uint64_t first_seq = 0, chunks = 0, bytes = 0;
+    bool read_done = false;
+    Digester digester;
+  };
+  std::vector<FileProgress> files_;
+  size_t next_item_ = 0, cur_item_ = 0, ended_files_ = 0;
+  uint32_t files_ended_ = 0;
   std::unique_ptr<ByteSource> source_;
+  std::vector<wire::Message> early_control_;
   const Logger& log_;
   TransferEvents events_;
   uvx::AliveToken alive_ = uvx::make_alive_token();
@@ -608,7 +715,24 @@ private:
 Result<std::unique_ptr<Transfer>> start_send(uv_loop_t* loop, const SendOptions& opts,
                                              std::unique_ptr<ByteSource> source, const Logger& log,
                                              TransferEvents events) {
-  auto s = std::make_unique<Sender>(loop, opts, std::move(source), log, std::move(events));
+  auto shared = std::make_shared<std::unique_ptr<ByteSource>>(std::move(source));
+  SendItem item;
+  item.meta.size = (*shared)->size();
+  item.open = [shared]() -> Result<std::unique_ptr<ByteSource>> {
+    if (!*shared) return make_error(Errc::local_io, "source", "opened twice");
+    return std::move(*shared);
+  };
+  std::vector<SendItem> items;
+  items.push_back(std::move(item));
+  auto s = std::make_unique<Sender>(loop, opts, std::move(items), false, log, std::move(events));
+  if (auto st = s->start(); !st) return st.error();
+  return std::unique_ptr<Transfer>(std::move(s));
+}
+
+Result<std::unique_ptr<Transfer>> start_send_files(uv_loop_t* loop, const SendOptions& opts,
+                                                   std::vector<SendItem> items, const Logger& log,
+                                                   TransferEvents events) {
+  auto s = std::make_unique<Sender>(loop, opts, std::move(items), true, log, std::move(events));
   if (auto st = s->start(); !st) return st.error();
   return std::unique_ptr<Transfer>(std::move(s));
 }

@@ -8,6 +8,7 @@
 #include <optional>
 #include <string>
 #include <uv.h>
+#include <vector>
 
 #include "app/io.h"
 #include "app/options.h"
@@ -28,6 +29,8 @@ struct TransferStats {
   std::string peer;                // "host:port"
   size_t udp_payload = 0;          // largest UDP payload the path carried
   bool gso = false, gro = false;
+  uint32_t files_total = 0, files_done = 0; // when sending files
+  std::string file;                         // the one being sent or written
 };
 
 struct TransferEvents {
@@ -49,13 +52,25 @@ public:
   virtual TransferStats stats() const = 0;
 };
 
+// One anonymous stream (stdin, say): the listener writes it to stdout or -o PATH.
 Result<std::unique_ptr<Transfer>> start_send(uv_loop_t* loop, const SendOptions& opts,
                                              std::unique_ptr<ByteSource> source, const Logger& log,
                                              TransferEvents events);
 
-// The sink is made when a sender's transfer begins, so that nothing is
-// created (no file, no temporary) for connections that never start one.
-using SinkFactory = std::function<Result<std::unique_ptr<ByteSink>>()>;
+// Named files, sent one after the other with their names, modes and times.
+struct SendItem {
+  FileMeta meta;
+  std::function<Result<std::unique_ptr<ByteSource>>()> open; // called when its turn comes
+};
+Result<std::unique_ptr<Transfer>> start_send_files(uv_loop_t* loop, const SendOptions& opts,
+                                                   std::vector<SendItem> items, const Logger& log,
+                                                   TransferEvents events);
+
+// The sink is made when a sender's transfer (or file) begins, so that
+// nothing is created (no file, no temporary) for connections that never
+// start one. `file` is null for an anonymous stream; a file's name has been
+// validated by then.
+using SinkFactory = std::function<Result<std::unique_ptr<ByteSink>>(const FileMeta* file)>;
 
 Result<std::unique_ptr<Transfer>> start_listen(uv_loop_t* loop, const ListenOptions& opts,
                                                SinkFactory make_sink, const Logger& log,

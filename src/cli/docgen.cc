@@ -208,13 +208,21 @@ std::string zsh_completion() {
     std::string help = o.help;
     std::string esc;
     for (char ch : help) {
-      if (ch == '[' || ch == ']' || ch == ':' || ch == '\'' || ch == '\\') esc += '\\';
+      if (ch == '\'') {
+        esc += "'\\''"; // close the quote, an escaped quote, reopen
+        continue;
+      }
+      if (ch == '[' || ch == ']' || ch == ':' || ch == '\\') esc += '\\';
       esc += ch;
     }
     std::string action;
     if (o.arg != Arg::none) {
       std::string c = o.complete ? o.complete : "";
-      std::string what = o.arg_name;
+      std::string what;
+      for (const char* p = o.arg_name; *p; ++p) {
+        if (*p == ':') what += '\\';
+        what += *p;
+      }
       if (c == "file")
         action = ":" + what + ":_files";
       else if (c == "dir")

@@ -17,10 +17,12 @@ constexpr OptionSpec kTable[] = {
     {OptId::chunk_size, 0, "chunk-size", Arg::required, "SIZE", kSend,
      "bytes per chunk (default 1M, 64K-16M)", nullptr, nullptr},
     {OptId::output, 'o', "output", Arg::required, "PATH", kListen,
-     "write to PATH instead of stdout, renamed into place when complete", "file",
+     "write to PATH (a file, or a directory for named files) instead of stdout", "file",
      "Write to PATH instead of stdout. The data is written to a temporary file beside PATH and "
      "renamed to PATH only after the whole stream arrived and its digest matched; on any failure "
-     "nothing appears at PATH."},
+     "nothing appears at PATH. When PATH is a directory, the files a sender sends by name land "
+     "in it, each renamed into place after its own digest matched, with its mode and "
+     "modification time."},
     {OptId::print_fingerprint, 0, "print-fingerprint", Arg::none, nullptr, kListen,
      "print the listener's fingerprint and exit", nullptr,
      "Print the fingerprint of the listener's identity (the stored one, or \\-\\-cert) on "
@@ -55,9 +57,9 @@ constexpr OptionSpec kTable[] = {
     {OptId::resume, 0, "resume", Arg::none, nullptr, kSend | kListen,
      "keep an interrupted file's part and send only the rest next time", nullptr, nullptr, true},
     {OptId::sync, 0, "sync", Arg::none, nullptr, kListen, "fsync before renaming into place",
-     nullptr, nullptr, true},
+     nullptr, nullptr},
     {OptId::no_clobber, 0, "no-clobber", Arg::none, nullptr, kListen,
-     "refuse to replace an existing file", nullptr, nullptr, true},
+     "refuse to replace an existing file", nullptr, nullptr},
     {OptId::ipv4, '4', "ipv4", Arg::none, nullptr, kSend | kListen, "use IPv4 only", nullptr,
      nullptr},
     {OptId::ipv6, '6', "ipv6", Arg::none, nullptr, kSend | kListen, "use IPv6 only", nullptr,

@@ -257,9 +257,13 @@ Status apply(Config& c, const Given& g) {
     c.send.zstd_level = static_cast<int>(*n);
     return {};
   }
-  case OptId::resume:
   case OptId::sync:
+    c.listen.sync = true;
+    return {};
   case OptId::no_clobber:
+    c.listen.no_clobber = true;
+    return {};
+  case OptId::resume:
     return not_yet(g, "see the issue tracker");
   case OptId::cert:
     c.listen.cert_file = v;
@@ -397,9 +401,8 @@ Result<Config> parse_command_line(int argc, const char* const* argv) {
     if (const char* alpn = std::getenv("QPIPE_TEST_ALPN"); alpn && *alpn && std::strlen(alpn) < 64)
       c.send.alpn = alpn;
     if (const char* t = std::getenv("QPIPE_TEST_TAMPER")) c.send.test_tamper = t;
-    if (!c.files.empty() && !(c.files.size() == 1 && c.files[0] == "-"))
-      return usage("FILE",
-                   "sending files is not supported by this build yet; use `qpipe HOST < FILE`");
+    if (std::count(c.files.begin(), c.files.end(), "-") > 1)
+      return usage("-", "stdin can be sent only once");
     break;
   }
   case kListen: {

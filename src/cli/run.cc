@@ -6,6 +6,8 @@
 #include <cstdio>
 #include <cstdlib>
 #include <ngtcp2/ngtcp2.h>
+#include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 #include <wolfssl/ssl.h>
 #include <xxhash.h>
@@ -30,6 +32,9 @@ std::string progress_line(const app::TransferStats& s) {
                       100.0 * static_cast<double>(s.bytes) / static_cast<double>(*s.size));
   }
   line += "  " + format_rate(rate) + "  " + format_duration(s.seconds);
+  if (s.files_total > 0)
+    line += strprintf("  [%u/%u] %s", std::min(s.files_done + 1, s.files_total), s.files_total,
+                      s.file.c_str());
   if (s.size && rate > 0 && *s.size > s.bytes)
     line += "  ETA " + format_duration(static_cast<double>(*s.size - s.bytes) / rate);
   return line;
@@ -162,27 +167,79 @@ int run_transfer(const Config& config_in, const Logger& log_in) {
   };
 
   Result<std::unique_ptr<app::Transfer>> started = make_error(Errc::usage, "", "");
+  uv_loop_t* loop = &run.loop;
   if (listening) {
-    app::SinkFactory factory;
-    if (config.listen.output) {
-      std::string path = *config.listen.output;
-      uv_loop_t* loop = &run.loop;
-      factory = [loop, path]() -> Result<std::unique_ptr<app::ByteSink>> {
-        auto s = uvx::FileSink::create(loop, path);
-        if (!s) return s.error();
-        return std::unique_ptr<app::ByteSink>(std::move(*s));
-      };
-    } else {
-      uv_loop_t* loop = &run.loop;
-      factory = [loop]() -> Result<std::unique_ptr<app::ByteSink>> {
+    auto& lo = config.listen;
+    struct stat st;
+    lo.output_is_directory = lo.output && stat(lo.output->c_str(), &st) == 0 && S_ISDIR(st.st_mode);
+    auto output = lo.output;
+    bool is_dir = lo.output_is_directory;
+    uvx::FileSinkOptions base;
+    base.sync = lo.sync;
+    base.no_clobber = lo.no_clobber;
+    app::SinkFactory factory =
+        [loop, output, is_dir,
+         base](const app::FileMeta* file) -> Result<std::unique_ptr<app::ByteSink>> {
+      if (!output)
         return std::unique_ptr<app::ByteSink>(
             std::make_unique<uvx::FdSink>(loop, STDOUT_FILENO, "stdout"));
-      };
-    }
-    started = app::start_listen(&run.loop, config.listen, factory, log, ev);
+      uvx::FileSinkOptions o = base;
+      if (file) {
+        o.mode = file->mode;
+        o.mtime =
+            timespec{static_cast<time_t>(file->mtime_sec), static_cast<long>(file->mtime_nsec)};
+      }
+      auto s = is_dir && file ? uvx::FileSink::create_in(loop, *output, file->name, o)
+                              : uvx::FileSink::create(loop, *output, o);
+      if (!s) return s.error();
+      return std::unique_ptr<app::ByteSink>(std::move(*s));
+    };
+    started = app::start_listen(loop, lo, factory, log, ev);
+  } else if (config.files.empty()) {
+    auto source = std::make_unique<uvx::FdSource>(loop, STDIN_FILENO, "stdin");
+    started = app::start_send(loop, config.send, std::move(source), log, ev);
   } else {
-    auto source = std::make_unique<uvx::FdSource>(&run.loop, STDIN_FILENO, "stdin");
-    started = app::start_send(&run.loop, config.send, std::move(source), log, ev);
+    // Named files: every one is checked before anything is sent.
+    std::vector<app::SendItem> items;
+    for (const auto& path : config.files) {
+      app::SendItem item;
+      if (path == "-") {
+        item.meta.name = "stdin";
+        item.meta.mode = 0644;
+        item.meta.mtime_sec = static_cast<int64_t>(time(nullptr));
+        item.open = [loop]() -> Result<std::unique_ptr<app::ByteSource>> {
+          return std::unique_ptr<app::ByteSource>(
+              std::make_unique<uvx::FdSource>(loop, STDIN_FILENO, "stdin"));
+        };
+      } else {
+        struct stat st;
+        if (stat(path.c_str(), &st) != 0) {
+          Error e = errno_error(Errc::local_io, path, errno);
+          log.error(e);
+          return e.exit_code();
+        }
+        if (S_ISDIR(st.st_mode)) {
+          log.error(make_error(Errc::usage, path,
+                               "is a directory; send a tree as a stream: tar c " + path +
+                                   " | qpipe HOST"));
+          return 2;
+        }
+        std::string base_name = path.substr(
+            path.find_last_of('/') == std::string::npos ? 0 : path.find_last_of('/') + 1);
+        item.meta.name = base_name;
+        item.meta.mode = st.st_mode & 07777;
+        item.meta.mtime_sec = st.st_mtim.tv_sec;
+        item.meta.mtime_nsec = static_cast<uint32_t>(st.st_mtim.tv_nsec);
+        if (S_ISREG(st.st_mode)) item.meta.size = static_cast<uint64_t>(st.st_size);
+        item.open = [loop, path]() -> Result<std::unique_ptr<app::ByteSource>> {
+          auto src = uvx::FdSource::open_file(loop, path);
+          if (!src) return src.error();
+          return std::unique_ptr<app::ByteSource>(std::move(*src));
+        };
+      }
+      items.push_back(std::move(item));
+    }
+    started = app::start_send_files(loop, config.send, std::move(items), log, ev);
   }
   if (!started) {
     log.error(started.error());

@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <span>
 #include <sys/uio.h>
+#include <utility>
 #include <xxhash.h>
 
 #include "pipeline/wire.h"
@@ -25,6 +26,11 @@ public:
   ~Digester();
   Digester(const Digester&) = delete;
   Digester& operator=(const Digester&) = delete;
+  Digester(Digester&& o) noexcept : state_(o.state_) { o.state_ = nullptr; }
+  Digester& operator=(Digester&& o) noexcept {
+    std::swap(state_, o.state_);
+    return *this;
+  }
   void add_chunk(const wire::Digest& chunk_hash, uint64_t raw_len);
   wire::Digest digest() const;
 

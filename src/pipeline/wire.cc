@@ -56,6 +56,7 @@ void encode(const ChunkHeader& h, std::span<uint8_t, ChunkHeader::kSize> out) {
   put_u32(p + 12, h.raw_len);
   put_u32(p + 16, h.wire_len);
   std::memcpy(p + 20, h.hash.data(), 16);
+  put_u32(p + 36, h.file);
 }
 
 Result<ChunkHeader> decode_chunk_header(std::span<const uint8_t, ChunkHeader::kSize> in,
@@ -72,6 +73,7 @@ Result<ChunkHeader> decode_chunk_header(std::span<const uint8_t, ChunkHeader::kS
   h.raw_len = get_u32(p + 12);
   h.wire_len = get_u32(p + 16);
   std::memcpy(h.hash.data(), p + 20, 16);
+  h.file = get_u32(p + 36);
   if (h.seq >= (uint64_t{1} << 62)) return protocol("chunk sequence number out of range");
   if (h.raw_len == 0 || h.raw_len > max_raw)
     return protocol(strprintf("chunk length %u outside 1..%u", h.raw_len, max_raw));
@@ -83,7 +85,7 @@ Result<ChunkHeader> decode_chunk_header(std::span<const uint8_t, ChunkHeader::kS
 }
 
 std::string encode(const Message& m) {
-  uint8_t body[64];
+  uint8_t body[64 + kMaxFileName];
   size_t n = 0;
   MsgType type{};
   if (auto* h = std::get_if<Hello>(&m)) {
@@ -92,7 +94,8 @@ std::string encode(const Message& m) {
     put_u16(body + 1, h->streams);
     put_u32(body + 3, h->chunk_size);
     put_u64(body + 7, h->size_hint);
-    n = 15;
+    put_u32(body + 15, h->files);
+    n = 19;
   } else if (auto* e = std::get_if<End>(&m)) {
     type = MsgType::end;
     put_u64(body, e->chunks);
@@ -100,6 +103,25 @@ std::string encode(const Message& m) {
     std::memcpy(body + 16, e->digest.data(), 16);
     put_u64(body + 32, e->datagrams_sent);
     n = 40;
+  } else if (auto* f = std::get_if<File>(&m)) {
+    type = MsgType::file;
+    size_t name_len = std::min(f->name.size(), kMaxFileName);
+    put_u32(body, f->index);
+    put_u64(body + 4, f->first_seq);
+    put_u64(body + 12, f->size);
+    put_u32(body + 20, f->mode);
+    put_u64(body + 24, static_cast<uint64_t>(f->mtime_sec));
+    put_u32(body + 32, f->mtime_nsec);
+    put_u16(body + 36, static_cast<uint16_t>(name_len));
+    std::memcpy(body + 38, f->name.data(), name_len);
+    n = 38 + name_len;
+  } else if (auto* fe = std::get_if<FileEnd>(&m)) {
+    type = MsgType::file_end;
+    put_u32(body, fe->index);
+    put_u64(body + 4, fe->chunks);
+    put_u64(body + 12, fe->bytes);
+    std::memcpy(body + 20, fe->digest.data(), 16);
+    n = 36;
   } else if (auto* a = std::get_if<Auth>(&m)) {
     type = MsgType::auth;
     std::memcpy(body, a->proof.data(), 32);
@@ -129,12 +151,13 @@ Status ControlDecoder::feed(std::span<const uint8_t> data) {
     const uint8_t* b = p + 3;
     switch (static_cast<MsgType>(p[0])) {
     case MsgType::hello: {
-      if (len != 15) return protocol("malformed HELLO");
+      if (len != 19) return protocol("malformed HELLO");
       Hello h;
       h.version = b[0];
       h.streams = get_u16(b + 1);
       h.chunk_size = get_u32(b + 3);
       h.size_hint = get_u64(b + 7);
+      h.files = get_u32(b + 15);
       ready_.push_back(h);
       break;
     }
@@ -151,6 +174,33 @@ Status ControlDecoder::feed(std::span<const uint8_t> data) {
     case MsgType::done: {
       if (len != 16) return protocol("malformed DONE");
       ready_.push_back(Done{get_u64(b), get_u64(b + 8)});
+      break;
+    }
+    case MsgType::file: {
+      if (len < 39) return protocol("malformed FILE");
+      File f;
+      f.index = get_u32(b);
+      f.first_seq = get_u64(b + 4);
+      f.size = get_u64(b + 12);
+      f.mode = get_u32(b + 20);
+      f.mtime_sec = static_cast<int64_t>(get_u64(b + 24));
+      f.mtime_nsec = get_u32(b + 32);
+      uint16_t name_len = get_u16(b + 36);
+      if (name_len == 0 || name_len > kMaxFileName || 38u + name_len != len)
+        return protocol("malformed FILE (name length)");
+      if (f.mtime_nsec >= 1'000'000'000) return protocol("malformed FILE (mtime)");
+      f.name.assign(reinterpret_cast<const char*>(b + 38), name_len);
+      ready_.push_back(f);
+      break;
+    }
+    case MsgType::file_end: {
+      if (len != 36) return protocol("malformed FILE_END");
+      FileEnd fe;
+      fe.index = get_u32(b);
+      fe.chunks = get_u64(b + 4);
+      fe.bytes = get_u64(b + 12);
+      std::memcpy(fe.digest.data(), b + 20, 16);
+      ready_.push_back(fe);
       break;
     }
     case MsgType::auth: {

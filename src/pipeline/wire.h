@@ -30,12 +30,13 @@ enum class Codec : uint8_t { raw = 0, zstd = 1 };
 using Digest = std::array<uint8_t, 16>; // XXH3-128, canonical (big-endian) form
 
 struct ChunkHeader {
-  static constexpr size_t kSize = 36;
+  static constexpr size_t kSize = 40;
   Codec codec = Codec::raw;
   uint64_t seq = 0;
   uint32_t raw_len = 0;  // bytes after decoding, 1 .. chunk size announced in Hello
   uint32_t wire_len = 0; // payload bytes on the stream
   Digest hash{};         // XXH3-128 of the raw bytes
+  uint32_t file = 0;     // with named files: the index of the file it belongs to
 };
 
 void encode(const ChunkHeader& h, std::span<uint8_t, ChunkHeader::kSize> out);
@@ -47,13 +48,32 @@ Result<ChunkHeader> decode_chunk_header(std::span<const uint8_t, ChunkHeader::kS
 uint32_t max_wire_len(uint32_t raw_len);
 
 // Control stream messages: type (1 byte), payload length (2 bytes, big-endian), payload.
-enum class MsgType : uint8_t { hello = 1, end = 2, done = 3, auth = 4 };
+enum class MsgType : uint8_t { hello = 1, end = 2, done = 3, auth = 4, file = 5, file_end = 6 };
+inline constexpr size_t kMaxFileName = 255;
 
 struct Hello {
   uint8_t version = kVersion;
   uint16_t streams = 8;
   uint32_t chunk_size = 1024 * 1024;
   uint64_t size_hint = UINT64_MAX; // total bytes when known (a regular file), else UINT64_MAX
+  uint32_t files = 0;              // 0: one anonymous stream; otherwise FILE messages name them
+};
+// A file begins: its chunks are first_seq, first_seq + 1, ... (none when empty).
+struct File {
+  uint32_t index = 0;
+  uint64_t first_seq = 0;
+  uint64_t size = UINT64_MAX; // when known
+  uint32_t mode = 0644;
+  int64_t mtime_sec = 0;
+  uint32_t mtime_nsec = 0;
+  std::string name; // 1..255 bytes; the listener validates it
+};
+// A file ends: its chunk count, bytes and digest (as for the whole stream).
+struct FileEnd {
+  uint32_t index = 0;
+  uint64_t chunks = 0;
+  uint64_t bytes = 0;
+  Digest digest{};
 };
 struct End {
   uint64_t chunks = 0;
@@ -70,7 +90,7 @@ struct Done {
 struct Auth {
   std::array<uint8_t, 32> proof{};
 };
-using Message = std::variant<Hello, End, Done, Auth>;
+using Message = std::variant<Hello, End, Done, Auth, File, FileEnd>;
 
 std::string encode(const Message& m);
 

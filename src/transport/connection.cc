@@ -394,7 +394,11 @@ void Connection::send_close_packet(const ngtcp2_ccerr& err) {
   uint8_t buf[1500];
   auto n =
       ngtcp2_conn_write_connection_close(conn_, &ps.path, &pi, buf, sizeof buf, &err, now_ns());
-  if (n > 0) socket_->send(remote_, buf, static_cast<size_t>(n), static_cast<size_t>(n));
+  // Sent twice: the process often exits right after, with no closing period
+  // left to answer a peer whose copy was lost.
+  if (n > 0)
+    for (int i = 0; i < 2; ++i)
+      socket_->send(remote_, buf, static_cast<size_t>(n), static_cast<size_t>(n));
 }
 
 void Connection::close(AppError code, const std::string& reason) {

@@ -2,6 +2,7 @@
 
 #include <cerrno>
 #include <climits>
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <fcntl.h>
@@ -54,14 +55,24 @@ FdSource::FdSource(uv_loop_t* loop, int fd, std::string name)
   enlarge_pipe(fd);
 }
 
+Result<std::unique_ptr<FdSource>> FdSource::open_file(uv_loop_t* loop, const std::string& path) {
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return errno_error(Errc::local_io, path, errno);
+  auto src = std::make_unique<FdSource>(loop, fd, path);
+  src->owned_fd_ = std::shared_ptr<void>(nullptr, [fd](void*) { ::close(fd); });
+  return src;
+}
+
 void FdSource::read(std::span<uint8_t> buf, std::function<void(app::ReadResult)> done) {
   auto result = std::make_shared<app::ReadResult>();
+  auto keep_fd = owned_fd_;
   int fd = fd_;
   bool initially_pollable = pollable_;
   auto cancelled = cancelled_;
   int rv = queue_work(
       loop_, alive_,
       [=] {
+        (void)keep_fd; // the descriptor stays open while this runs
         bool pollable = initially_pollable;
         size_t got = 0;
         while (got < buf.size()) {
@@ -148,59 +159,93 @@ void FdSink::write(std::span<const iovec> parts, std::function<void(int)> done) 
   if (rv != 0) done(rv);
 }
 
-Result<std::unique_ptr<FileSink>> FileSink::create(uv_loop_t* loop, const std::string& path) {
+Result<std::unique_ptr<FileSink>> FileSink::create(uv_loop_t* loop, const std::string& path,
+                                                   const FileSinkOptions& opts) {
   std::string dir = ".", base = path;
   if (auto slash = path.rfind('/'); slash != std::string::npos) {
     dir = slash == 0 ? "/" : path.substr(0, slash);
     base = path.substr(slash + 1);
   }
-  if (base.empty()) return make_error(Errc::usage, path, "is a directory name, not a file name");
+  if (base.empty() || base == "." || base == "..")
+    return make_error(Errc::usage, path, "is a directory name, not a file name");
   struct stat st;
   if (stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode))
-    return make_error(Errc::usage, path,
-                      "is a directory (writing files into a directory is not supported yet)");
-  std::string tmpl = dir + "/." + base + ".qpipe-XXXXXX";
-  std::vector<char> buf(tmpl.begin(), tmpl.end());
-  buf.push_back('\0');
-  int fd = mkostemp(buf.data(), O_CLOEXEC);
-  if (fd < 0) return errno_error(Errc::local_io, path, errno);
-  fchmod(
-      fd, 0666 & ~[] {
-        mode_t m = umask(0);
-        umask(m);
-        return m;
-      }());
-  return std::unique_ptr<FileSink>(new FileSink(loop, fd, path, buf.data()));
+    return make_error(Errc::usage, path, "is a directory");
+  return create_in(loop, dir, base, opts);
 }
 
-FileSink::FileSink(uv_loop_t* loop, int fd, std::string path, std::string tmp)
-    : FdSink(loop, fd, std::move(path)), tmp_(std::move(tmp)) {}
+Result<std::unique_ptr<FileSink>> FileSink::create_in(uv_loop_t* loop, const std::string& dir,
+                                                      const std::string& name,
+                                                      const FileSinkOptions& opts) {
+  std::string shown = dir == "." ? name : (dir.back() == '/' ? dir + name : dir + "/" + name);
+  int dir_fd = ::open(dir.c_str(), O_DIRECTORY | O_RDONLY | O_CLOEXEC);
+  if (dir_fd < 0) return errno_error(Errc::local_io, dir, errno);
+  if (opts.no_clobber && faccessat(dir_fd, name.c_str(), F_OK, AT_SYMLINK_NOFOLLOW) == 0) {
+    ::close(dir_fd);
+    return make_error(Errc::local_io, shown, "exists (and --no-clobber was given)");
+  }
+  std::string tmp;
+  int fd = -1;
+  for (int attempt = 0; attempt < 16 && fd < 0; ++attempt) {
+    uint8_t rnd[6];
+    if (getentropy(rnd, sizeof rnd) != 0) break;
+    char suffix[16];
+    std::snprintf(suffix, sizeof suffix, "%02x%02x%02x%02x%02x%02x", rnd[0], rnd[1], rnd[2], rnd[3],
+                  rnd[4], rnd[5]);
+    tmp = "." + name.substr(0, 200) + ".qpipe-" + suffix;
+    fd = ::openat(dir_fd, tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0666);
+    if (fd < 0 && errno != EEXIST) break;
+  }
+  if (fd < 0) {
+    int err = errno;
+    ::close(dir_fd);
+    return errno_error(Errc::local_io, shown, err);
+  }
+  return std::unique_ptr<FileSink>(
+      new FileSink(loop, fd, dir_fd, std::move(shown), name, std::move(tmp), opts));
+}
+
+FileSink::FileSink(uv_loop_t* loop, int fd, int dir_fd, std::string shown, std::string name,
+                   std::string tmp, FileSinkOptions opts)
+    : FdSink(loop, fd, std::move(shown)), dir_fd_(dir_fd), name_in_dir_(std::move(name)),
+      tmp_(std::move(tmp)), opts_(opts) {}
 
 FileSink::~FileSink() {
   if (!done_) abort();
   if (fd_ >= 0) ::close(fd_);
+  ::close(dir_fd_);
 }
 
 Status FileSink::commit() {
-  if (::close(fd_) != 0) {
-    int err = errno;
-    fd_ = -1;
+  auto failed = [&](int err) {
     abort();
     return errno_error(Errc::local_io, name_, err);
+  };
+  if (opts_.mode && fchmod(fd_, *opts_.mode & 0777) != 0) return failed(errno);
+  if (opts_.mtime) {
+    timespec times[2] = {{0, UTIME_OMIT}, *opts_.mtime};
+    if (futimens(fd_, times) != 0) return failed(errno);
   }
+  if (opts_.sync && fsync(fd_) != 0) return failed(errno);
+  int rv = ::close(fd_);
   fd_ = -1;
-  if (::rename(tmp_.c_str(), name_.c_str()) != 0) {
+  if (rv != 0) return failed(errno);
+  unsigned flags = opts_.no_clobber ? RENAME_NOREPLACE : 0;
+  if (renameat2(dir_fd_, tmp_.c_str(), dir_fd_, name_in_dir_.c_str(), flags) != 0) {
     int err = errno;
     abort();
+    if (err == EEXIST)
+      return make_error(Errc::local_io, name_, "exists (and --no-clobber was given)");
     return errno_error(Errc::local_io, name_, err);
   }
+  if (opts_.sync) fsync(dir_fd_);
   done_ = true;
   return {};
 }
 
 void FileSink::abort() {
   if (done_) return;
-  ::unlink(tmp_.c_str());
+  ::unlinkat(dir_fd_, tmp_.c_str(), 0);
   done_ = true;
 }
 

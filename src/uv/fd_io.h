@@ -10,7 +10,9 @@
 
 #include <atomic>
 #include <memory>
+#include <optional>
 #include <string>
+#include <time.h>
 #include <uv.h>
 
 #include "app/io.h"
@@ -20,8 +22,11 @@ namespace qpipe::uvx {
 
 class FdSource final : public app::ByteSource {
 public:
-  // Does not take ownership of fd.
+  // Does not take ownership of fd (stdin).
   FdSource(uv_loop_t* loop, int fd, std::string name);
+  // Opens a file to read; the descriptor is closed when the source and any
+  // read still running on the thread pool are done with it.
+  static Result<std::unique_ptr<FdSource>> open_file(uv_loop_t* loop, const std::string& path);
   void read(std::span<uint8_t> buf, std::function<void(app::ReadResult)> done) override;
   void cancel() override { cancelled_->store(true); }
   std::optional<uint64_t> size() const override { return size_; }
@@ -30,6 +35,7 @@ public:
 private:
   uv_loop_t* loop_;
   int fd_;
+  std::shared_ptr<void> owned_fd_; // closes fd_ when the last user lets go
   bool pollable_;
   std::optional<uint64_t> size_;
   std::string name_;
@@ -54,18 +60,37 @@ protected:
   AliveToken alive_ = make_alive_token();
 };
 
-// Writes to a temporary file beside `path` and renames it to `path` on
-// commit; abort (or destruction without commit) removes the temporary.
+struct FileSinkOptions {
+  std::optional<uint32_t> mode;  // applied before the rename (permission bits only)
+  std::optional<timespec> mtime; // likewise
+  bool sync = false;             // fsync the file before, and the directory after, the rename
+  bool no_clobber = false;       // refuse to replace an existing file
+};
+
+// Writes to a temporary file in a directory and renames it to its name on
+// commit; abort (or destruction without commit) removes the temporary. All
+// operations are relative to the directory's descriptor (openat, renameat2
+// with O_NOFOLLOW on the temporary), so a symlink under the final name is
+// replaced, never followed.
 class FileSink final : public FdSink {
 public:
-  static Result<std::unique_ptr<FileSink>> create(uv_loop_t* loop, const std::string& path);
+  // `path`: a file path, as given with -o PATH.
+  static Result<std::unique_ptr<FileSink>> create(uv_loop_t* loop, const std::string& path,
+                                                  const FileSinkOptions& opts = {});
+  // `name` inside `dir` (the name has been validated by the caller).
+  static Result<std::unique_ptr<FileSink>> create_in(uv_loop_t* loop, const std::string& dir,
+                                                     const std::string& name,
+                                                     const FileSinkOptions& opts);
   ~FileSink() override;
   Status commit() override;
   void abort() override;
 
 private:
-  FileSink(uv_loop_t* loop, int fd, std::string path, std::string tmp);
-  std::string tmp_;
+  FileSink(uv_loop_t* loop, int fd, int dir_fd, std::string shown, std::string name,
+           std::string tmp, FileSinkOptions opts);
+  int dir_fd_;
+  std::string name_in_dir_, tmp_;
+  FileSinkOptions opts_;
   bool done_ = false;
 };
 

@@ -93,7 +93,7 @@ usage_error "gen bad SIZE" "SIZE" gen 12Q
 usage_error "gen bad --kind" "--kind" gen 1M --kind noise
 usage_error "gen with -l" "-l" gen -l 1M
 usage_error "api (not in this build)" "api" api
-usage_error "sending a FILE" "FILE" host file.txt
+usage_error "stdin named twice" "stdin" host - -
 
 # Help and version win over the usage errors that come after parsing.
 "$QPIPE" --streams 0 --help >"$TMP/hw.out" 2>"$TMP/hw.err"

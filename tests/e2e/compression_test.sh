@@ -38,5 +38,5 @@ tampered "a compressed chunk that decompresses to more than declared (bomb)" len
 tampered "a raw chunk with a lying hash" hash "" "integrity check"
 tampered "a compressed chunk with a lying hash" hash "-z" "integrity check"
 
-"$QPIPE" -z 99 host 2>/dev/null; check "-z with a level out of range: exit 2" [ $? = 2 ]
+"$QPIPE" -z99 host 2>/dev/null; check "-z with a level out of range: exit 2" [ $? = 2 ]
 finish

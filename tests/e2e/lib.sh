@@ -35,7 +35,7 @@ check() {
 # exit status land in $TMP/NAME.{out,err,rc}.
 bg() {
   local name=$1 cmd=$2
-  rm -f "$TMP/$name.rc"
+  rm -f "$TMP/$name.rc" "$TMP/$name.out" "$TMP/$name.err"
   ( bash -c "$cmd" >"$TMP/$name.out" 2>"$TMP/$name.err"; echo $? >"$TMP/$name.rc" ) &
   PIDS[$name]=$!
 }

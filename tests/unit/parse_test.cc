@@ -248,9 +248,9 @@ BOOST_AUTO_TEST_CASE(missing_and_extra_arguments) {
   refused({"gen"});
   refused({"gen", "1M", "2M"});
   refused({"-l", "h:1", "h:2"});
-  // Files are not sent by this build; stdin is.
-  refused({"h", "file.txt"});
+  // stdin can be named once among the files.
   refused({"h", "-", "-"});
+  BOOST_TEST(parsed({"h", "a", "-", "b c"}).files.size() == 3u);
 }
 
 BOOST_AUTO_TEST_CASE(options_of_another_mode) {
@@ -324,6 +324,12 @@ BOOST_AUTO_TEST_CASE(zstd_levels) {
   refused({"-l", "-z"});
 }
 
+BOOST_AUTO_TEST_CASE(listener_file_options) {
+  BOOST_TEST(parsed({"-l", "--sync"}).listen.sync);
+  BOOST_TEST(parsed({"-l", "--no-clobber"}).listen.no_clobber);
+  refused({"--sync", "h"});
+}
+
 BOOST_AUTO_TEST_CASE(trust_options) {
   const char* fp = "SHA256:yMV3WK2X9MtX/w7BIKNLrAfSbItQiySc4lSgRb74FHo";
   auto p = parsed({"--pin", fp, "h"});
@@ -348,8 +354,6 @@ BOOST_AUTO_TEST_CASE(trust_options) {
 BOOST_AUTO_TEST_CASE(planned_options_are_refused) {
   // Ignoring these would silently weaken what the user asked for.
   refused({"--resume", "h"});
-  refused({"-l", "--sync"});
-  refused({"-l", "--no-clobber"});
   // Every planned option of send and listen is refused, whatever its argument.
   for (const auto& o : option_table()) {
     if (!o.planned || !(o.modes & kTransfer)) continue;

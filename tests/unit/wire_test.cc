@@ -287,8 +287,10 @@ BOOST_AUTO_TEST_CASE(control_layout) {
   h.streams = 0x0102;
   h.chunk_size = 0x00100000;
   h.size_hint = UINT64_MAX;
-  BOOST_TEST(encode(Message{h}) == from_bytes({1, 0, 15, 1, 1, 2, 0, 0x10, 0, 0, 0xff, 0xff, 0xff,
-                                               0xff, 0xff, 0xff, 0xff, 0xff}));
+  h.files = 3;
+  BOOST_TEST(encode(Message{h}) ==
+             from_bytes({1,    0,    19,   1,    1,    2,    0,    0x10, 0, 0, 0xff,
+                         0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0,    0, 0, 3}));
   Done d;
   d.bytes = 0x0102030405060708ull;
   d.datagrams_received = 9;
@@ -437,3 +439,80 @@ BOOST_AUTO_TEST_CASE(control_rejects_oversized_from_the_header) {
 BOOST_AUTO_TEST_SUITE_END()
 
 } // namespace qpipe::wire
+
+// Named files: FILE and FILE_END round trips, the chunk header's file index,
+// and names out of bounds.
+BOOST_AUTO_TEST_SUITE(wire_files)
+
+BOOST_AUTO_TEST_CASE(file_messages_round_trip) {
+  qpipe::wire::File f;
+  f.index = 2;
+  f.first_seq = 77;
+  f.size = 12345;
+  f.mode = 0750;
+  f.mtime_sec = -5;
+  f.mtime_nsec = 999'999'999;
+  f.name = "name with spaces";
+  qpipe::wire::FileEnd fe;
+  fe.index = 2;
+  fe.chunks = 3;
+  fe.bytes = 12345;
+  fe.digest[0] = 0xab;
+  qpipe::wire::ControlDecoder d;
+  std::string bytes = qpipe::wire::encode(f) + qpipe::wire::encode(fe);
+  BOOST_REQUIRE(d.feed({reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size()}).ok());
+  auto m1 = d.next();
+  auto m2 = d.next();
+  BOOST_REQUIRE(m1 && m2);
+  auto& g = std::get<qpipe::wire::File>(*m1);
+  BOOST_TEST(g.index == 2u);
+  BOOST_TEST(g.first_seq == 77u);
+  BOOST_TEST(g.size == 12345u);
+  BOOST_TEST(g.mode == 0750u);
+  BOOST_TEST(g.mtime_sec == -5);
+  BOOST_TEST(g.mtime_nsec == 999'999'999u);
+  BOOST_TEST(g.name == "name with spaces");
+  auto& ge = std::get<qpipe::wire::FileEnd>(*m2);
+  BOOST_TEST(ge.chunks == 3u);
+  BOOST_TEST(ge.digest[0] == 0xab);
+}
+
+BOOST_AUTO_TEST_CASE(file_message_bounds) {
+  auto feed = [](std::string bytes) {
+    qpipe::wire::ControlDecoder d;
+    return d.feed({reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size()});
+  };
+  qpipe::wire::File f;
+  f.name = "x";
+  std::string ok = qpipe::wire::encode(f);
+  BOOST_TEST(feed(ok).ok());
+  std::string empty_name = ok;
+  empty_name[2] = static_cast<char>(38); // payload without the name
+  empty_name.resize(3 + 38);
+  empty_name[3 + 36] = empty_name[3 + 37] = 0;
+  BOOST_TEST(!feed(empty_name).ok());
+  std::string lying = ok;
+  lying[3 + 37] = 2; // says 2 name bytes, carries 1
+  BOOST_TEST(!feed(lying).ok());
+  std::string bad_nsec = ok;
+  for (int i = 0; i < 4; ++i)
+    bad_nsec[3 + 32 + i] = static_cast<char>(0xff);
+  BOOST_TEST(!feed(bad_nsec).ok());
+}
+
+BOOST_AUTO_TEST_CASE(chunk_header_carries_the_file_index) {
+  qpipe::wire::ChunkHeader h;
+  h.seq = 5;
+  h.raw_len = 10;
+  h.wire_len = 10;
+  h.file = 0x01020304;
+  std::array<uint8_t, qpipe::wire::ChunkHeader::kSize> b{};
+  qpipe::wire::encode(h, b);
+  BOOST_TEST(b[36] == 1);
+  BOOST_TEST(b[39] == 4);
+  auto d = qpipe::wire::decode_chunk_header(b, 100);
+  BOOST_REQUIRE(d.ok());
+  BOOST_TEST(d->file == 0x01020304u);
+}
+
+BOOST_AUTO_TEST_SUITE_END()

@@ -1,0 +1,96 @@
+#!/usr/bin/env bash
+# Named files: qpipe HOST f1 f2 ... -> qpipe -l -o DIR. Atomic, modes and
+# times kept, path-safe; refusals before any byte; disk full is exit 5.
+source "$(dirname "$0")/lib.sh"
+
+mkdir -p "$TMP/src" "$TMP/dst"
+: > "$TMP/src/empty"
+printf 'spaces\n' > "$TMP/src/name with spaces"
+"$QPIPE" gen --seed 9 200M > "$TMP/src/big.bin"
+chmod 0750 "$TMP/src/big.bin"
+touch -d '2021-02-03 04:05:06.123456789' "$TMP/src/big.bin"
+
+listener d "127.0.0.1:0 -o $TMP/dst"
+bg s "timeout 120 $QPIPE 127.0.0.1:$PORT $TMP/src/empty '$TMP/src/name with spaces' $TMP/src/big.bin"
+src=$(wait_rc s); rc=$(wait_rc d)
+check "three files to -o DIR: both exit 0 (sender $src, listener $rc)" [ "$src$rc" = 00 ]
+for f in empty "name with spaces" big.bin; do
+  check "'$f' arrived identical" cmp "$TMP/src/$f" "$TMP/dst/$f"
+done
+check "the mode 0750 was kept" [ "$(stat -c %a "$TMP/dst/big.bin")" = 750 ]
+check "the modification time was kept, to the nanosecond" \
+  [ "$(stat -c %y "$TMP/src/big.bin")" = "$(stat -c %y "$TMP/dst/big.bin")" ]
+check "no temporaries remain" bash -c "[ \$(ls -A $TMP/dst | wc -l) = 3 ]"
+
+# One file to a listener without -o goes to its stdout.
+listener o "127.0.0.1:0" "> $TMP/one.out"
+bg s "timeout 60 $QPIPE 127.0.0.1:$PORT '$TMP/src/name with spaces'"
+src=$(wait_rc s); rc=$(wait_rc o)
+check "one file to a stdout listener: exit 0, content on stdout" \
+  bash -c "[ '$src$rc' = 00 ] && cmp -s '$TMP/src/name with spaces' $TMP/one.out"
+
+# One file to -o FILE lands at FILE.
+listener p "127.0.0.1:0 -o $TMP/renamed.bin"
+bg s "timeout 60 $QPIPE 127.0.0.1:$PORT $TMP/src/big.bin"
+src=$(wait_rc s); rc=$(wait_rc p)
+check "one file to -o FILE: lands at FILE" bash -c "[ '$src$rc' = 00 ] && cmp -s $TMP/src/big.bin $TMP/renamed.bin"
+
+# Several files to a stdout listener: refused before any byte, both exit 1.
+listener r "127.0.0.1:0" "> $TMP/refused.out"
+bg s "timeout 60 $QPIPE 127.0.0.1:$PORT $TMP/src/big.bin '$TMP/src/name with spaces'"
+src=$(wait_rc s); rc=$(wait_rc r)
+check "several files to stdout: sender 1, listener 1 (got $src, $rc)" [ "$src$rc" = 11 ]
+check "several files to stdout: nothing written" bash -c "[ ! -s $TMP/refused.out ]"
+check "several files to stdout: both say to use -o DIR" \
+  bash -c "grep -q -- '-o DIR' $TMP/s.err && grep -q -- '-o DIR' $TMP/r.err"
+
+# A stream into -o DIR is refused too.
+mkdir -p "$TMP/dir2"
+listener q "127.0.0.1:0 -o $TMP/dir2"
+bg s "echo stream | timeout 60 $QPIPE 127.0.0.1:$PORT"
+src=$(wait_rc s); rc=$(wait_rc q)
+check "a stream into -o DIR: refused, both exit 1" bash -c "[ '$src$rc' = 11 ] && [ -z \"\$(ls -A $TMP/dir2)\" ]"
+
+# Sender-side checks before anything is sent.
+timeout 10 "$QPIPE" 127.0.0.1:9 "$TMP/src" 2>"$TMP/dir.err"; rc=$?
+check "a directory argument: exit 2 with the tar hint" bash -c "[ $rc = 2 ] && grep -q 'tar c' $TMP/dir.err"
+timeout 10 "$QPIPE" 127.0.0.1:9 "$TMP/src/nope" 2>"$TMP/nope.err"; rc=$?
+check "a missing file: exit 5 naming it" bash -c "[ $rc = 5 ] && grep -q 'nope: No such file' $TMP/nope.err"
+
+# --no-clobber refuses to replace; without it the file is replaced atomically.
+echo original > "$TMP/dst/keep"
+printf 'new\n' > "$TMP/src/keep"
+listener n "127.0.0.1:0 -o $TMP/dst --no-clobber"
+bg s "timeout 60 $QPIPE 127.0.0.1:$PORT $TMP/src/keep"
+src=$(wait_rc s); rc=$(wait_rc n)
+check "--no-clobber: listener exits 5, sender 1 (got $rc, $src)" [ "$rc$src" = 51 ]
+check "--no-clobber: the existing file is untouched" [ "$(cat "$TMP/dst/keep")" = original ]
+listener m "127.0.0.1:0 -o $TMP/dst --sync"
+bg s "timeout 60 $QPIPE 127.0.0.1:$PORT $TMP/src/keep"
+src=$(wait_rc s); rc=$(wait_rc m)
+check "without --no-clobber (and with --sync): replaced" bash -c "[ '$src$rc' = 00 ] && [ \"\$(cat $TMP/dst/keep)\" = new ]"
+
+# Hostile names, whatever the sender claims, are refused by the listener.
+mkdir -p "$TMP/jail"
+for name in "../escape" "/etc/evil" ".hidden" ".." "a/b"; do
+  listener h "127.0.0.1:0 -o $TMP/jail"
+  bg s "QPIPE_TEST_TAMPER='name=$name' timeout 60 $QPIPE 127.0.0.1:$PORT '$TMP/src/name with spaces'"
+  src=$(wait_rc s); rc=$(wait_rc h)
+  check "hostile name '$name': refused (sender $src, listener $rc), nothing written" \
+    bash -c "[ '$src$rc' = 11 ] && [ -z \"\$(ls -A $TMP/jail)\" ] && [ ! -e $TMP/escape ]"
+done
+
+# A full disk: exit 5 on the listener with the file name, no final file.
+if [ "$(id -u)" = 0 ] && mkdir -p "$TMP/small" && mount -t tmpfs -o size=4m tmpfs "$TMP/small" 2>/dev/null; then
+  "$QPIPE" gen 16M > "$TMP/src/too-big.bin"
+  listener f "127.0.0.1:0 -o $TMP/small"
+  bg s "timeout 60 $QPIPE 127.0.0.1:$PORT $TMP/src/too-big.bin"
+  src=$(wait_rc s); rc=$(wait_rc f)
+  check "disk full: listener 5, sender 1 (got $rc, $src)" [ "$rc$src" = 51 ]
+  check "disk full: the message names the file and ENOSPC" grep -qi "too-big.bin: No space left on device" "$TMP/f.err"
+  check "disk full: no final file and no temporary" bash -c "[ -z \"\$(ls -A $TMP/small)\" ]"
+  umount "$TMP/small"
+else
+  echo "ok - disk full # SKIP needs root to mount a small tmpfs"
+fi
+finish
