@@ -32,6 +32,10 @@ struct FileMeta {
   int64_t mtime_sec = 0;
   uint32_t mtime_nsec = 0;
   std::optional<uint64_t> size;
+  // With --resume (listener side): keep the partial file under a fixed name
+  // when the transfer fails, and write from start_offset on.
+  bool resumable = false;
+  uint64_t start_offset = 0;
 };
 
 class ByteSource {
@@ -43,6 +47,11 @@ public:
   virtual void cancel() = 0;
   virtual std::optional<uint64_t> size() const = 0; // when known (a regular file)
   virtual std::string name() const = 0;             // "stdin", a path
+  // Skips the first n bytes (a regular file, for --resume); before any read.
+  virtual Status skip(uint64_t n) {
+    (void)n;
+    return make_error(Errc::local_io, name(), "cannot skip ahead in this input");
+  }
 };
 
 class ByteSink {

@@ -10,11 +10,14 @@
 #include <cstring>
 #include <map>
 #include <set>
+#include <sys/stat.h>
 #include <unordered_map>
 
+#include "app/control_out.h"
 #include "app/transfer.h"
 #include "app/transfer_common.h"
 #include "core/buffer_pool.h"
+#include "core/units.h"
 #include "pipeline/codec.h"
 #include "pipeline/digest.h"
 #include "pipeline/file_name.h"
@@ -23,6 +26,7 @@
 #include "tls/secret.h"
 #include "tls/tls_context.h"
 #include "transport/connection.h"
+#include "uv/fd_io.h"
 #include "uv/work.h"
 
 namespace qpipe::app {
@@ -101,18 +105,18 @@ public:
     if (stream_id == 0 && done_sent_) succeed();
   }
   bool next_send(transport::SendSlot& slot) override {
-    if (done_out_.size() > done_sent_bytes_ || (done_queued_ && !done_sent_)) {
+    if (!control_out_.all_sent() || (done_queued_ && !done_sent_)) {
       slot.stream_id = 0;
-      slot.vec[0] = {done_out_.data() + done_sent_bytes_, done_out_.size() - done_sent_bytes_};
-      slot.cnt = 1;
-      slot.fin = true;
+      slot.cnt = control_out_.next(slot.vec[0]) ? 1 : 0;
+      // DONE is the last message: the FIN goes with it.
+      slot.fin = done_queued_ && control_out_.pending_is_last();
       return true;
     }
     return false;
   }
   void on_sent(int64_t stream_id, size_t n, bool fin) override {
     if (stream_id != 0) return;
-    done_sent_bytes_ += n;
+    control_out_.sent(n);
     if (fin) done_sent_ = true;
   }
   void on_stream_blocked(int64_t) override {}
@@ -123,6 +127,8 @@ private:
   Status on_chunk_data(int64_t stream_id, std::span<const uint8_t> data, bool fin);
   void try_write();
   bool advance_files(uint32_t upto);
+  void offer_resume(uint32_t index);
+  void send_control(const wire::Message& m);
   void process_ready();
   void maybe_finish();
   void fail(const Error& e, AppError code);
@@ -146,6 +152,9 @@ private:
     FileMeta meta;
     uint64_t meta_first_seq = 0;
     std::optional<wire::FileEnd> end;
+    bool resume_asked = false;
+    uint64_t resume_offered = 0;
+    std::optional<uint64_t> resume_start; // set once the sender decided
     uint64_t bytes = 0;
     Digester digester;
   };
@@ -159,8 +168,7 @@ private:
   bool writing_ = false;
   int pending_work_ = 0;
   Digester digester_;
-  std::string done_out_;
-  size_t done_sent_bytes_ = 0;
+  ControlOut control_out_;
   bool done_queued_ = false, done_sent_ = false;
   uint64_t start_ns_ = transport::now_ns(), end_ns_ = 0;
   // Blocks are reused; up to the connection window's worth are kept.
@@ -197,7 +205,22 @@ public:
     active_ = r;
     return {};
   }
-  Result<std::unique_ptr<ByteSink>> make_sink(const FileMeta* file) { return make_sink_(file); }
+  Result<std::unique_ptr<ByteSink>> make_sink(const FileMeta* file) {
+    if (!file || !opts_.resume) return make_sink_(file);
+    FileMeta m = *file;
+    m.resumable = true;
+    return make_sink_(&m);
+  }
+  // Where --resume keeps the part of a file (none when writing to stdout).
+  std::optional<std::string> partial_path(const FileMeta& meta) const {
+    if (!opts_.resume || !opts_.output) return std::nullopt;
+    const std::string& out = *opts_.output;
+    if (opts_.output_is_directory) return out + "/" + uvx::partial_name(meta.name);
+    auto slash = out.rfind('/');
+    std::string dir = slash == std::string::npos ? "." : out.substr(0, slash == 0 ? 1 : slash);
+    std::string base = slash == std::string::npos ? out : out.substr(slash + 1);
+    return dir + "/" + uvx::partial_name(base);
+  }
   bool output_is_directory() const { return opts_.output_is_directory; }
   void receiver_finished(Receiver* r, const Status& st) {
     if (r == active_) {
@@ -404,6 +427,26 @@ Status Receiver::on_control(std::span<const uint8_t> data) {
       fs.meta_first_seq = f->first_seq;
       files_.push_back(std::move(fs));
       try_write();
+    } else if (auto* r = std::get_if<wire::Resume>(&*m)) {
+      if (r->index >= files_.size() || files_[r->index].resume_start)
+        return make_error(Errc::transfer, "protocol", "unexpected RESUME");
+      FileState& f = files_[r->index];
+      if (!f.resume_asked) {
+        if (r->offset != UINT64_MAX)
+          return make_error(Errc::transfer, "protocol", "unexpected RESUME");
+        f.resume_asked = true;
+        offer_resume(r->index);
+      } else {
+        if (r->offset != 0 && r->offset != f.resume_offered)
+          return make_error(Errc::transfer, "protocol", "RESUME at an offset not offered");
+        f.resume_start = r->offset;
+        f.meta.start_offset = r->offset;
+        if (r->offset > 0)
+          log_.info(
+              strprintf("resuming %s at %s", f.meta.name.c_str(), format_bytes(r->offset).c_str()));
+        try_write();
+        maybe_finish();
+      }
     } else if (auto* fe = std::get_if<wire::FileEnd>(&*m)) {
       if (fe->index >= files_.size() || files_[fe->index].end)
         return make_error(Errc::transfer, "protocol", "unexpected FILE_END");
@@ -532,6 +575,7 @@ bool Receiver::advance_files(uint32_t upto) {
            AppError::protocol);
       return false;
     }
+    if (f.resume_asked && !f.resume_start) return false;
     if (!sink_) { // an empty file
       auto sink = owner_.make_sink(&f.meta);
       if (!sink) {
@@ -557,6 +601,43 @@ bool Receiver::advance_files(uint32_t upto) {
   return !finished_;
 }
 
+// --resume: tells the sender how much of file `index` is kept, and its digest.
+void Receiver::offer_resume(uint32_t index) {
+  auto path = owner_.partial_path(files_[index].meta);
+  struct stat st;
+  if (!path || ::lstat(path->c_str(), &st) != 0 || !S_ISREG(st.st_mode) || st.st_size <= 0) {
+    send_control(wire::Resume{index, 0, {}});
+    return;
+  }
+  uint64_t size = static_cast<uint64_t>(st.st_size);
+  auto result =
+      std::make_shared<Result<std::array<uint8_t, 16>>>(make_error(Errc::local_io, "", ""));
+  std::string p = *path;
+  ++pending_work_;
+  int rv = uvx::queue_work(
+      loop_, alive_, [result, p, size] { *result = uvx::digest_prefix(p, size); },
+      [this, result, index, size] {
+        --pending_work_;
+        if (finished_) return owner_.maybe_deliver();
+        wire::Resume r{index, 0, {}};
+        if (result->ok()) {
+          r.offset = size;
+          std::copy((**result).begin(), (**result).end(), r.digest.begin());
+          files_[index].resume_offered = size;
+        }
+        send_control(r);
+      });
+  if (rv != 0) {
+    --pending_work_;
+    send_control(wire::Resume{index, 0, {}});
+  }
+}
+
+void Receiver::send_control(const wire::Message& m) {
+  control_out_.append(wire::encode(m));
+  if (conn_ && !conn_->closed()) conn_->flush();
+}
+
 void Receiver::try_write() {
   if (writing_ || finished_ || !hello_) return;
   auto it = ready_.find(next_write_);
@@ -568,7 +649,8 @@ void Receiver::try_write() {
     if (file >= hello_->files || file < cur_file_)
       return fail(make_error(Errc::transfer, "protocol", "a chunk of an unknown file"),
                   AppError::protocol);
-    if (!advance_files(file) || files_.size() <= file) return; // wait for FILE/FILE_END
+    if (!advance_files(file) || files_.size() <= file) return;           // wait for FILE/FILE_END
+    if (files_[file].resume_asked && !files_[file].resume_start) return; // and RESUME
     if (c->hdr.seq < files_[file].meta_first_seq)
       return fail(make_error(Errc::transfer, "protocol", "a chunk before its file began"),
                   AppError::protocol);
@@ -633,7 +715,7 @@ void Receiver::maybe_finish() {
   }
   committed_ = true;
   wire::Done done{bytes_written_, conn_ ? conn_->stats().datagrams_received : 0};
-  done_out_ = wire::encode(done);
+  control_out_.append(wire::encode(done));
   done_queued_ = true;
   end_ns_ = transport::now_ns();
   if (conn_) conn_->flush();

@@ -48,6 +48,7 @@ struct SendOptions : CommonOptions {
   std::string known_hosts_file; // with Verify::known_hosts
   std::string peer_key;         // host:port as typed, the known_hosts key
   std::optional<std::string> secret;
+  bool resume = false;
   std::string alpn = "qpipe/1"; // only tests change it (QPIPE_TEST_ALPN)
   // Only tests set it (QPIPE_TEST_TAMPER): "length" declares chunk 1 one byte
   // shorter than it is (a lying header, or a bomb when compressed), "hash"
@@ -60,7 +61,7 @@ struct ListenOptions : CommonOptions {
   uint16_t port = kDefaultPort;
   std::optional<std::string> output; // -o PATH; stdout when empty
   bool output_is_directory = false;  // -o DIR: files land inside it
-  bool sync = false, no_clobber = false;
+  bool sync = false, no_clobber = false, resume = false;
   bool keep_listening = false;
   std::string cert_file, key_file; // --cert/--key; empty: the stored identity
   std::string identity_dir;        // where the stored identity lives

@@ -12,9 +12,11 @@
 #include <unordered_map>
 #include <wolfssl/ssl.h>
 
+#include "app/control_out.h"
 #include "app/transfer.h"
 #include "app/transfer_common.h"
 #include "core/buffer_pool.h"
+#include "core/units.h"
 #include "pipeline/codec.h"
 #include "pipeline/digest.h"
 #include "pipeline/wire.h"
@@ -138,16 +140,16 @@ public:
     if (opts_.secret) {
       auto proof = tls::secret_proof(conn_->ssl(), *opts_.secret);
       if (!proof) return fail(proof.error(), AppError::internal);
-      control_out_ += wire::encode(wire::Auth{*proof});
+      control_out_.append(wire::encode(wire::Auth{*proof}));
     }
     wire::Hello hello;
     hello.streams = static_cast<uint16_t>(opts_.streams);
     hello.chunk_size = opts_.chunk_size;
     hello.size_hint = total_size().value_or(UINT64_MAX);
     hello.files = named_ ? static_cast<uint32_t>(items_.size()) : 0;
-    control_out_ += wire::encode(hello);
+    control_out_.append(wire::encode(hello));
     for (auto& m : early_control_)
-      control_out_ += wire::encode(m);
+      control_out_.append(wire::encode(m));
     early_control_.clear();
     assign_streams();
     maybe_send_end();
@@ -158,6 +160,10 @@ public:
       return make_error(Errc::transfer, "protocol", "data on an unexpected stream");
     if (auto st = control_in_.feed(data); !st) return st;
     while (auto m = control_in_.next()) {
+      if (auto* r = std::get_if<wire::Resume>(&*m)) {
+        if (auto st = on_resume(*r); !st) return st;
+        continue;
+      }
       auto* done = std::get_if<wire::Done>(&*m);
       if (!done) return make_error(Errc::transfer, "protocol", "unexpected control message");
       if (!end_queued_ || done->bytes != bytes_read_)
@@ -200,11 +206,11 @@ public:
 
   bool next_send(transport::SendSlot& slot) override {
     if (control_id_ >= 0 && !control_blocked_ &&
-        (control_sent_ < control_out_.size() || (end_queued_ && !control_fin_sent_))) {
+        (!control_out_.all_sent() || (end_queued_ && !control_fin_sent_))) {
       slot.stream_id = control_id_;
-      slot.vec[0] = {control_out_.data() + control_sent_, control_out_.size() - control_sent_};
-      slot.cnt = 1;
-      slot.fin = end_queued_;
+      slot.cnt = control_out_.next(slot.vec[0]) ? 1 : 0;
+      // END is the last message: the FIN goes with it.
+      slot.fin = end_queued_ && control_out_.pending_is_last();
       return true;
     }
     if (opts_.limit_bytes_per_second && !rate_allows()) return false;
@@ -226,7 +232,7 @@ public:
 
   void on_sent(int64_t stream_id, size_t n, bool fin) override {
     if (stream_id == control_id_) {
-      control_sent_ += n;
+      control_out_.sent(n);
       if (fin) control_fin_sent_ = true;
       return;
     }
@@ -375,6 +381,58 @@ private:
     c.packed_capacity = 0;
   }
 
+  // The listener's answer to "what did you keep of file i?".
+  Status on_resume(const wire::Resume& r) {
+    if (!awaiting_resume_ || r.index != *awaiting_resume_ || resume_checking_)
+      return make_error(Errc::transfer, "protocol", "unexpected RESUME");
+    const auto& item = items_[r.index];
+    uint64_t size = item.meta.size.value_or(0);
+    if (r.offset == 0 || r.offset == UINT64_MAX || r.offset > size) {
+      resume_from(r.index, 0);
+      return {};
+    }
+    // Compare the listener's part with our own prefix, on the thread pool.
+    resume_checking_ = true;
+    auto result =
+        std::make_shared<Result<std::array<uint8_t, 16>>>(make_error(Errc::local_io, "", ""));
+    auto fn = item.prefix_digest;
+    uint64_t n = r.offset;
+    ++pending_work_;
+    int rv = uvx::queue_work(
+        loop_, alive_, [result, fn, n] { *result = fn(n); },
+        [this, result, r] {
+          --pending_work_;
+          resume_checking_ = false;
+          if (done_) return maybe_deliver();
+          bool same =
+              result->ok() && std::equal(r.digest.begin(), r.digest.end(), (**result).begin());
+          if (same) {
+            if (auto st = source_->skip(r.offset); !st)
+              return fail(st.error(), AppError::input_failed);
+            files_[r.index].skipped = r.offset;
+            log_.info(strprintf("resuming %s: %s already there", items_[r.index].meta.name.c_str(),
+                                format_bytes(r.offset).c_str()));
+            resume_from(r.index, r.offset);
+          } else {
+            log_.info("the part of " + items_[r.index].meta.name +
+                      " kept by the listener differs; sending all of it");
+            resume_from(r.index, 0);
+          }
+        });
+    if (rv != 0) {
+      --pending_work_;
+      resume_checking_ = false;
+      return uv_error(Errc::local_io, "thread pool", rv);
+    }
+    return {};
+  }
+
+  void resume_from(uint32_t index, uint64_t offset) {
+    queue_control(wire::Resume{index, offset, {}});
+    awaiting_resume_.reset();
+    read_next();
+  }
+
   std::optional<uint64_t> total_size() const {
     uint64_t sum = 0;
     for (const auto& it : items_) {
@@ -387,7 +445,7 @@ private:
   // Control messages made before the handshake wait for HELLO.
   void queue_control(wire::Message m) {
     if (control_id_ >= 0) {
-      control_out_ += wire::encode(m);
+      control_out_.append(wire::encode(m));
       flush();
     } else {
       early_control_.push_back(std::move(m));
@@ -418,6 +476,11 @@ private:
       msg.name = meta.name;
       if (opts_.test_tamper.rfind("name=", 0) == 0) msg.name = opts_.test_tamper.substr(5);
       queue_control(std::move(msg));
+      if (opts_.resume && items_[cur_item_].prefix_digest) {
+        // Ask what the listener kept; read nothing of this file until it answers.
+        queue_control(wire::Resume{static_cast<uint32_t>(cur_item_), UINT64_MAX, {}});
+        awaiting_resume_ = cur_item_;
+      }
     }
     return true;
   }
@@ -448,6 +511,7 @@ private:
       maybe_send_end();
       return;
     }
+    if (awaiting_resume_) return;
     reading_ = true;
     auto chunk = std::make_unique<Chunk>();
     chunk->capacity = opts_.chunk_size;
@@ -597,7 +661,7 @@ private:
     end.bytes = bytes_read_;
     end.digest = digester_.digest();
     end.datagrams_sent = conn_ ? conn_->stats().datagrams_sent : 0;
-    control_out_ += wire::encode(end);
+    control_out_.append(wire::encode(end));
     end_queued_ = true;
     log_.verbose(strprintf("input done: %llu bytes in %llu chunks; waiting for the listener",
                            static_cast<unsigned long long>(bytes_read_),
@@ -658,7 +722,7 @@ private:
   std::vector<SendItem> items_;
   bool named_ = false; // files with names, or one anonymous stream
   struct FileProgress {
-    uint64_t first_seq = 0, chunks = 0, bytes = 0;
+    uint64_t first_seq = 0, chunks = 0, bytes = 0, skipped = 0;
     bool read_done = false;
     Digester digester;
   };
@@ -667,6 +731,8 @@ private:
   uint32_t files_ended_ = 0;
   std::unique_ptr<ByteSource> source_;
   std::vector<wire::Message> early_control_;
+  std::optional<size_t> awaiting_resume_; // the item waiting for the listener's RESUME
+  bool resume_checking_ = false;
   const Logger& log_;
   TransferEvents events_;
   uvx::AliveToken alive_ = uvx::make_alive_token();
@@ -693,8 +759,7 @@ private:
   Digester digester_;
 
   int64_t control_id_ = -1;
-  std::string control_out_;
-  size_t control_sent_ = 0;
+  ControlOut control_out_;
   bool control_blocked_ = false, control_fin_sent_ = false, end_queued_ = false;
   wire::ControlDecoder control_in_;
   bool handshake_done_ = false;

@@ -3,6 +3,7 @@
 // front ends over these two functions.
 #pragma once
 
+#include <array>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -61,6 +62,9 @@ Result<std::unique_ptr<Transfer>> start_send(uv_loop_t* loop, const SendOptions&
 struct SendItem {
   FileMeta meta;
   std::function<Result<std::unique_ptr<ByteSource>>()> open; // called when its turn comes
+  // --resume: the XXH3-128 of the first n bytes; blocking, run on the thread
+  // pool. Empty for inputs that cannot resume (stdin).
+  std::function<Result<std::array<uint8_t, 16>>(uint64_t n)> prefix_digest;
 };
 Result<std::unique_ptr<Transfer>> start_send_files(uv_loop_t* loop, const SendOptions& opts,
                                                    std::vector<SendItem> items, const Logger& log,

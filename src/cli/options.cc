@@ -55,7 +55,7 @@ constexpr OptionSpec kTable[] = {
     {OptId::stats, 0, "stats", Arg::optional, "json", kSend | kListen,
      "print a summary at the end (as one JSON object with =json)", "json", nullptr},
     {OptId::resume, 0, "resume", Arg::none, nullptr, kSend | kListen,
-     "keep an interrupted file's part and send only the rest next time", nullptr, nullptr, true},
+     "keep an interrupted file's part and send only the rest next time", nullptr, nullptr},
     {OptId::sync, 0, "sync", Arg::none, nullptr, kListen, "fsync before renaming into place",
      nullptr, nullptr},
     {OptId::no_clobber, 0, "no-clobber", Arg::none, nullptr, kListen,

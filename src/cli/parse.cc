@@ -264,7 +264,8 @@ Status apply(Config& c, const Given& g) {
     c.listen.no_clobber = true;
     return {};
   case OptId::resume:
-    return not_yet(g, "see the issue tracker");
+    c.send.resume = c.listen.resume = true;
+    return {};
   case OptId::cert:
     c.listen.cert_file = v;
     return {};

@@ -185,6 +185,8 @@ int run_transfer(const Config& config_in, const Logger& log_in) {
             std::make_unique<uvx::FdSink>(loop, STDOUT_FILENO, "stdout"));
       uvx::FileSinkOptions o = base;
       if (file) {
+        o.resumable = file->resumable;
+        o.start_offset = file->start_offset;
         o.mode = file->mode;
         o.mtime =
             timespec{static_cast<time_t>(file->mtime_sec), static_cast<long>(file->mtime_nsec)};
@@ -231,6 +233,8 @@ int run_transfer(const Config& config_in, const Logger& log_in) {
         item.meta.mtime_sec = st.st_mtim.tv_sec;
         item.meta.mtime_nsec = static_cast<uint32_t>(st.st_mtim.tv_nsec);
         if (S_ISREG(st.st_mode)) item.meta.size = static_cast<uint64_t>(st.st_size);
+        if (S_ISREG(st.st_mode))
+          item.prefix_digest = [path](uint64_t n) { return uvx::digest_prefix(path, n); };
         item.open = [loop, path]() -> Result<std::unique_ptr<app::ByteSource>> {
           auto src = uvx::FdSource::open_file(loop, path);
           if (!src) return src.error();

@@ -122,6 +122,12 @@ std::string encode(const Message& m) {
     put_u64(body + 12, fe->bytes);
     std::memcpy(body + 20, fe->digest.data(), 16);
     n = 36;
+  } else if (auto* r = std::get_if<Resume>(&m)) {
+    type = MsgType::resume;
+    put_u32(body, r->index);
+    put_u64(body + 4, r->offset);
+    std::memcpy(body + 12, r->digest.data(), 16);
+    n = 28;
   } else if (auto* a = std::get_if<Auth>(&m)) {
     type = MsgType::auth;
     std::memcpy(body, a->proof.data(), 32);
@@ -201,6 +207,15 @@ Status ControlDecoder::feed(std::span<const uint8_t> data) {
       fe.bytes = get_u64(b + 12);
       std::memcpy(fe.digest.data(), b + 20, 16);
       ready_.push_back(fe);
+      break;
+    }
+    case MsgType::resume: {
+      if (len != 28) return protocol("malformed RESUME");
+      Resume r;
+      r.index = get_u32(b);
+      r.offset = get_u64(b + 4);
+      std::memcpy(r.digest.data(), b + 12, 16);
+      ready_.push_back(r);
       break;
     }
     case MsgType::auth: {

@@ -48,7 +48,15 @@ Result<ChunkHeader> decode_chunk_header(std::span<const uint8_t, ChunkHeader::kS
 uint32_t max_wire_len(uint32_t raw_len);
 
 // Control stream messages: type (1 byte), payload length (2 bytes, big-endian), payload.
-enum class MsgType : uint8_t { hello = 1, end = 2, done = 3, auth = 4, file = 5, file_end = 6 };
+enum class MsgType : uint8_t {
+  hello = 1,
+  end = 2,
+  done = 3,
+  auth = 4,
+  file = 5,
+  file_end = 6,
+  resume = 7,
+};
 inline constexpr size_t kMaxFileName = 255;
 
 struct Hello {
@@ -90,7 +98,16 @@ struct Done {
 struct Auth {
   std::array<uint8_t, 32> proof{};
 };
-using Message = std::variant<Hello, End, Done, Auth, File, FileEnd>;
+// --resume, for one file, in three steps: the sender asks (offset all ones),
+// the listener answers with the length of the part it kept and its XXH3-128,
+// and the sender says where it starts (that length, or 0 when its own prefix
+// differs). The listener writes nothing of that file before the third step.
+struct Resume {
+  uint32_t index = 0;
+  uint64_t offset = UINT64_MAX;
+  Digest digest{};
+};
+using Message = std::variant<Hello, End, Done, Auth, File, FileEnd, Resume>;
 
 std::string encode(const Message& m);
 

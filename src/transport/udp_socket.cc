@@ -3,6 +3,7 @@
 #include <arpa/inet.h>
 #include <cerrno>
 #include <cstring>
+#include <utility>
 #include <fcntl.h>
 #include <linux/errqueue.h>
 #include <netinet/udp.h>
@@ -145,6 +146,10 @@ void UdpSocket::on_poll(int status, int events) {
     // off the error queue, report it, and watch the socket again.
     int err = drain_errors();
     update_poll();
+    // Datagrams that arrived before the error come first: a peer's
+    // CONNECTION_CLOSE must win over the port-unreachable that follows it.
+    read_some();
+    if (on_batch_end_) on_batch_end_();
     if (err != 0 && on_error_) on_error_(err);
     return;
   }
@@ -156,6 +161,7 @@ void UdpSocket::on_poll(int status, int events) {
   if (events & UV_READABLE) {
     read_some();
     if (on_batch_end_) on_batch_end_();
+    if (int err = std::exchange(pending_error_, 0); err != 0 && on_error_) on_error_(err);
   }
 }
 
@@ -209,11 +215,11 @@ void UdpSocket::read_some() {
     if (n < 0) {
       if (errno == EAGAIN || errno == EWOULDBLOCK) return;
       if (errno == EINTR) continue;
-      // An ICMP error (ECONNREFUSED on a connected socket): say which.
-      int err = errno;
-      if (int queued = drain_errors(); queued != 0) err = queued;
-      if (on_error_) on_error_(err);
-      return;
+      // An ICMP error (ECONNREFUSED on a connected socket): note it and
+      // read on, so that datagrams queued before it are handled first.
+      pending_error_ = errno;
+      if (int queued = drain_errors(); queued != 0) pending_error_ = queued;
+      continue;
     }
     ++counters_.recv_calls;
     size_t gso = 0;

@@ -98,6 +98,7 @@ private:
   std::function<void()> on_batch_end_;
   std::function<void()> on_writable_;
   std::vector<uint8_t> rbuf_;
+  int pending_error_ = 0; // an ICMP error met while reading, reported after the batch
   UdpCounters counters_;
 };
 

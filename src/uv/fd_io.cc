@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include <vector>
+#include <xxhash.h>
 
 namespace qpipe::uvx {
 
@@ -61,6 +62,45 @@ Result<std::unique_ptr<FdSource>> FdSource::open_file(uv_loop_t* loop, const std
   auto src = std::make_unique<FdSource>(loop, fd, path);
   src->owned_fd_ = std::shared_ptr<void>(nullptr, [fd](void*) { ::close(fd); });
   return src;
+}
+
+Status FdSource::skip(uint64_t n) {
+  if (pollable_ || ::lseek(fd_, static_cast<off_t>(n), SEEK_CUR) < 0)
+    return make_error(Errc::local_io, name_, "cannot skip ahead in this input");
+  if (size_) *size_ = *size_ > n ? *size_ - n : 0;
+  return {};
+}
+
+std::string partial_name(const std::string& name) {
+  return "." + name + ".qpipe-partial";
+}
+
+Result<std::array<uint8_t, 16>> digest_prefix(const std::string& path, uint64_t n) {
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+  if (fd < 0) return errno_error(Errc::local_io, path, errno);
+  XXH3_state_t* st = XXH3_createState();
+  XXH3_128bits_reset(st);
+  std::vector<uint8_t> buf(1 << 20);
+  uint64_t left = n;
+  int err = 0;
+  while (left > 0) {
+    ssize_t r = ::read(fd, buf.data(), std::min<uint64_t>(left, buf.size()));
+    if (r < 0 && errno == EINTR) continue;
+    if (r <= 0) {
+      err = r < 0 ? errno : EIO; // shorter than n
+      break;
+    }
+    XXH3_128bits_update(st, buf.data(), static_cast<size_t>(r));
+    left -= static_cast<uint64_t>(r);
+  }
+  ::close(fd);
+  XXH128_canonical_t c;
+  XXH128_canonicalFromHash(&c, XXH3_128bits_digest(st));
+  XXH3_freeState(st);
+  if (err) return errno_error(Errc::local_io, path, err);
+  std::array<uint8_t, 16> d;
+  std::memcpy(d.data(), c.digest, 16);
+  return d;
 }
 
 void FdSource::read(std::span<uint8_t> buf, std::function<void(app::ReadResult)> done) {
@@ -186,7 +226,18 @@ Result<std::unique_ptr<FileSink>> FileSink::create_in(uv_loop_t* loop, const std
   }
   std::string tmp;
   int fd = -1;
-  for (int attempt = 0; attempt < 16 && fd < 0; ++attempt) {
+  if (opts.resumable) {
+    tmp = partial_name(name);
+    fd = ::openat(dir_fd, tmp.c_str(), O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0666);
+    if (fd >= 0 && (::ftruncate(fd, static_cast<off_t>(opts.start_offset)) != 0 ||
+                    ::lseek(fd, static_cast<off_t>(opts.start_offset), SEEK_SET) < 0)) {
+      int err = errno;
+      ::close(fd);
+      ::close(dir_fd);
+      return errno_error(Errc::local_io, shown, err);
+    }
+  }
+  for (int attempt = 0; attempt < 16 && fd < 0 && !opts.resumable; ++attempt) {
     uint8_t rnd[6];
     if (getentropy(rnd, sizeof rnd) != 0) break;
     char suffix[16];
@@ -245,7 +296,7 @@ Status FileSink::commit() {
 
 void FileSink::abort() {
   if (done_) return;
-  ::unlinkat(dir_fd_, tmp_.c_str(), 0);
+  if (!opts_.resumable) ::unlinkat(dir_fd_, tmp_.c_str(), 0); // --resume keeps the part
   done_ = true;
 }
 

@@ -8,6 +8,7 @@
 // within 100 ms.
 #pragma once
 
+#include <array>
 #include <atomic>
 #include <memory>
 #include <optional>
@@ -30,6 +31,7 @@ public:
   void read(std::span<uint8_t> buf, std::function<void(app::ReadResult)> done) override;
   void cancel() override { cancelled_->store(true); }
   std::optional<uint64_t> size() const override { return size_; }
+  Status skip(uint64_t n) override;
   std::string name() const override { return name_; }
 
 private:
@@ -65,7 +67,14 @@ struct FileSinkOptions {
   std::optional<timespec> mtime; // likewise
   bool sync = false;             // fsync the file before, and the directory after, the rename
   bool no_clobber = false;       // refuse to replace an existing file
+  // --resume: the temporary is ".NAME.qpipe-partial", kept when the transfer
+  // fails; writing starts at start_offset (what was kept and matched).
+  bool resumable = false;
+  uint64_t start_offset = 0;
 };
+
+// The name of the part kept for --resume, inside the file's directory.
+std::string partial_name(const std::string& name);
 
 // Writes to a temporary file in a directory and renames it to its name on
 // commit; abort (or destruction without commit) removes the temporary. All
@@ -93,6 +102,10 @@ private:
   FileSinkOptions opts_;
   bool done_ = false;
 };
+
+// The XXH3-128 (canonical) of the first n bytes of a file: blocking, for the
+// thread pool (--resume compares the part a listener kept with the source).
+Result<std::array<uint8_t, 16>> digest_prefix(const std::string& path, uint64_t n);
 
 // Makes reads and writes of large blocks efficient on pipes (F_SETPIPE_SZ).
 void enlarge_pipe(int fd);

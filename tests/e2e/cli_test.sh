@@ -84,7 +84,7 @@ usage_error "-o when sending" "-o" -o out host
 usage_error "-P when listening" "-P" -l -P 4
 usage_error "--seed outside gen" "--seed" --seed 1 host
 usage_error "malformed --pin" "--pin" --pin SHA256:x host
-usage_error "planned --resume" "--resume" --resume host
+usage_error "--resume with gen" "--resume" gen --resume 1M
 usage_error "port out of range" "70000" host:70000
 usage_error "empty port" "host:" host:
 usage_error "listen port out of range" "70000" -l 127.0.0.1:70000

@@ -80,6 +80,37 @@ for name in "../escape" "/etc/evil" ".hidden" ".." "a/b"; do
     bash -c "[ '$src$rc' = 11 ] && [ -z \"\$(ls -A $TMP/jail)\" ] && [ ! -e $TMP/escape ]"
 done
 
+# --resume: a 200 MiB file interrupted midway keeps its part, and the next
+# run sends only the rest.
+mkdir -p "$TMP/res"
+listener r1 "127.0.0.1:0 -o $TMP/res --resume --idle-timeout 2"
+bg s1 "timeout 60 $QPIPE 127.0.0.1:$PORT $TMP/src/big.bin --resume --limit 40M"
+wait_for "[ \$(stat -c %s $TMP/res/.big.bin.qpipe-partial 2>/dev/null || echo 0) -gt 110000000 ]" 30
+pkill -9 -f "^$QPIPE 127.0.0.1:$PORT $TMP/src/big.bin"
+rc=$(wait_rc r1 30)
+check "interrupted: the listener exits 1 (got $rc)" [ "$rc" = 1 ]
+check "interrupted: the part is kept, nothing under the final name" \
+  bash -c "[ -s $TMP/res/.big.bin.qpipe-partial ] && [ ! -e $TMP/res/big.bin ]"
+listener r2 "127.0.0.1:0 -o $TMP/res --resume"
+bg s2 "timeout 60 $QPIPE 127.0.0.1:$PORT $TMP/src/big.bin --resume --stats=json"
+src=$(wait_rc s2); rc=$(wait_rc r2)
+check "resumed: both exit 0 (sender $src, listener $rc)" [ "$src$rc" = 00 ]
+check "resumed: the file arrived identical, with its mode" \
+  bash -c "cmp -s $TMP/src/big.bin $TMP/res/big.bin && [ \$(stat -c %a $TMP/res/big.bin) = 750 ]"
+sent=$(sed -n 's/.*"bytes":\([0-9]*\).*/\1/p' "$TMP/s2.err" | tail -n1)
+check "resumed: the second run carried less than 80% of the file ($sent bytes)" \
+  [ "${sent:-999999999999}" -lt $((200 * 1048576 * 8 / 10)) ]
+check "resumed: no partial left" bash -c "[ ! -e $TMP/res/.big.bin.qpipe-partial ]"
+
+# A kept part that does not match the source is sent again in full.
+head -c 5000000 /dev/urandom > "$TMP/res/.other.qpipe-partial"
+"$QPIPE" gen --seed 2 12M > "$TMP/src/other"
+listener r3 "127.0.0.1:0 -o $TMP/res --resume"
+bg s3 "timeout 60 $QPIPE 127.0.0.1:$PORT $TMP/src/other --resume"
+src=$(wait_rc s3); rc=$(wait_rc r3)
+check "a mismatching part: sent in full, with a notice, identical" \
+  bash -c "[ '$src$rc' = 00 ] && cmp -s $TMP/src/other $TMP/res/other && grep -q differs $TMP/s3.err"
+
 # A full disk: exit 5 on the listener with the file name, no final file.
 if [ "$(id -u)" = 0 ] && mkdir -p "$TMP/small" && mount -t tmpfs -o size=4m tmpfs "$TMP/small" 2>/dev/null; then
   "$QPIPE" gen 16M > "$TMP/src/too-big.bin"
