@@ -9,6 +9,7 @@
 // however slowly the sink drains.
 #include <cstring>
 #include <map>
+#include <ngtcp2/ngtcp2_crypto.h>
 #include <set>
 #include <sys/stat.h>
 #include <unordered_map>
@@ -39,6 +40,11 @@ constexpr uint64_t kConnWindow = 24ull << 20;
 constexpr size_t kBlockSize = 64 * 1024;
 constexpr uint64_t kMaxStreamsInFlight = 256;
 constexpr uint64_t kDecompressedAhead = 16ull << 20;
+// Connection flow control: kInitialWindow until HELLO says the chunk size,
+// then kConnWindow shared among the transfers under way, but never less than
+// two chunks per connection (a window below one chunk could never complete
+// the chunk the writer waits for).
+constexpr uint64_t kInitialWindow = 2ull << 20;
 
 struct RxChunk {
   std::array<uint8_t, wire::ChunkHeader::kSize> hbuf{};
@@ -126,6 +132,7 @@ private:
   Status on_control(std::span<const uint8_t> data);
   Status on_chunk_data(int64_t stream_id, std::span<const uint8_t> data, bool fin);
   void try_write();
+  void size_window(uint32_t chunk_size);
   bool advance_files(uint32_t upto);
   void offer_resume(uint32_t index);
   void send_control(const wire::Message& m);
@@ -193,16 +200,18 @@ public:
     complete(why);
   }
   TransferStats stats() const override {
-    if (active_) return active_->stats();
+    if (!active_.empty()) return (*active_.begin())->stats();
     return last_stats_;
   }
 
   // From receivers.
   Status begin_transfer(Receiver* r) {
     if (done_) return make_error(Errc::transfer, "listener", "shutting down");
-    if (active_ && active_ != r)
+    // With -k and a directory, transfers run side by side; otherwise one at a time.
+    bool concurrent = opts_.keep_listening && opts_.output_is_directory;
+    if (!active_.empty() && !active_.count(r) && !concurrent)
       return make_error(Errc::transfer, "listener", "busy with another transfer");
-    active_ = r;
+    active_.insert(r);
     return {};
   }
   Result<std::unique_ptr<ByteSink>> make_sink(const FileMeta* file) {
@@ -222,10 +231,11 @@ public:
     return dir + "/" + uvx::partial_name(base);
   }
   bool output_is_directory() const { return opts_.output_is_directory; }
+  size_t active_transfers() const { return active_.size(); }
   void receiver_finished(Receiver* r, const Status& st) {
-    if (r == active_) {
+    if (active_.count(r)) {
       last_stats_ = r->stats();
-      active_ = nullptr;
+      active_.erase(r);
       if (opts_.keep_listening) {
         if (st.ok())
           log_.info(strprintf("received %llu bytes from %s",
@@ -250,7 +260,7 @@ public:
   uint64_t idle_timeout_ms() const { return opts_.idle_timeout_ms; }
   const std::optional<std::string>& secret() const { return opts_.secret; }
   void progress() {
-    if (events_.on_progress && active_) events_.on_progress(active_->stats());
+    if (events_.on_progress && !active_.empty()) events_.on_progress((*active_.begin())->stats());
   }
 
 private:
@@ -264,7 +274,7 @@ private:
     if (done_) return;
     done_ = true;
     result_ = std::move(st);
-    if (active_) last_stats_ = active_->stats();
+    if (!active_.empty()) last_stats_ = (*active_.begin())->stats();
     done_timer_.start(0);
   }
   void deliver() {
@@ -298,9 +308,9 @@ private:
   std::unique_ptr<transport::UdpSocket> socket_;
   std::vector<std::unique_ptr<Receiver>> receivers_;
   std::unordered_map<std::string, Receiver*> by_cid_;
-  Receiver* active_ = nullptr;
+  std::set<Receiver*> active_; // receivers with a transfer under way
   TransferStats last_stats_;
-  bool done_ = false, deliver_wanted_ = false, delivered_ = false;
+  bool done_ = false, deliver_wanted_ = false, delivered_ = false, refusal_logged_ = false;
   Status result_;
   uvx::Timer done_timer_, cleanup_timer_, progress_timer_;
 };
@@ -405,6 +415,7 @@ Status Receiver::on_control(std::span<const uint8_t> data) {
         sink_ = std::move(*sink);
       }
       raw_pool_.emplace(h->chunk_size, std::max<size_t>(2, kDecompressedAhead / h->chunk_size));
+      size_window(h->chunk_size);
       started_ = true;
       process_ready();
       start_ns_ = transport::now_ns();
@@ -599,6 +610,13 @@ bool Receiver::advance_files(uint32_t upto) {
     ++cur_file_;
   }
   return !finished_;
+}
+
+void Receiver::size_window(uint32_t chunk_size) {
+  uint64_t chunk_wire = wire::ChunkHeader::kSize + wire::max_wire_len(chunk_size);
+  uint64_t share = kConnWindow / std::max<size_t>(1, owner_.active_transfers());
+  uint64_t target = std::max(2 * chunk_wire, share);
+  if (conn_ && target > kInitialWindow) conn_->extend_max_offset(target - kInitialWindow);
 }
 
 // --resume: tells the sender how much of file `index` is kept, and its digest.
@@ -815,11 +833,24 @@ void Listener::on_datagram(const transport::Datagram& d) {
   }
   ngtcp2_pkt_hd hd;
   if (ngtcp2_accept(&hd, d.data.data(), d.data.size()) != 0) return;
-  if (receivers_.size() >= 64) return; // handshakes in progress are bounded
+  if (receivers_.size() >= static_cast<size_t>(opts_.max_connections)) {
+    // Refused at once, without state: the sender hears why.
+    static const char reason[] = "too many connections";
+    uint8_t buf[1500];
+    auto n = ngtcp2_crypto_write_connection_close(
+        buf, sizeof buf, hd.version, &hd.scid, &hd.dcid, NGTCP2_CONNECTION_REFUSED,
+        reinterpret_cast<const uint8_t*>(reason), sizeof reason - 1);
+    if (n > 0) socket_->send(d.remote, buf, static_cast<size_t>(n), static_cast<size_t>(n));
+    if (!refusal_logged_)
+      log_.info("refusing senders beyond --max-connections " +
+                std::to_string(opts_.max_connections));
+    refusal_logged_ = true;
+    return;
+  }
   transport::ConnectionSettings cs;
   cs.cc = opts_.cc;
   cs.idle_timeout_ms = opts_.idle_timeout_ms;
-  cs.max_data = kConnWindow;
+  cs.max_data = kInitialWindow; // grown after HELLO, see Receiver::size_window
   cs.max_stream_data_uni = wire::ChunkHeader::kSize + wire::max_wire_len(wire::kMaxChunkRaw);
   cs.max_stream_data_bidi = 64 * 1024;
   cs.max_streams_uni = kMaxStreamsInFlight;
@@ -852,7 +883,7 @@ void Listener::cleanup() {
   for (auto it = receivers_.begin(); it != receivers_.end();) {
     Receiver* r = it->get();
     bool dead = r->finished() || !r->conn() || r->conn()->closed();
-    if (dead && r->idle() && r != active_) {
+    if (dead && r->idle() && !active_.count(r)) {
       for (auto c = by_cid_.begin(); c != by_cid_.end();) {
         if (c->second == r)
           c = by_cid_.erase(c);

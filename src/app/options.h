@@ -62,6 +62,7 @@ struct ListenOptions : CommonOptions {
   std::optional<std::string> output; // -o PATH; stdout when empty
   bool output_is_directory = false;  // -o DIR: files land inside it
   bool sync = false, no_clobber = false, resume = false;
+  int max_connections = 128; // handshakes and transfers at once; more are refused
   bool keep_listening = false;
   std::string cert_file, key_file; // --cert/--key; empty: the stored identity
   std::string identity_dir;        // where the stored identity lives

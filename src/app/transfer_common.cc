@@ -99,6 +99,9 @@ Error describe_close(const transport::CloseInfo& info, bool handshake_done, cons
                           transport::app_error_text(info.code) + reason);
   }
   case K::peer_transport:
+    if (info.code == NGTCP2_CONNECTION_REFUSED)
+      return make_error(Errc::connect, peer,
+                        std::string("the ") + peer_role + " refused the connection" + reason);
     return make_error(
         handshake_done ? Errc::transfer : Errc::connect, peer,
         std::string("the ") + peer_role + " closed the connection" +

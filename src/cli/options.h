@@ -31,6 +31,7 @@ enum class OptId {
   chunk_size,
   output,
   keep_listening,
+  max_connections,
   cert,
   key,
   pin,

@@ -210,6 +210,12 @@ Status apply(Config& c, const Given& g) {
     if (v.empty()) return usage(what, "needs a path");
     c.listen.output = v;
     return {};
+  case OptId::max_connections: {
+    auto n = parse_int(v, what, 1, 10000);
+    if (!n) return n.error();
+    c.listen.max_connections = static_cast<int>(*n);
+    return {};
+  }
   case OptId::keep_listening:
     c.listen.keep_listening = true;
     return {};
