@@ -200,8 +200,10 @@ public:
     complete(why);
   }
   TransferStats stats() const override {
-    if (!active_.empty()) return (*active_.begin())->stats();
-    return last_stats_;
+    TransferStats s = active_.empty() ? last_stats_ : (*active_.begin())->stats();
+    s.fingerprint = identity_.fingerprint;
+    if (socket_) s.local = socket_->local().to_string();
+    return s;
   }
 
   // From receivers.
@@ -288,7 +290,9 @@ private:
     receivers_.clear();
     by_cid_.clear();
     socket_.reset();
-    if (events_.on_done) events_.on_done(result_, last_stats_);
+    TransferStats final_stats = last_stats_;
+    final_stats.fingerprint = identity_.fingerprint;
+    if (events_.on_done) events_.on_done(result_, final_stats);
   }
 
 public:

@@ -110,6 +110,7 @@ public:
     s.seconds = static_cast<double>(transport::now_ns() - start_ns_) / 1e9;
     if (end_ns_) s.seconds = static_cast<double>(end_ns_ - start_ns_) / 1e9;
     s.peer = peer_name_;
+    s.fingerprint = peer_fingerprint_;
     if (conn_) {
       auto cs = conn_->stats();
       last_conn_stats_ = cs;

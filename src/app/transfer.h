@@ -28,6 +28,8 @@ struct TransferStats {
   uint64_t lost_packets = 0;       // datagrams sent that the peer never received (estimate)
   std::optional<uint64_t> size;    // total, when the sender knows it
   std::string peer;                // "host:port"
+  std::string local;               // the address a listener listens on
+  std::string fingerprint;         // the listener's identity (either side)
   size_t udp_payload = 0;          // largest UDP payload the path carried
   bool gso = false, gro = false;
   uint32_t files_total = 0, files_done = 0; // when sending files

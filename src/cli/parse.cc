@@ -113,10 +113,6 @@ Result<Mode> collect(int argc, const char* const* argv, std::vector<Given>& give
   return mode;
 }
 
-Status not_yet(const Given& g, const char* issue) {
-  return usage(g.spelled, std::string("not supported by this build yet (") + issue + ")");
-}
-
 Result<uint16_t> parse_port(const std::string& text, const std::string& what, int lo = 1) {
   if (text.empty() || text.find_first_not_of("0123456789") != std::string::npos)
     return usage(what, "'" + text + "' is not a port number");
@@ -238,7 +234,7 @@ Status apply(Config& c, const Given& g) {
     c.gen.force = true;
     return {};
   case OptId::port: {
-    auto p = parse_port(v, what);
+    auto p = parse_port(v, what, 0); // 0: a free port, printed
     if (!p) return p.error();
     c.api.port = *p;
     return {};
@@ -433,7 +429,7 @@ Result<Config> parse_command_line(int argc, const char* const* argv) {
   }
   case kApi:
     if (!positionals.empty()) return usage(positionals[0], "unexpected argument");
-    return usage("api", "the HTTP service is not part of this build yet");
+    break;
   default:
     break;
   }

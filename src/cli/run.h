@@ -8,6 +8,7 @@
 namespace qpipe::cli {
 
 int run_transfer(const Config& config, const Logger& log);
+int run_api(const Config& config, const Logger& log);
 std::string version_text();
 
 } // namespace qpipe::cli

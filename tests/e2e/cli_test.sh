@@ -92,7 +92,7 @@ usage_error "gen without SIZE" "SIZE" gen
 usage_error "gen bad SIZE" "SIZE" gen 12Q
 usage_error "gen bad --kind" "--kind" gen 1M --kind noise
 usage_error "gen with -l" "-l" gen -l 1M
-usage_error "api (not in this build)" "api" api
+usage_error "api with an extra argument" "extra" api extra
 usage_error "stdin named twice" "stdin" host - -
 
 # Help and version win over the usage errors that come after parsing.
