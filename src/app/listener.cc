@@ -857,7 +857,7 @@ void Listener::on_datagram(const transport::Datagram& d) {
   cs.max_data = kInitialWindow; // grown after HELLO, see Receiver::size_window
   cs.max_stream_data_uni = wire::ChunkHeader::kSize + wire::max_wire_len(wire::kMaxChunkRaw);
   cs.max_stream_data_bidi = 64 * 1024;
-  cs.max_streams_uni = kMaxStreamsInFlight;
+  cs.max_streams_uni = static_cast<uint64_t>(opts_.max_streams);
   cs.max_streams_bidi = 1;
   auto r = std::make_unique<Receiver>(*this, loop_, log_);
   auto conn = transport::Connection::server(loop_, socket_.get(), d.local, d.remote, hd, cs,

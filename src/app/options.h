@@ -63,6 +63,7 @@ struct ListenOptions : CommonOptions {
   bool output_is_directory = false;  // -o DIR: files land inside it
   bool sync = false, no_clobber = false, resume = false;
   int max_connections = 128; // handshakes and transfers at once; more are refused
+  int max_streams = 256;     // chunk streams a sender may have open at once
   bool keep_listening = false;
   std::string cert_file, key_file; // --cert/--key; empty: the stored identity
   std::string identity_dir;        // where the stored identity lives

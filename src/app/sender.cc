@@ -149,8 +149,7 @@ public:
     hello.size_hint = total_size().value_or(UINT64_MAX);
     hello.files = named_ ? static_cast<uint32_t>(items_.size()) : 0;
     control_out_.append(wire::encode(hello));
-    for (auto& m : early_control_)
-      control_out_.append(wire::encode(m));
+    for (auto& m : early_control_) control_out_.append(std::move(m));
     early_control_.clear();
     assign_streams();
     maybe_send_end();
@@ -444,12 +443,12 @@ private:
   }
 
   // Control messages made before the handshake wait for HELLO.
-  void queue_control(wire::Message m) {
+  void queue_control(const wire::Message& m) {
     if (control_id_ >= 0) {
       control_out_.append(wire::encode(m));
       flush();
     } else {
-      early_control_.push_back(std::move(m));
+      early_control_.push_back(wire::encode(m));
     }
   }
 
@@ -731,7 +730,7 @@ private:
   size_t next_item_ = 0, cur_item_ = 0, ended_files_ = 0;
   uint32_t files_ended_ = 0;
   std::unique_ptr<ByteSource> source_;
-  std::vector<wire::Message> early_control_;
+  std::vector<std::string> early_control_; // encoded, waiting for HELLO
   std::optional<size_t> awaiting_resume_; // the item waiting for the listener's RESUME
   bool resume_checking_ = false;
   const Logger& log_;

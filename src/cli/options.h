@@ -32,6 +32,7 @@ enum class OptId {
   output,
   keep_listening,
   max_connections,
+  max_streams,
   cert,
   key,
   pin,

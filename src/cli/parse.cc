@@ -212,6 +212,12 @@ Status apply(Config& c, const Given& g) {
     c.listen.max_connections = static_cast<int>(*n);
     return {};
   }
+  case OptId::max_streams: {
+    auto n = parse_int(v, what, 1, app::kMaxStreams);
+    if (!n) return n.error();
+    c.listen.max_streams = static_cast<int>(*n);
+    return {};
+  }
   case OptId::keep_listening:
     c.listen.keep_listening = true;
     return {};
