@@ -285,18 +285,9 @@ Response Service::start_listener(const Request& req) {
   uv_loop_t* loop = loop_;
   std::string out = *full;
   bool is_dir = o.output_is_directory;
-  app::SinkFactory factory =
-      [loop, out, is_dir](const app::FileMeta* file) -> Result<std::unique_ptr<app::ByteSink>> {
-    uvx::FileSinkOptions fo;
-    if (file) {
-      fo.mode = file->mode;
-      fo.mtime =
-          timespec{static_cast<time_t>(file->mtime_sec), static_cast<long>(file->mtime_nsec)};
-    }
-    auto s = is_dir && file ? uvx::FileSink::create_in(loop, out, file->name, fo)
-                            : uvx::FileSink::create(loop, out, fo);
-    if (!s) return s.error();
-    return std::unique_ptr<app::ByteSink>(std::move(*s));
+  std::optional<std::string> out_path = out;
+  app::SinkFactory factory = [loop, out_path, is_dir](const app::FileMeta* file) {
+    return uvx::open_output(loop, out_path, is_dir, file, {});
   };
   Record& r = add_record("listen");
   auto t = app::start_listen(loop_, o, factory, log_, events_for(r));

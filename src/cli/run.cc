@@ -177,24 +177,8 @@ int run_transfer(const Config& config_in, const Logger& log_in) {
     uvx::FileSinkOptions base;
     base.sync = lo.sync;
     base.no_clobber = lo.no_clobber;
-    app::SinkFactory factory =
-        [loop, output, is_dir,
-         base](const app::FileMeta* file) -> Result<std::unique_ptr<app::ByteSink>> {
-      if (!output)
-        return std::unique_ptr<app::ByteSink>(
-            std::make_unique<uvx::FdSink>(loop, STDOUT_FILENO, "stdout"));
-      uvx::FileSinkOptions o = base;
-      if (file) {
-        o.resumable = file->resumable;
-        o.start_offset = file->start_offset;
-        o.mode = file->mode;
-        o.mtime =
-            timespec{static_cast<time_t>(file->mtime_sec), static_cast<long>(file->mtime_nsec)};
-      }
-      auto s = is_dir && file ? uvx::FileSink::create_in(loop, *output, file->name, o)
-                              : uvx::FileSink::create(loop, *output, o);
-      if (!s) return s.error();
-      return std::unique_ptr<app::ByteSink>(std::move(*s));
+    app::SinkFactory factory = [loop, output, is_dir, base](const app::FileMeta* file) {
+      return uvx::open_output(loop, output, is_dir, file, base);
     };
     started = app::start_listen(loop, lo, factory, log, ev);
   } else if (config.files.empty()) {

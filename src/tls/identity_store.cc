@@ -329,18 +329,10 @@ Result<Identity> load_identity(const std::string& cert_file, const std::string& 
 }
 
 Result<Identity> load_or_create_identity(const std::string& dir) {
-  if (auto s = make_private_dirs(dir); !s) return s.error();
-  int dfd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (dfd < 0) return errno_error(Errc::local_io, dir, errno);
-  struct Unlock {
-    int fd;
-    ~Unlock() { ::close(fd); } // closing releases the lock
-  } unlock{dfd};
   // Two listeners starting for the first time must not each write half of
   // an identity.
-  while (::flock(dfd, LOCK_EX) != 0) {
-    if (errno != EINTR) return errno_error(Errc::local_io, dir, errno);
-  }
+  auto lock = DirLock::acquire(dir);
+  if (!lock) return lock.error();
 
   const std::string key_path = dir + "/" + kKeyName;
   const std::string cert_path = dir + "/" + kCertName;

@@ -167,16 +167,8 @@ Status KnownHosts::add(const std::string& hostport, const std::string& fingerpri
   entry.entry = parse_known_hosts_line(entry.text);
 
   std::string dir = dir_of(path_);
-  if (auto s = make_private_dirs(dir); !s) return s;
-  int dfd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (dfd < 0) return errno_error(Errc::local_io, dir, errno);
-  struct Unlock {
-    int fd;
-    ~Unlock() { ::close(fd); } // closing releases the lock
-  } unlock{dfd};
-  while (::flock(dfd, LOCK_EX) != 0) {
-    if (errno != EINTR) return errno_error(Errc::local_io, dir, errno);
-  }
+  auto lock = DirLock::acquire(dir);
+  if (!lock) return lock.error();
 
   // Start from what is on disk now: another sender may have added a line.
   auto current = read_lines(path_);

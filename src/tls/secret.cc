@@ -16,6 +16,7 @@
 #include <vector>
 
 #include <fcntl.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -134,6 +135,21 @@ Result<std::string> read_private_file(const std::string& path, size_t max_bytes)
 
 Result<std::string> read_small_file(const std::string& path, size_t max_bytes) {
   return read_file(path, max_bytes, false);
+}
+
+Result<DirLock> DirLock::acquire(const std::string& dir) {
+  if (auto s = make_private_dirs(dir); !s) return s.error();
+  int dfd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (dfd < 0) return errno_error(Errc::local_io, dir, errno);
+  DirLock lock(dfd);
+  while (::flock(dfd, LOCK_EX) != 0) {
+    if (errno != EINTR) return errno_error(Errc::local_io, dir, errno);
+  }
+  return lock;
+}
+
+DirLock::~DirLock() {
+  if (fd_ >= 0) ::close(fd_); // closing releases the lock
 }
 
 Status make_private_dirs(const std::string& dir) {

@@ -69,6 +69,21 @@ Result<std::string> read_small_file(const std::string& path, size_t max_bytes);
 // umask says so). Existing directories are left as they are.
 Status make_private_dirs(const std::string& dir);
 
+// An exclusive flock() on a private directory (made if missing), held until
+// the object goes away: for read-modify-write of the files in it.
+class DirLock {
+public:
+  static Result<DirLock> acquire(const std::string& dir);
+  DirLock(DirLock&& o) noexcept : fd_(o.fd_) { o.fd_ = -1; }
+  DirLock& operator=(DirLock&&) = delete;
+  ~DirLock();
+  int fd() const { return fd_; }
+
+private:
+  explicit DirLock(int fd) : fd_(fd) {}
+  int fd_;
+};
+
 // Replaces path with data atomically: a temporary file beside it
 // (".NAME.XXXXXX"), given exactly `mode`, written, fsynced, renamed over
 // path, then the directory fsynced. On failure the temporary file is

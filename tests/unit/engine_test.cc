@@ -11,6 +11,7 @@
 #include "api/gen_source.h"
 #include "app/transfer.h"
 #include "gen/generator.h"
+#include "temp_dir.h"
 
 using namespace qpipe;
 
@@ -38,14 +39,7 @@ private:
   std::vector<uint8_t>& out_;
 };
 
-struct TempDir {
-  std::string path;
-  TempDir() {
-    char t[] = "/tmp/qpipe-engine-XXXXXX";
-    path = mkdtemp(t);
-  }
-  ~TempDir() { std::system(("rm -rf " + path).c_str()); }
-};
+using TempDir = qpipe::test::TempDir;
 
 struct Outcome {
   std::optional<Status> send, listen;

@@ -4,6 +4,8 @@
 // with a message that names them, and --cert/--key accept PEM and DER.
 #include <boost/test/unit_test.hpp>
 
+#include "temp_dir.h"
+
 #include <wolfssl/options.h>
 
 #include <wolfssl/ssl.h>
@@ -36,18 +38,9 @@ namespace {
 namespace fs = std::filesystem;
 using Bytes = std::vector<uint8_t>;
 
-struct TempDir {
-  std::string path;
-  TempDir() {
-    std::string tmpl = (fs::temp_directory_path() / "qpipe-identity-XXXXXX").string();
-    BOOST_REQUIRE(::mkdtemp(tmpl.data()) != nullptr);
-    path = tmpl;
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path, ec);
-  }
-  std::string operator/(const std::string& name) const { return path + "/" + name; }
+// A per-test directory (tests/unit/temp_dir.h).
+struct TempDir : qpipe::test::TempDir {
+  TempDir() : qpipe::test::TempDir("qpipe-identity") {}
 };
 
 // Sets (or unsets, with nullptr) an environment variable for one scope.

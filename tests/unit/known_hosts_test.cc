@@ -3,6 +3,8 @@
 // unknown lines, and robustness against garbage.
 #include <boost/test/unit_test.hpp>
 
+#include "temp_dir.h"
+
 #include <algorithm>
 #include <cstdint>
 #include <cstdlib>
@@ -25,18 +27,9 @@ using namespace std::string_literals;
 const std::string kFpA = "SHA256:47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU";
 const std::string kFpB = "SHA256:ypeBEsobvcr6wjGzmiPcTaeG7/gUfE5yuYB3ha/uSLs";
 
-struct TempDir {
-  std::string path;
-  TempDir() {
-    std::string tmpl = (fs::temp_directory_path() / "qpipe-known-hosts-XXXXXX").string();
-    BOOST_REQUIRE(::mkdtemp(tmpl.data()) != nullptr);
-    path = tmpl;
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path, ec);
-  }
-  std::string operator/(const std::string& name) const { return path + "/" + name; }
+// A per-test directory (tests/unit/temp_dir.h).
+struct TempDir : qpipe::test::TempDir {
+  TempDir() : qpipe::test::TempDir("qpipe-known-hosts") {}
 };
 
 void write_file(const std::string& path, const std::string& data) {

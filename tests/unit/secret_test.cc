@@ -3,6 +3,8 @@
 // comparison, atomic replacement of files and the chmod hint.
 #include <boost/test/unit_test.hpp>
 
+#include "temp_dir.h"
+
 #include <array>
 #include <cstdint>
 #include <cstdlib>
@@ -20,19 +22,9 @@ namespace {
 
 namespace fs = std::filesystem;
 
-// A fresh directory under $TMPDIR, removed with everything in it.
-struct TempDir {
-  std::string path;
-  TempDir() {
-    std::string tmpl = (fs::temp_directory_path() / "qpipe-secret-XXXXXX").string();
-    BOOST_REQUIRE(::mkdtemp(tmpl.data()) != nullptr);
-    path = tmpl;
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path, ec);
-  }
-  std::string operator/(const std::string& name) const { return path + "/" + name; }
+// A per-test directory (tests/unit/temp_dir.h).
+struct TempDir : qpipe::test::TempDir {
+  TempDir() : qpipe::test::TempDir("qpipe-secret") {}
 };
 
 void write_file(const std::string& path, const std::string& data, mode_t mode) {
