@@ -38,7 +38,6 @@ using transport::CloseInfo;
 
 constexpr uint64_t kConnWindow = 24ull << 20;
 constexpr size_t kBlockSize = 64 * 1024;
-constexpr uint64_t kMaxStreamsInFlight = 256;
 constexpr uint64_t kDecompressedAhead = 16ull << 20;
 // Connection flow control: kInitialWindow until HELLO says the chunk size,
 // then kConnWindow shared among the transfers under way, but never less than

@@ -256,7 +256,7 @@ bool constant_time_equal(std::span<const uint8_t> a, std::span<const uint8_t> b)
     uint8_t y = i < b.size() ? b[i] : 0;
     diff = static_cast<uint8_t>(diff | (x ^ y));
   }
-  return (diff == 0) & (a.size() == b.size());
+  return static_cast<int>(diff == 0) & static_cast<int>(a.size() == b.size()); // no short circuit
 }
 
 Result<std::array<uint8_t, 32>> tls_exporter(WOLFSSL* ssl, std::string_view label) {
