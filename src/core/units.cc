@@ -119,12 +119,15 @@ std::string format_bytes(uint64_t bytes) {
 
 std::string format_rate(double bytes_per_second) {
   if (!(bytes_per_second >= 0) || std::isinf(bytes_per_second)) return "- B/s";
+  // A double at or past 2^64 does not convert to uint64_t (undefined behaviour).
+  if (bytes_per_second >= 18446744073709551615.0) return "> 16 EiB/s";
   return format_bytes(static_cast<uint64_t>(bytes_per_second)) + "/s";
 }
 
 std::string format_duration(double seconds) {
   if (!(seconds >= 0)) seconds = 0;
   if (seconds < 60) return strprintf("%.1fs", seconds);
+  if (seconds >= 1e15) return "forever"; // past any real duration, and short of 2^64
   auto s = static_cast<uint64_t>(seconds);
   if (s < 3600)
     return strprintf("%llu:%02llu", static_cast<unsigned long long>(s / 60),

@@ -179,3 +179,14 @@ BOOST_AUTO_TEST_CASE(rates_and_durations_formatting) {
 BOOST_AUTO_TEST_SUITE_END()
 
 } // namespace qpipe
+
+// Found by the units fuzzer: doubles past 2^64 must not be converted to
+// integers (undefined behaviour); they print as a bound instead.
+BOOST_AUTO_TEST_SUITE(units_extremes)
+BOOST_AUTO_TEST_CASE(huge_rates_and_durations) {
+  BOOST_TEST(qpipe::format_rate(1e20) == "> 16 EiB/s");
+  BOOST_TEST(qpipe::format_rate(18446744073709551615.0) == "> 16 EiB/s");
+  BOOST_TEST(qpipe::format_duration(1e20) == "forever");
+  BOOST_TEST(!qpipe::format_rate(1.8e19 - 1e6).empty());
+}
+BOOST_AUTO_TEST_SUITE_END()
