@@ -202,12 +202,14 @@ int run_transfer(const Config& config_in, const Logger& log_in) {
         if (stat(path.c_str(), &st) != 0) {
           Error e = errno_error(Errc::local_io, path, errno);
           log.error(e);
+          uv_loop_close(&run.loop); // nothing was started on it yet
           return e.exit_code();
         }
         if (S_ISDIR(st.st_mode)) {
           log.error(make_error(Errc::usage, path,
                                "is a directory; send a tree as a stream: tar c " + path +
                                    " | qpipe HOST"));
+          uv_loop_close(&run.loop);
           return 2;
         }
         std::string base_name = path.substr(

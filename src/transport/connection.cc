@@ -157,7 +157,8 @@ ngtcp2_path make_path(Address& local, Address& remote) {
 
 Connection::Connection(uv_loop_t* loop, UdpSocket* socket, ConnectionHandler* handler,
                        const Logger& log)
-    : loop_(loop), socket_(socket), handler_(handler), log_(log) {
+    : socket_(socket), handler_(handler), log_(log) {
+  (void)loop; // the timer is made on it in client()/server()
   conn_ref_.get_conn = get_conn;
   conn_ref_.user_data = this;
   random_bytes(reset_secret_.data(), reset_secret_.size());

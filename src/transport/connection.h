@@ -172,7 +172,6 @@ private:
   void send_close_packet(const ngtcp2_ccerr& err);
   void handle_error(int rv);
 
-  uv_loop_t* loop_;
   UdpSocket* socket_;
   ConnectionHandler* handler_;
   const Logger& log_;
