@@ -83,19 +83,8 @@ std::string read_file(const std::string& path) {
   return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
 }
 
-unsigned mode_of(const std::string& path) {
-  struct stat st;
-  BOOST_REQUIRE_EQUAL(::stat(path.c_str(), &st), 0);
-  return st.st_mode & 07777;
-}
-
-std::vector<std::string> names_in(const std::string& dir) {
-  std::vector<std::string> names;
-  for (const auto& e : fs::directory_iterator(dir))
-    names.push_back(e.path().filename().string());
-  std::sort(names.begin(), names.end());
-  return names;
-}
+using qpipe::test::mode_of;
+using qpipe::test::names_in;
 
 std::string pem(const Bytes& der, int type) {
   std::string out(der.size() * 2 + 128, '\0');

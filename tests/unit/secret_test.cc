@@ -52,19 +52,8 @@ std::vector<uint8_t> hmac(const std::vector<uint8_t>& key, const std::vector<uin
   return std::vector<uint8_t>(out.begin(), out.end());
 }
 
-unsigned mode_of(const std::string& path) {
-  struct stat st;
-  BOOST_REQUIRE_EQUAL(::stat(path.c_str(), &st), 0);
-  return st.st_mode & 07777;
-}
-
-std::vector<std::string> names_in(const std::string& dir) {
-  std::vector<std::string> names;
-  for (const auto& e : fs::directory_iterator(dir))
-    names.push_back(e.path().filename().string());
-  std::sort(names.begin(), names.end());
-  return names;
-}
+using qpipe::test::mode_of;
+using qpipe::test::names_in;
 
 } // namespace
 

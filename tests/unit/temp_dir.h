@@ -4,10 +4,13 @@
 
 #include <boost/test/unit_test.hpp>
 
+#include <algorithm>
 #include <filesystem>
 #include <stdlib.h>
 #include <string>
+#include <sys/stat.h>
 #include <system_error>
+#include <vector>
 
 namespace qpipe::test {
 
@@ -26,5 +29,21 @@ struct TempDir {
   TempDir& operator=(const TempDir&) = delete;
   std::string operator/(const std::string& name) const { return path + "/" + name; }
 };
+
+// The permission bits of a file.
+inline unsigned mode_of(const std::string& path) {
+  struct stat st;
+  BOOST_REQUIRE_EQUAL(::stat(path.c_str(), &st), 0);
+  return st.st_mode & 07777;
+}
+
+// The names in a directory, sorted.
+inline std::vector<std::string> names_in(const std::string& dir) {
+  std::vector<std::string> names;
+  for (const auto& e : std::filesystem::directory_iterator(dir))
+    names.push_back(e.path().filename().string());
+  std::sort(names.begin(), names.end());
+  return names;
+}
 
 } // namespace qpipe::test
