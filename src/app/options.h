@@ -9,6 +9,8 @@
 #include <string>
 #include <sys/socket.h>
 
+#include "tls/listener_trust.h"
+
 namespace qpipe::app {
 
 enum class CongestionControl { cubic, bbr, reno };
@@ -28,12 +30,7 @@ struct CommonOptions {
 };
 
 // How the sender decides that it talks to the right listener.
-enum class Verify {
-  known_hosts, // trust on first use, ssh-style, through known_hosts_file
-  pin,         // only the listener whose public-key fingerprint is pin
-  ca,          // the certificate chain and host name, against ca_file
-  insecure,    // not at all (warned about)
-};
+using tls::Verify;
 
 struct SendOptions : CommonOptions {
   std::string host;

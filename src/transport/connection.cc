@@ -271,17 +271,18 @@ int Connection::recv_stream_data(uint32_t flags, int64_t stream_id, const uint8_
                                  size_t len) {
   auto st = handler_->on_stream_data(stream_id, {data, len}, flags & NGTCP2_STREAM_DATA_FLAG_FIN);
   if (!st) {
+    // Closed once ngtcp2 has returned (not from inside its callback).
+    const Abort& a = st.abort();
     ngtcp2_ccerr err;
     ngtcp2_ccerr_default(&err);
-    uint64_t code = st.error().code == Errc::local_io ? uint64_t(AppError::output_failed)
-                                                      : uint64_t(AppError::protocol);
     // ngtcp2 keeps a pointer to the reason: it must outlive the close.
-    pending_reason_ = st.error().message().substr(0, 200);
-    ngtcp2_ccerr_set_application_error(&err, code,
+    pending_reason_ = a.error.message().substr(0, 200);
+    ngtcp2_ccerr_set_application_error(&err, static_cast<uint64_t>(a.code),
                                        reinterpret_cast<const uint8_t*>(pending_reason_.data()),
                                        pending_reason_.size());
     pending_close_ = err;
-    pending_close_info_ = CloseInfo{CloseInfo::Kind::local, code, pending_reason_};
+    pending_close_info_ =
+        CloseInfo{CloseInfo::Kind::local, static_cast<uint64_t>(a.code), pending_reason_, a.error};
     return NGTCP2_ERR_CALLBACK_FAILURE;
   }
   return 0;
@@ -363,7 +364,7 @@ void Connection::handle_error(int rv) {
     return;
   }
   if (rv == NGTCP2_ERR_DROP_CONN) {
-    finish(CloseInfo{CloseInfo::Kind::internal, 0, "connection dropped"});
+    finish(CloseInfo{CloseInfo::Kind::internal, 0, "connection dropped", {}});
     return;
   }
   if (rv == NGTCP2_ERR_CALLBACK_FAILURE && pending_close_) {
@@ -373,7 +374,7 @@ void Connection::handle_error(int rv) {
   }
   ngtcp2_ccerr err;
   ngtcp2_ccerr_default(&err);
-  CloseInfo info{CloseInfo::Kind::internal, 0, ngtcp2_strerror(rv)};
+  CloseInfo info{CloseInfo::Kind::internal, 0, ngtcp2_strerror(rv), {}};
   if (rv == NGTCP2_ERR_CRYPTO) {
     ngtcp2_ccerr_set_tls_alert(&err, ngtcp2_conn_get_tls_alert(conn_), nullptr, 0);
     info.kind = CloseInfo::Kind::handshake;
@@ -402,15 +403,16 @@ void Connection::send_close_packet(const ngtcp2_ccerr& err) {
       socket_->send(remote_, buf, static_cast<size_t>(n), static_cast<size_t>(n));
 }
 
-void Connection::close(AppError code, const std::string& reason) {
+void Connection::close(const Abort& why) {
   if (closed_) return;
+  std::string reason = why.error.message();
   ngtcp2_ccerr err;
   ngtcp2_ccerr_default(&err);
-  ngtcp2_ccerr_set_application_error(&err, static_cast<uint64_t>(code),
+  ngtcp2_ccerr_set_application_error(&err, static_cast<uint64_t>(why.code),
                                      reinterpret_cast<const uint8_t*>(reason.data()),
                                      std::min<size_t>(reason.size(), 200));
   send_close_packet(err);
-  finish(CloseInfo{CloseInfo::Kind::local, static_cast<uint64_t>(code), reason});
+  finish(CloseInfo{CloseInfo::Kind::local, static_cast<uint64_t>(why.code), reason, why.error});
 }
 
 void Connection::close_quietly() {
@@ -426,7 +428,7 @@ void Connection::close_quietly() {
 void Connection::on_socket_error(int err) {
   if (closed_) return;
   if (err == ECONNREFUSED || err == EHOSTUNREACH || err == ENETUNREACH) {
-    finish(CloseInfo{CloseInfo::Kind::unreachable, 0, std::strerror(err)});
+    finish(CloseInfo{CloseInfo::Kind::unreachable, 0, std::strerror(err), {}});
   }
 }
 
@@ -551,7 +553,7 @@ void Connection::on_timer() {
   int rv = ngtcp2_conn_handle_expiry(conn_, now_ns());
   if (rv != 0) {
     if (rv == NGTCP2_ERR_IDLE_CLOSE) {
-      finish(CloseInfo{CloseInfo::Kind::idle_timeout, 0, "no packet from the peer"});
+      finish(CloseInfo{CloseInfo::Kind::idle_timeout, 0, "no packet from the peer", {}});
       return;
     }
     handle_error(rv);

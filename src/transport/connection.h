@@ -44,6 +44,32 @@ enum class AppError : uint64_t {
 };
 const char* app_error_text(uint64_t code);
 
+// Why this side ends a connection: the error it reports itself, and the
+// application error code the peer is told (with the error's message as the
+// reason). The one error channel of a ConnectionHandler.
+struct Abort {
+  Error error;
+  AppError code = AppError::protocol;
+};
+
+// A protocol violation by the peer: Errc::transfer, "protocol: <why>".
+inline Abort protocol_abort(std::string why) {
+  return Abort{make_error(Errc::transfer, "protocol", std::move(why)), AppError::protocol};
+}
+
+// Nothing, or the Abort that ends the connection.
+class [[nodiscard]] Outcome {
+public:
+  Outcome() = default;
+  Outcome(Abort a) : abort_(std::move(a)) {}
+  bool ok() const { return !abort_; }
+  explicit operator bool() const { return ok(); }
+  const Abort& abort() const { return *abort_; }
+
+private:
+  std::optional<Abort> abort_;
+};
+
 struct CloseInfo {
   enum class Kind {
     local,          // we closed it (the error is ours and already known)
@@ -57,6 +83,7 @@ struct CloseInfo {
   Kind kind = Kind::local;
   uint64_t code = 0;
   std::string reason;
+  std::optional<Error> error; // with Kind::local: the error this side ended it with
 };
 
 struct SendSlot {
@@ -70,8 +97,9 @@ class ConnectionHandler {
 public:
   virtual ~ConnectionHandler() = default;
   virtual void on_handshake_completed() {}
-  // In-order stream data. An error closes the connection with that error.
-  virtual Status on_stream_data(int64_t stream_id, std::span<const uint8_t> data, bool fin) = 0;
+  // In-order stream data. An Abort closes the connection with it (and then
+  // reports on_closed with Kind::local and the Abort's error).
+  virtual Outcome on_stream_data(int64_t stream_id, std::span<const uint8_t> data, bool fin) = 0;
   virtual void on_stream_close(int64_t /*stream_id*/, bool /*has_app_error*/, uint64_t /*code*/) {}
   virtual void on_extend_max_streams() {}
   virtual void on_stream_unblocked(int64_t /*stream_id*/) {}
@@ -127,8 +155,9 @@ public:
   void on_datagram(const Datagram& d);
   // Writes whatever the connection has to send, in GSO batches.
   void flush();
-  // Closes with an application error and reports on_closed(kind local).
-  void close(AppError code, const std::string& reason);
+  // Closes with the Abort's application error code and message, and reports
+  // on_closed(Kind::local, with the Abort's error).
+  void close(const Abort& why);
   // Sends CONNECTION_CLOSE with no error without reporting (after DONE).
   void close_quietly();
   void on_socket_error(int err);

@@ -1,0 +1,298 @@
+#include "app/receiver.h"
+
+#include "app/transfer_common.h"
+#include "pipeline/codec.h"
+
+namespace qpipe::app {
+
+using transport::Abort;
+using transport::AppError;
+using transport::CloseInfo;
+using transport::Outcome;
+using transport::protocol_abort;
+
+Receiver::Receiver(ReceiverHost& host, uv_loop_t* loop, const ListenOptions& opts,
+                   const Logger& log)
+    : host_(host), opts_(opts), log_(log), work_(loop) {
+  control_out_.open(0); // the sender's bidirectional stream 0
+}
+
+Receiver::~Receiver() {
+  if (sink_) sink_->abort();
+}
+
+TransferStats Receiver::stats() const {
+  TransferStats s;
+  s.bytes = bytes_written_;
+  if (named()) {
+    s.files_total = hello_->files;
+    s.files_done = files_done_;
+    if (cur_file_ < files_.size()) s.file = files_[cur_file_].meta.name;
+  }
+  s.payload_wire_bytes = payload_wire_;
+  s.chunks = next_write_;
+  s.peer = peer_;
+  if (hello_ && hello_->size_hint != UINT64_MAX) s.size = hello_->size_hint;
+  s.seconds = static_cast<double>((end_ns_ ? end_ns_ : transport::now_ns()) - start_ns_) / 1e9;
+  if (conn_) {
+    auto cs = conn_->stats();
+    s.wire_bytes = cs.wire_bytes_sent + cs.wire_bytes_received;
+    s.rtt_ms = cs.smoothed_rtt_ms;
+    s.udp_payload = cs.max_udp_payload;
+    if (end_ && end_->datagrams_sent > cs.datagrams_received)
+      s.lost_packets = end_->datagrams_sent - cs.datagrams_received;
+  }
+  return s;
+}
+
+void Receiver::on_handshake_completed() {
+  phase_ = Phase::connected;
+  log_.verbose("connection from " + peer_);
+}
+
+Outcome Receiver::on_stream_data(int64_t stream_id, std::span<const uint8_t> data, bool fin) {
+  if (finished()) return {};
+  if (stream_id == 0) return on_control(data);
+  if ((stream_id & 0x3) == 0x2) return on_chunk_data(stream_id, data, fin);
+  return protocol_abort("data on an unexpected stream");
+}
+
+void Receiver::on_stream_close(int64_t stream_id, bool, uint64_t) {
+  // The sender has the DONE (our FIN on stream 0 was acknowledged).
+  if (stream_id == 0 && control_out_.fin_sent()) finish({});
+}
+
+void Receiver::on_sent(int64_t stream_id, size_t n, bool fin) {
+  if (stream_id == 0) control_out_.sent(n, fin);
+}
+
+void Receiver::on_closed(const CloseInfo& info) {
+  if (finished()) return;
+  if (phase_ == Phase::confirming && info.kind == CloseInfo::Kind::peer_app && info.code == 0)
+    return finish({});
+  if (info.kind == CloseInfo::Kind::local)
+    return finish(info.error.value_or(make_error(Errc::transfer, "transfer", info.reason)));
+  finish(describe_close(info, phase_ >= Phase::connected, peer_, "sender", opts_.idle_timeout_ms));
+}
+
+Outcome Receiver::on_chunk_data(int64_t stream_id, std::span<const uint8_t> data, bool fin) {
+  auto& slot = receiving_[stream_id];
+  if (!slot) slot = std::make_unique<RxChunk>();
+  auto check_seq = [this](const wire::ChunkHeader& h) -> Outcome {
+    if (h.seq < next_write_ || !seqs_.insert(h.seq).second)
+      return protocol_abort(
+          strprintf("chunk %llu sent twice", static_cast<unsigned long long>(h.seq)));
+    return {};
+  };
+  if (auto o = slot->feed(data, pool_, check_seq); !o) return o;
+  if (!fin) return {};
+  if (!slot->complete()) return protocol_abort("chunk shorter than its header says");
+  std::unique_ptr<RxChunk> done = std::move(slot);
+  receiving_.erase(stream_id);
+  uint64_t seq = done->hdr.seq;
+  ready_[seq] = std::move(done);
+  process_ready();
+  return {};
+}
+
+// Hashes received chunks (and decompresses zstd ones) on the thread pool,
+// only kDecompressedAhead ahead of the writer for zstd chunks.
+void Receiver::process_ready() {
+  if (!hello_ || finished()) return;
+  const uint64_t ahead = std::max<uint64_t>(2, kDecompressedAhead / hello_->chunk_size);
+  for (auto& [seq, chunk] : ready_) {
+    RxChunk* cp = chunk.get();
+    if (cp->processing || cp->hashed) continue;
+    bool zstd = cp->hdr.codec == wire::Codec::zstd;
+    if (zstd && seq >= next_write_ + ahead) break;
+    if (cp->hdr.raw_len > hello_->chunk_size)
+      return fail(protocol_abort("chunk larger than the announced chunk size"));
+    if (zstd) cp->raw = raw_pool_->get();
+    cp->processing = true;
+    int rv = work_.run(
+        [cp] {
+          if (cp->hdr.codec == wire::Codec::zstd) {
+            auto st = codec::decompress(
+                codec::worker_dctx(), cp->received(), {cp->raw.get(), cp->hdr.raw_len},
+                strprintf("chunk %llu", static_cast<unsigned long long>(cp->hdr.seq)));
+            if (!st) {
+              cp->error = st.error();
+              return;
+            }
+          }
+          cp->actual = hash_iovecs(cp->iov());
+        },
+        [this, cp] { on_processed(cp); });
+    if (rv != 0)
+      return fail(Abort{uv_error(Errc::local_io, "thread pool", rv), AppError::internal});
+  }
+}
+
+void Receiver::on_processed(RxChunk* c) {
+  c->processing = false;
+  c->hashed = true;
+  if (c->error) return fail(Abort{*c->error, AppError::protocol});
+  if (c->raw) c->recycle(pool_); // the compressed blocks are no longer needed
+  if (c->actual != c->hdr.hash)
+    return fail(Abort{make_error(Errc::transfer, peer_,
+                                 strprintf("chunk %llu failed its integrity check",
+                                           static_cast<unsigned long long>(c->hdr.seq))),
+                      AppError::digest_mismatch});
+  try_write();
+}
+
+// Writes the next chunk in sequence, once it is checked and its file's turn
+// has come (earlier files committed, FILE and RESUME here).
+void Receiver::try_write() {
+  if (writing_ || finished() || !hello_) return;
+  auto it = ready_.find(next_write_);
+  if (it == ready_.end() || !it->second->hashed) return;
+  RxChunk* c = it->second.get();
+  if (named()) {
+    uint32_t file = c->hdr.file;
+    if (file >= hello_->files || file < cur_file_)
+      return fail(protocol_abort("a chunk of an unknown file"));
+    bool waiting = false;
+    if (auto o = advance_files(file, &waiting); !o) return fail(o.abort());
+    if (waiting || files_.size() <= file) return; // FILE or FILE_END not here yet
+    if (files_[file].resume.pending()) return;    // nor the resume decision
+    if (c->hdr.seq < files_[file].first_seq)
+      return fail(protocol_abort("a chunk before its file began"));
+    if (auto o = open_file_sink(file); !o) return fail(o.abort());
+  }
+  if (!sink_) return;
+  if (end_ && c->hdr.seq >= end_->chunks)
+    return fail(protocol_abort("more chunks than END announced"));
+  writing_ = true;
+  sink_->write(c->iov(), [this, c](int err) { on_written(c, err); });
+}
+
+void Receiver::on_written(RxChunk* c, int err) {
+  writing_ = false;
+  if (finished()) return host_.receiver_idle();
+  if (err != 0) {
+    Errc code = err == UV_EPIPE ? Errc::transfer : Errc::local_io;
+    return fail(Abort{uv_error(code, sink_->name(), err), AppError::output_failed});
+  }
+  digester_.add_chunk(c->hdr.hash, c->hdr.raw_len);
+  bytes_written_ += c->hdr.raw_len;
+  if (named()) {
+    files_[cur_file_].digester.add_chunk(c->hdr.hash, c->hdr.raw_len);
+    files_[cur_file_].bytes += c->hdr.raw_len;
+  }
+  uint64_t consumed = wire::ChunkHeader::kSize + c->hdr.wire_len;
+  payload_wire_ += c->hdr.wire_len;
+  c->recycle(pool_);
+  if (c->raw) raw_pool_->put(std::move(c->raw));
+  ready_.erase(c->hdr.seq);
+  ++next_write_;
+  if (conn_ && !conn_->closed()) {
+    conn_->extend_max_offset(consumed);
+    conn_->extend_max_streams_uni(1);
+  }
+  process_ready();
+  try_write();
+  maybe_finish();
+  if (conn_ && !conn_->closed()) conn_->flush();
+}
+
+Outcome Receiver::open_file_sink(uint32_t file) {
+  if (sink_) return {};
+  auto sink = host_.make_sink(&files_[file].meta);
+  if (!sink) return Abort{sink.error(), AppError::output_failed};
+  sink_ = std::move(*sink);
+  return {};
+}
+
+// Files mode: commits every file before `upto`. *waiting is set while a
+// message that is needed (FILE_END, the resume decision) has not arrived.
+Outcome Receiver::advance_files(uint32_t upto, bool* waiting) {
+  while (cur_file_ < upto) {
+    if (cur_file_ >= files_.size() || !files_[cur_file_].end ||
+        files_[cur_file_].resume.pending()) {
+      *waiting = true;
+      return {};
+    }
+    if (auto o = commit_file(); !o) return o;
+    ++files_done_;
+    ++cur_file_;
+  }
+  return {};
+}
+
+// The current file, whose chunks were all written: its digest, then the rename.
+Outcome Receiver::commit_file() {
+  FileState& f = files_[cur_file_];
+  if (next_write_ != f.first_seq + f.end->chunks || f.bytes != f.end->bytes)
+    return protocol_abort("a file's chunks do not match its FILE_END");
+  // An empty file has had no chunk to open its sink.
+  if (auto o = open_file_sink(static_cast<uint32_t>(cur_file_)); !o) return o;
+  if (f.digester.digest() != f.end->digest)
+    return Abort{make_error(Errc::transfer, sink_->name(), "the file's digest does not match"),
+                 AppError::digest_mismatch};
+  if (auto st = sink_->commit(); !st) return Abort{st.error(), AppError::output_failed};
+  log_.verbose("received " + sink_->name());
+  sink_.reset();
+  return {};
+}
+
+// Everything announced is written: check the stream digest, commit, DONE.
+void Receiver::maybe_finish() {
+  if (!end_ || writing_ || phase_ != Phase::receiving) return;
+  if (next_write_ < end_->chunks) return;
+  if (named()) {
+    bool waiting = false;
+    if (auto o = advance_files(hello_->files, &waiting); !o) return fail(o.abort());
+    if (waiting) return;
+  }
+  if (auto o = verify_end(); !o) return fail(o.abort());
+  wire::Done done{bytes_written_, conn_ ? conn_->stats().datagrams_received : 0};
+  control_out_.append(wire::encode(done));
+  control_out_.finish(); // DONE is the last message: the FIN goes with it
+  phase_ = Phase::confirming;
+  end_ns_ = transport::now_ns();
+  if (conn_) conn_->flush();
+}
+
+Outcome Receiver::verify_end() {
+  if (next_write_ > end_->chunks || !ready_.empty() || !receiving_.empty())
+    return protocol_abort("more chunks than END announced");
+  if (bytes_written_ != end_->bytes || digester_.digest() != end_->digest)
+    return Abort{make_error(Errc::transfer, peer_,
+                            "the stream digest does not match: data was lost or reordered"),
+                 AppError::digest_mismatch};
+  if (sink_) {
+    if (auto st = sink_->commit(); !st) return Abort{st.error(), AppError::output_failed};
+    sink_.reset();
+  }
+  return {};
+}
+
+void Receiver::size_window(uint32_t chunk_size) {
+  uint64_t chunk_wire = wire::ChunkHeader::kSize + wire::max_wire_len(chunk_size);
+  uint64_t share = kConnWindow / std::max<size_t>(1, host_.active_transfers());
+  uint64_t target = std::max(2 * chunk_wire, share);
+  if (conn_ && target > kInitialWindow) conn_->extend_max_offset(target - kInitialWindow);
+}
+
+void Receiver::fail(const Abort& a) {
+  if (finished()) return;
+  // An open connection reports on_closed(local), which finishes with a.error.
+  if (conn_ && !conn_->closed()) conn_->close(a);
+  finish(a.error);
+}
+
+void Receiver::finish(Status st) {
+  if (finished()) return;
+  bool started = phase_ >= Phase::receiving;
+  phase_ = Phase::finished;
+  if (!end_ns_) end_ns_ = transport::now_ns();
+  if (!st.ok() && sink_) {
+    sink_->cancel();
+    sink_->abort();
+  }
+  work_.stop([this] { host_.receiver_idle(); });
+  if (started || !st.ok()) host_.receiver_finished(*this, st);
+}
+
+} // namespace qpipe::app

@@ -1,0 +1,169 @@
+// The listening side of one connection: the per-transfer receive side.
+//
+// A Receiver takes the control stream (AUTH, HELLO, FILE, RESUME, FILE_END,
+// END: one handler each, in receiver_control.cc) and the chunk streams,
+// checks each chunk's hash on the thread pool (decompressing zstd chunks
+// there too), writes chunks to the sink in sequence order, checks each
+// file's digest and the stream digest, and confirms with DONE only after the
+// last write succeeded (and, for -o, the rename).
+//
+// Memory: connection-level flow control is returned to the sender only after
+// the bytes were written, and stream credit only after a whole chunk was
+// written, so what is buffered never exceeds the connection window however
+// slowly the sink drains.
+#pragma once
+
+#include <map>
+#include <memory>
+#include <optional>
+#include <set>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "app/control_out.h"
+#include "app/resume.h"
+#include "app/rx_chunk.h"
+#include "app/transfer.h"
+#include "pipeline/digest.h"
+#include "transport/connection.h"
+#include "uv/work.h"
+
+namespace qpipe::app {
+
+class Receiver;
+
+// What a Receiver needs from the listener that accepted its connection.
+class ReceiverHost {
+public:
+  virtual ~ReceiverHost() = default;
+  // A sender's HELLO: may this transfer start now? (One at a time, unless
+  // the listener takes files side by side.)
+  virtual Status begin_transfer(Receiver& r) = 0;
+  // The sink for a stream (file null) or a named file.
+  virtual Result<std::unique_ptr<ByteSink>> make_sink(const FileMeta* file) = 0;
+  // Where --resume keeps the part of a file (none when writing to stdout).
+  virtual std::optional<std::string> partial_path(const FileMeta& meta) const = 0;
+  virtual size_t active_transfers() const = 0;
+  // The receiver ended: a transfer (started or not) succeeded or failed.
+  virtual void receiver_finished(Receiver& r, const Status& st) = 0;
+  // A finished receiver's last read, write or job came back.
+  virtual void receiver_idle() = 0;
+};
+
+// Connection flow control: kInitialWindow until HELLO says the chunk size,
+// then kConnWindow shared among the transfers under way, but never less than
+// two chunks per connection (a window below one chunk could never complete
+// the chunk the writer waits for).
+inline constexpr uint64_t kConnWindow = 24ull << 20;
+inline constexpr uint64_t kInitialWindow = 2ull << 20;
+// Decompression runs only this far ahead of the writer, so that decompressed
+// bytes waiting for the sink stay bounded.
+inline constexpr uint64_t kDecompressedAhead = 16ull << 20;
+
+class Receiver final : public transport::ConnectionHandler {
+public:
+  Receiver(ReceiverHost& host, uv_loop_t* loop, const ListenOptions& opts, const Logger& log);
+  ~Receiver() override;
+
+  void attach(std::unique_ptr<transport::Connection> c) { conn_ = std::move(c); }
+  transport::Connection* conn() const { return conn_.get(); }
+  bool finished() const { return phase_ == Phase::finished; }
+  // No write or thread-pool job is outstanding: its buffers can be freed.
+  bool idle() const { return !writing_ && work_.idle(); }
+  const std::string& peer() const { return peer_; }
+  void set_peer(std::string p) { peer_ = std::move(p); }
+  TransferStats stats() const;
+  void abort(const Error& e, transport::AppError code) { fail(transport::Abort{e, code}); }
+
+  // ConnectionHandler
+  void on_handshake_completed() override;
+  transport::Outcome on_stream_data(int64_t stream_id, std::span<const uint8_t> data,
+                                    bool fin) override;
+  void on_stream_close(int64_t stream_id, bool, uint64_t) override;
+  bool next_send(transport::SendSlot& slot) override { return control_out_.next(slot); }
+  void on_sent(int64_t stream_id, size_t n, bool fin) override;
+  void on_stream_blocked(int64_t) override {}
+  void on_closed(const transport::CloseInfo& info) override;
+
+private:
+  enum class Phase {
+    handshaking,   // QUIC and TLS handshake
+    connected,     // waiting for AUTH (with a secret) and HELLO
+    authenticated, // AUTH proved the secret; waiting for HELLO
+    receiving,     // HELLO accepted: chunks and control messages
+    confirming,    // everything written and verified, DONE queued
+    finished,      // succeeded or failed; reported to the host
+  };
+  struct FileState {
+    FileMeta meta;
+    uint64_t first_seq = 0;
+    std::optional<wire::FileEnd> end;
+    ResumeOffer resume;
+    uint64_t bytes = 0;
+    Digester digester;
+  };
+
+  // Control messages (receiver_control.cc).
+  transport::Outcome on_control(std::span<const uint8_t> data);
+  transport::Outcome on_message(const wire::Auth& m);
+  transport::Outcome on_message(const wire::Hello& m);
+  transport::Outcome on_message(const wire::File& m);
+  transport::Outcome on_message(const wire::Resume& m);
+  transport::Outcome on_message(const wire::FileEnd& m);
+  transport::Outcome on_message(const wire::End& m);
+  transport::Outcome on_message(const wire::Done& m);
+  transport::Outcome accept_hello(const wire::Hello& h);
+
+  // Chunks and writing (receiver.cc).
+  transport::Outcome on_chunk_data(int64_t stream_id, std::span<const uint8_t> data, bool fin);
+  void process_ready();
+  void on_processed(RxChunk* c);
+  void try_write();
+  void on_written(RxChunk* c, int err);
+  transport::Outcome open_file_sink(uint32_t file);
+  transport::Outcome advance_files(uint32_t upto, bool* waiting);
+  transport::Outcome commit_file();
+  void maybe_finish();
+  transport::Outcome verify_end();
+  void size_window(uint32_t chunk_size);
+  void send_control(const wire::Message& m);
+  bool named() const { return hello_ && hello_->files > 0; }
+
+  void fail(const transport::Abort& a);
+  void check(transport::Outcome o) {
+    if (!o) fail(o.abort());
+  }
+  void finish(Status st);
+
+  ReceiverHost& host_;
+  const ListenOptions& opts_;
+  const Logger& log_;
+  uvx::WorkQueue work_;
+  std::unique_ptr<transport::Connection> conn_;
+  std::unique_ptr<ByteSink> sink_;
+  std::string peer_;
+  Phase phase_ = Phase::handshaking;
+
+  wire::ControlDecoder control_in_;
+  ControlOut control_out_;
+  std::optional<wire::Hello> hello_;
+  std::optional<wire::End> end_;
+  std::vector<FileState> files_;
+  size_t cur_file_ = 0;
+  uint32_t files_done_ = 0;
+
+  std::unordered_map<int64_t, std::unique_ptr<RxChunk>> receiving_;
+  std::map<uint64_t, std::unique_ptr<RxChunk>> ready_;
+  std::set<uint64_t> seqs_;
+  uint64_t next_write_ = 0, bytes_written_ = 0;
+  bool writing_ = false;
+  Digester digester_;
+  uint64_t start_ns_ = transport::now_ns(), end_ns_ = 0;
+  // Blocks are reused; up to the connection window's worth are kept.
+  BufferPool pool_{kBlockSize, kConnWindow / kBlockSize};
+  std::optional<BufferPool> raw_pool_; // decompressed chunks, chunk_size each
+  uint64_t payload_wire_ = 0;
+};
+
+} // namespace qpipe::app

@@ -1,0 +1,147 @@
+// The Receiver's control stream: one handler per message type, each
+// returning the Abort (with its application error code) that ends the
+// connection when the message cannot be taken.
+#include "app/receiver.h"
+
+#include "core/units.h"
+#include "pipeline/file_name.h"
+#include "tls/secret.h"
+
+namespace qpipe::app {
+
+using transport::Abort;
+using transport::AppError;
+using transport::Outcome;
+using transport::protocol_abort;
+
+namespace {
+Abort output_refused(const std::string& peer, std::string why) {
+  return Abort{make_error(Errc::transfer, peer, std::move(why)), AppError::output_failed};
+}
+} // namespace
+
+Outcome Receiver::on_control(std::span<const uint8_t> data) {
+  if (auto st = control_in_.feed(data); !st) return Abort{st.error(), AppError::protocol};
+  while (auto m = control_in_.next()) {
+    if (auto o = std::visit([this](const auto& msg) { return on_message(msg); }, *m); !o) return o;
+    if (finished()) break;
+  }
+  return {};
+}
+
+Outcome Receiver::on_message(const wire::Auth& m) {
+  if (phase_ > Phase::connected) return protocol_abort("unexpected AUTH");
+  if (opts_.secret) {
+    auto expected = tls::secret_proof(conn_->ssl(), *opts_.secret);
+    if (!expected) return Abort{expected.error(), AppError::internal};
+    if (!tls::constant_time_equal(m.proof, *expected))
+      return Abort{make_error(Errc::refused, peer_, "refused a sender: wrong secret"),
+                   AppError::refused};
+  }
+  phase_ = Phase::authenticated;
+  return {};
+}
+
+Outcome Receiver::on_message(const wire::Hello& m) {
+  if (hello_) return protocol_abort("second HELLO");
+  if (opts_.secret && phase_ != Phase::authenticated)
+    return Abort{
+        make_error(Errc::refused, peer_, "refused a sender that did not prove the shared secret"),
+        AppError::refused};
+  if (m.version != wire::kVersion)
+    return protocol_abort(strprintf("sender speaks protocol version %u, this listener %u",
+                                    m.version, wire::kVersion));
+  if (m.chunk_size < kMinChunkSize || m.chunk_size > kMaxChunkSize || m.streams == 0 ||
+      m.streams > kMaxStreams)
+    return protocol_abort("HELLO with out-of-range parameters");
+  hello_ = m;
+  if (auto st = host_.begin_transfer(*this); !st) return Abort{st.error(), AppError::busy};
+  if (auto o = accept_hello(m); !o) return o;
+  phase_ = Phase::receiving;
+  start_ns_ = transport::now_ns();
+  process_ready();
+  try_write();
+  return {};
+}
+
+// Refuses what the output cannot take before a byte is written; opens the
+// sink of a stream and sizes the windows for the announced chunk size.
+Outcome Receiver::accept_hello(const wire::Hello& h) {
+  if (h.files > 1 && !opts_.output_is_directory)
+    return output_refused(peer_, strprintf("refused %u files: several files need a directory on "
+                                           "the listener (qpipe -l -o DIR)",
+                                           h.files));
+  if (h.files == 0 && opts_.output_is_directory)
+    return output_refused(peer_, "refused a stream: -o names a directory, which takes named "
+                                 "files (send a stream to stdout or -o FILE)");
+  if (h.files == 0) {
+    auto sink = host_.make_sink(nullptr);
+    if (!sink) return Abort{sink.error(), AppError::output_failed};
+    sink_ = std::move(*sink);
+  }
+  raw_pool_.emplace(h.chunk_size, std::max<size_t>(2, kDecompressedAhead / h.chunk_size));
+  size_window(h.chunk_size);
+  return {};
+}
+
+Outcome Receiver::on_message(const wire::File& m) {
+  if (!hello_ || m.index != files_.size() || m.index >= hello_->files ||
+      (!files_.empty() && m.first_seq < files_.back().first_seq))
+    return protocol_abort("unexpected FILE");
+  if (opts_.output_is_directory)
+    if (auto st = validate_file_name(m.name); !st) return Abort{st.error(), AppError::protocol};
+  FileState& f = files_.emplace_back();
+  f.meta.name = m.name;
+  f.meta.mode = m.mode;
+  f.meta.mtime_sec = m.mtime_sec;
+  f.meta.mtime_nsec = m.mtime_nsec;
+  if (m.size != UINT64_MAX) f.meta.size = m.size;
+  f.first_seq = m.first_seq;
+  try_write();
+  return {};
+}
+
+Outcome Receiver::on_message(const wire::Resume& m) {
+  if (m.index >= files_.size()) return protocol_abort("unexpected RESUME");
+  FileState& f = files_[m.index];
+  bool was_pending = f.resume.pending();
+  if (auto o = f.resume.on_message(work_, m, host_.partial_path(f.meta),
+                                   [this](const wire::Resume& offer) { send_control(offer); });
+      !o)
+    return o;
+  if (was_pending && f.resume.decided()) {
+    f.meta.start_offset = f.resume.start();
+    if (f.meta.start_offset > 0)
+      log_.info(strprintf("resuming %s at %s", f.meta.name.c_str(),
+                          format_bytes(f.meta.start_offset).c_str()));
+    try_write();
+    maybe_finish();
+  }
+  return {};
+}
+
+Outcome Receiver::on_message(const wire::FileEnd& m) {
+  if (m.index >= files_.size() || files_[m.index].end) return protocol_abort("unexpected FILE_END");
+  files_[m.index].end = m;
+  try_write();
+  maybe_finish();
+  return {};
+}
+
+Outcome Receiver::on_message(const wire::End& m) {
+  if (!hello_ || end_) return protocol_abort("unexpected END");
+  end_ = m;
+  maybe_finish();
+  return {};
+}
+
+Outcome Receiver::on_message(const wire::Done&) {
+  return protocol_abort("unexpected control message");
+}
+
+void Receiver::send_control(const wire::Message& m) {
+  control_out_.append(wire::encode(m));
+  if (conn_ && !conn_->closed()) conn_->flush();
+}
+
+} // namespace qpipe::app

@@ -1,0 +1,61 @@
+#include "app/send_chunk.h"
+
+#include <algorithm>
+#include <cstring>
+#include <zstd.h>
+
+namespace qpipe::app {
+
+namespace {
+uint64_t max_held_for(uint32_t chunk_size, int streams, bool compress) {
+  uint64_t per = chunk_size;
+  uint64_t held = std::clamp<uint64_t>(per * (static_cast<uint64_t>(streams) + 1), 2 * per,
+                                       std::max<uint64_t>(2 * per, 64ull << 20));
+  return compress ? 2 * held : held; // a compressed frame beside each raw chunk
+}
+} // namespace
+
+ChunkMemory::ChunkMemory(uint32_t chunk_size, int streams, bool compress)
+    : pool_(chunk_size, max_held_for(chunk_size, streams, compress) / chunk_size),
+      max_held_(max_held_for(chunk_size, streams, compress)) {
+  if (compress) packed_pool_.emplace(ZSTD_compressBound(chunk_size), max_held_ / chunk_size);
+  per_chunk_ = chunk_size + (packed_pool_ ? packed_pool_->buffer_size() : 0);
+}
+
+void ChunkMemory::take_raw(SendChunk& c) {
+  c.capacity = pool_.buffer_size();
+  c.data = pool_.get();
+  held_ += c.capacity;
+}
+
+void ChunkMemory::shrink_raw(SendChunk& c, size_t n) {
+  std::unique_ptr<uint8_t[]> small(new uint8_t[n]);
+  std::memcpy(small.get(), c.data.get(), n);
+  pool_.put(std::move(c.data));
+  c.data = std::move(small);
+  held_ -= c.capacity - n;
+  c.capacity = n;
+}
+
+void ChunkMemory::take_packed(SendChunk& c) {
+  c.packed = packed_pool_->get();
+  c.packed_capacity = packed_pool_->buffer_size();
+  held_ += c.packed_capacity;
+}
+
+void ChunkMemory::release_raw(SendChunk& c) {
+  if (!c.data) return;
+  if (c.capacity == pool_.buffer_size()) pool_.put(std::move(c.data));
+  c.data.reset();
+  held_ -= c.capacity;
+  c.capacity = 0;
+}
+
+void ChunkMemory::release_packed(SendChunk& c) {
+  if (!c.packed) return;
+  packed_pool_->put(std::move(c.packed));
+  held_ -= c.packed_capacity;
+  c.packed_capacity = 0;
+}
+
+} // namespace qpipe::app

@@ -1,0 +1,68 @@
+// A chunk on the sending side, and the memory behind all of them.
+//
+// A chunk is read into a raw buffer, hashed (and, with -z, compressed into a
+// frame) on the thread pool, then sent on its own stream: header, then the
+// payload (the frame when it was smaller, else the raw bytes). Its buffers go
+// back to the pools when the listener has acknowledged the whole stream.
+//
+// ChunkMemory bounds what is held at once: max_held() bytes of raw buffers
+// and frames together, about one chunk per stream and one more (twice that
+// with -z), at least two chunks and at most 64 MiB.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <memory>
+#include <optional>
+
+#include "core/buffer_pool.h"
+#include "pipeline/wire.h"
+
+namespace qpipe::app {
+
+struct SendChunk {
+  uint64_t seq = 0;
+  uint32_t file = 0;               // the item it belongs to
+  std::unique_ptr<uint8_t[]> data; // the raw bytes, until sent compressed or acknowledged
+  size_t capacity = 0;
+  uint32_t len = 0;
+  std::unique_ptr<uint8_t[]> packed; // the zstd frame, when compression was tried
+  size_t packed_capacity = 0;
+  wire::Codec codec = wire::Codec::raw;
+  uint32_t wire_len = 0;
+  bool hashed = false;
+  wire::Digest hash{};
+  std::array<uint8_t, wire::ChunkHeader::kSize> header{};
+
+  // Sending, on the loop thread.
+  int64_t stream_id = -1;
+  size_t sent = 0; // header and payload bytes handed to QUIC
+  bool fin_sent = false;
+  bool blocked = false;
+  bool acked = false; // the listener acknowledged the whole stream
+
+  const uint8_t* payload() const { return codec == wire::Codec::zstd ? packed.get() : data.get(); }
+};
+
+class ChunkMemory {
+public:
+  ChunkMemory(uint32_t chunk_size, int streams, bool compress);
+  // Whether one more chunk (and its frame) fits.
+  bool has_room() const { return held_ + per_chunk_ <= max_held_; }
+  bool compresses() const { return packed_pool_.has_value(); }
+  uint64_t max_held() const { return max_held_; }
+
+  void take_raw(SendChunk& c);
+  // A short read: keep only the first n bytes, in a buffer of their size.
+  void shrink_raw(SendChunk& c, size_t n);
+  void take_packed(SendChunk& c);
+  void release_raw(SendChunk& c);
+  void release_packed(SendChunk& c);
+
+private:
+  BufferPool pool_;                       // raw chunk buffers
+  std::optional<BufferPool> packed_pool_; // zstd frames, with -z
+  uint64_t max_held_ = 0, held_ = 0, per_chunk_ = 0;
+};
+
+} // namespace qpipe::app

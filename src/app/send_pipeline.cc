@@ -1,0 +1,250 @@
+#include "app/send_pipeline.h"
+
+#include "core/units.h"
+#include "pipeline/codec.h"
+
+namespace qpipe::app {
+
+using transport::AppError;
+
+SendPipeline::SendPipeline(uv_loop_t* loop, const SendOptions& opts, std::vector<SendItem> items,
+                           bool named, const Logger& log, Events events)
+    : opts_(opts), items_(std::move(items)), named_(named), log_(log), events_(std::move(events)),
+      work_(loop), memory_(opts.chunk_size, opts.streams, opts.zstd_level.has_value()) {
+  files_.resize(items_.size());
+}
+
+std::optional<uint64_t> SendPipeline::total_size() const {
+  uint64_t sum = 0;
+  for (const auto& it : items_) {
+    if (!it.meta.size) return std::nullopt;
+    sum += *it.meta.size;
+  }
+  return sum;
+}
+
+void SendPipeline::fill_file_stats(TransferStats& s) const {
+  if (!named_) return;
+  s.files_total = static_cast<uint32_t>(items_.size());
+  s.files_done = files_announced_;
+  if (cur_item_ < items_.size()) s.file = items_[cur_item_].meta.name;
+}
+
+// Opens the next item; false when there is none left (or on failure).
+bool SendPipeline::open_next_item() {
+  if (next_item_ >= items_.size()) return false;
+  cur_item_ = next_item_++;
+  auto src = items_[cur_item_].open();
+  if (!src) {
+    fail(src.error(), AppError::input_failed);
+    return false;
+  }
+  source_ = std::move(*src);
+  files_[cur_item_].first_seq = next_seq_;
+  if (!named_) return true;
+  const auto& meta = items_[cur_item_].meta;
+  wire::File msg;
+  msg.index = static_cast<uint32_t>(cur_item_);
+  msg.first_seq = next_seq_;
+  msg.size = meta.size.value_or(UINT64_MAX);
+  msg.mode = meta.mode;
+  msg.mtime_sec = meta.mtime_sec;
+  msg.mtime_nsec = meta.mtime_nsec;
+  msg.name = meta.name;
+  if (opts_.test_tamper.rfind("name=", 0) == 0) msg.name = opts_.test_tamper.substr(5);
+  events_.control(msg);
+  // --resume: ask what the listener kept; read nothing of this file until it answers.
+  if (opts_.resume && items_[cur_item_].prefix_digest)
+    events_.control(resume_.ask(static_cast<uint32_t>(cur_item_)));
+  return true;
+}
+
+void SendPipeline::read_next() {
+  if (reading_ || eof_ || stopped_ || !memory_.has_room()) return;
+  if (!source_ && !open_next_item()) {
+    eof_ = true;
+    events_.progressed();
+    return;
+  }
+  if (resume_.waiting()) return;
+  reading_ = true;
+  reading_chunk_ = std::make_unique<SendChunk>();
+  SendChunk* c = reading_chunk_.get();
+  memory_.take_raw(*c);
+  source_->read({c->data.get(), c->capacity}, [this](ReadResult r) { on_read(r); });
+}
+
+void SendPipeline::on_read(ReadResult r) {
+  reading_ = false;
+  auto chunk = std::move(reading_chunk_);
+  if (stopped_) {
+    if (idle() && drained_) drained_();
+    return;
+  }
+  if (r.error != 0) {
+    memory_.release_raw(*chunk);
+    return fail(uv_error(Errc::local_io, source_->name(), r.error), AppError::input_failed);
+  }
+  if (r.bytes == 0) {
+    memory_.release_raw(*chunk);
+    if (r.eof) end_of_item();
+    events_.progressed();
+    read_next();
+    return;
+  }
+  // A short read from a pipe: keep only what arrived.
+  if (r.bytes < chunk->capacity / 4) memory_.shrink_raw(*chunk, r.bytes);
+  chunk->len = static_cast<uint32_t>(r.bytes);
+  chunk->seq = next_seq_++;
+  chunk->file = static_cast<uint32_t>(cur_item_);
+  files_[cur_item_].chunks++;
+  files_[cur_item_].bytes += r.bytes;
+  bytes_read_ += r.bytes;
+  SendChunk* c = chunk.get();
+  chunks_.push_back(std::move(chunk));
+  hash(c);
+  if (stopped_) return;
+  if (r.eof) end_of_item();
+  read_next();
+}
+
+// Hashes (and compresses) a chunk on the thread pool; its buffers stay put
+// while the work runs (stop() waits for it before anything is freed).
+void SendPipeline::hash(SendChunk* c) {
+  // Data that did not compress lately is tried again only now and then, so
+  // that incompressible input costs almost nothing with -z.
+  int level = 0;
+  if (memory_.compresses() && (incompressible_run_ < 4 || c->seq % 16 == 0)) {
+    memory_.take_packed(*c);
+    level = *opts_.zstd_level;
+  }
+  int rv = work_.run(
+      [c, level] {
+        c->hash = hash_bytes({c->data.get(), c->len});
+        if (c->packed)
+          c->wire_len = static_cast<uint32_t>(
+              codec::compress(codec::worker_cctx(), level, {c->data.get(), c->len},
+                              {c->packed.get(), c->packed_capacity}));
+      },
+      [this, c] { on_hashed(c); });
+  if (rv != 0) fail(uv_error(Errc::local_io, "thread pool", rv), AppError::internal);
+}
+
+void SendPipeline::end_of_item() {
+  files_[cur_item_].read_done = true;
+  source_.reset(); // no read is outstanding: this was its completion
+  end_files();
+}
+
+void SendPipeline::on_hashed(SendChunk* c) {
+  c->hashed = true;
+  if (c->packed && c->wire_len > 0) {
+    c->codec = wire::Codec::zstd;
+    memory_.release_raw(*c); // the frame is what travels now
+    incompressible_run_ = 0;
+  } else {
+    if (c->packed) ++incompressible_run_;
+    memory_.release_packed(*c);
+    c->codec = wire::Codec::raw;
+    c->wire_len = c->len;
+  }
+  payload_wire_ += c->wire_len;
+  wire::ChunkHeader h;
+  h.codec = c->codec;
+  h.seq = c->seq;
+  h.raw_len = c->len;
+  h.wire_len = c->wire_len;
+  h.hash = c->hash;
+  h.file = c->file;
+  if (c->seq == 1 && opts_.test_tamper == "length") --h.raw_len;
+  if (c->seq == 1 && opts_.test_tamper == "hash") h.hash[0] ^= 1;
+  wire::encode(h, c->header);
+  // Fold hashes into the stream digest in sequence order.
+  while (!chunks_.empty()) {
+    uint64_t base = chunks_.front()->seq;
+    if (digested_ < base || digested_ - base >= chunks_.size()) break;
+    SendChunk& next = *chunks_[digested_ - base];
+    if (!next.hashed) break;
+    digester_.add_chunk(next.hash, next.len);
+    files_[next.file].digester.add_chunk(next.hash, next.len);
+    ++digested_;
+  }
+  end_files();
+  events_.progressed();
+}
+
+// A file whose chunks are all read and folded into its digest ends.
+void SendPipeline::end_files() {
+  while (ended_files_ < files_.size()) {
+    auto& f = files_[ended_files_];
+    if (!f.read_done || digested_ < f.first_seq + f.chunks) return;
+    if (named_) {
+      wire::FileEnd fe;
+      fe.index = static_cast<uint32_t>(ended_files_);
+      fe.chunks = f.chunks;
+      fe.bytes = f.bytes;
+      fe.digest = f.digester.digest();
+      events_.control(fe);
+      ++files_announced_;
+    }
+    ++ended_files_;
+  }
+}
+
+void SendPipeline::acknowledged(SendChunk& c) {
+  // Chunks leave in any order; the deque keeps sequence order, so drop
+  // finished ones from the front.
+  memory_.release_raw(c);
+  memory_.release_packed(c);
+  c.acked = true;
+  while (!chunks_.empty() && chunks_.front()->acked)
+    chunks_.pop_front();
+  read_next();
+}
+
+bool SendPipeline::input_complete() const {
+  if (!eof_ || reading_ || digested_ != next_seq_) return false;
+  return !named_ || files_announced_ == items_.size();
+}
+
+wire::End SendPipeline::end_message() const {
+  wire::End end;
+  end.chunks = next_seq_;
+  end.bytes = bytes_read_;
+  end.digest = digester_.digest();
+  return end;
+}
+
+transport::Outcome SendPipeline::on_resume_offer(const wire::Resume& offer) {
+  if (offer.index >= items_.size()) return transport::protocol_abort("unexpected RESUME");
+  const auto& item = items_[offer.index];
+  return resume_.on_offer(work_, offer, item.meta.size.value_or(0), item.prefix_digest,
+                          [this](uint32_t index, uint64_t offset, ResumeVerdict verdict) {
+                            on_resume_decided(index, offset, verdict);
+                          });
+}
+
+void SendPipeline::on_resume_decided(uint32_t index, uint64_t offset, ResumeVerdict verdict) {
+  const std::string& name = items_[index].meta.name;
+  if (verdict == ResumeVerdict::same) {
+    if (auto st = source_->skip(offset); !st) return fail(st.error(), AppError::input_failed);
+    log_.info(
+        strprintf("resuming %s: %s already there", name.c_str(), format_bytes(offset).c_str()));
+  } else if (verdict == ResumeVerdict::differs) {
+    log_.info("the part of " + name + " kept by the listener differs; sending all of it");
+  }
+  events_.control(resume_.decision(index, offset));
+  read_next();
+}
+
+void SendPipeline::stop(std::function<void()> drained) {
+  if (stopped_) return;
+  stopped_ = true;
+  drained_ = std::move(drained);
+  if (source_) source_->cancel();
+  work_.stop([this] {
+    if (idle() && drained_) drained_();
+  });
+}
+
+} // namespace qpipe::app

@@ -1,0 +1,107 @@
+// The sender's input side: reads the items (stdin, or files one after the
+// other) into chunks, hashes each chunk (and compresses it with -z) on the
+// thread pool, folds the hashes into the stream digest and each file's
+// digest in sequence order, and says what the control stream must carry:
+// FILE when a file begins, RESUME for --resume, FILE_END when a file's chunks
+// are all read and hashed.
+//
+// It reads only while ChunkMemory has room, so memory stays bounded however
+// fast the input is; the sender releases a chunk's memory once the listener
+// has acknowledged its stream.
+#pragma once
+
+#include <deque>
+#include <functional>
+#include <memory>
+#include <vector>
+
+#include "app/options.h"
+#include "app/resume.h"
+#include "app/send_chunk.h"
+#include "app/transfer.h"
+#include "pipeline/digest.h"
+#include "transport/connection.h"
+#include "uv/work.h"
+
+namespace qpipe::app {
+
+class SendPipeline {
+public:
+  struct Events {
+    std::function<void(const wire::Message&)> control; // a message for the control stream
+    std::function<void()> progressed;                  // a chunk is ready, or the input moved on
+    std::function<void(const transport::Abort&)> fail;
+  };
+  SendPipeline(uv_loop_t* loop, const SendOptions& opts, std::vector<SendItem> items, bool named,
+               const Logger& log, Events events);
+
+  // Reads more while memory allows; call again whenever memory was released.
+  void read_next();
+  // The listener's answer to a RESUME question.
+  transport::Outcome on_resume_offer(const wire::Resume& offer);
+
+  // Unacknowledged chunks, in sequence order; ready to send once hashed.
+  std::deque<std::unique_ptr<SendChunk>>& chunks() { return chunks_; }
+  // The listener acknowledged c's stream: its memory goes back.
+  void acknowledged(SendChunk& c);
+
+  // Everything was read, hashed and announced (every FILE_END queued): the
+  // END message can follow.
+  bool input_complete() const;
+  wire::End end_message() const;
+
+  // The transfer is over: cancels the read, drops the results of work that
+  // is still running, and calls `drained` once nothing uses the buffers.
+  void stop(std::function<void()> drained);
+  bool idle() const { return !reading_ && work_.idle(); }
+
+  uint64_t bytes_read() const { return bytes_read_; }
+  uint64_t chunks_read() const { return next_seq_; }
+  uint64_t payload_wire_bytes() const { return payload_wire_; }
+  std::optional<uint64_t> total_size() const;
+  // The number of named files; 0 for one anonymous stream.
+  uint32_t named_files() const { return named_ ? static_cast<uint32_t>(items_.size()) : 0; }
+  // Named files: how many, how many announced as complete, the current name.
+  void fill_file_stats(TransferStats& s) const;
+
+private:
+  struct FileProgress {
+    uint64_t first_seq = 0, chunks = 0, bytes = 0;
+    bool read_done = false;
+    Digester digester;
+  };
+  bool open_next_item();
+  void on_read(ReadResult r);
+  void end_of_item();
+  void hash(SendChunk* c);
+  void on_hashed(SendChunk* c);
+  void end_files();
+  void on_resume_decided(uint32_t index, uint64_t offset, ResumeVerdict verdict);
+  void fail(Error e, transport::AppError code) {
+    events_.fail(transport::Abort{std::move(e), code});
+  }
+
+  SendOptions opts_;
+  std::vector<SendItem> items_;
+  bool named_; // files with names, or one anonymous stream
+  const Logger& log_;
+  Events events_;
+  uvx::WorkQueue work_;
+  ChunkMemory memory_;
+
+  std::vector<FileProgress> files_;
+  size_t next_item_ = 0, cur_item_ = 0, ended_files_ = 0;
+  uint32_t files_announced_ = 0; // FILE_END queued
+  std::unique_ptr<ByteSource> source_;
+  ResumeAsk resume_;
+
+  std::deque<std::unique_ptr<SendChunk>> chunks_;
+  std::unique_ptr<SendChunk> reading_chunk_;
+  bool reading_ = false, eof_ = false, stopped_ = false;
+  std::function<void()> drained_;
+  int incompressible_run_ = 0;
+  uint64_t next_seq_ = 0, digested_ = 0, bytes_read_ = 0, payload_wire_ = 0;
+  Digester digester_;
+};
+
+} // namespace qpipe::app

@@ -1,0 +1,63 @@
+#include "tls/listener_trust.h"
+
+#include <wolfssl/options.h>
+
+#include <wolfssl/ssl.h>
+
+#include "tls/identity_store.h"
+#include "tls/known_hosts.h"
+
+namespace qpipe::tls {
+
+Result<std::string> listener_fingerprint(WOLFSSL* ssl, const std::string& peer_name) {
+  WOLFSSL_X509* x = wolfSSL_get_peer_certificate(ssl);
+  if (!x) return make_error(Errc::refused, peer_name, "the listener presented no certificate");
+  int len = 0;
+  const unsigned char* der = wolfSSL_X509_get_der(x, &len);
+  auto fp =
+      der && len > 0
+          ? fingerprint_of_cert({der, static_cast<size_t>(len)})
+          : Result<std::string>(make_error(Errc::refused, peer_name, "unreadable certificate"));
+  wolfSSL_X509_free(x);
+  return fp;
+}
+
+Status check_listener(const std::string& fingerprint, const ListenerTrust& trust,
+                      const std::string& peer_name, const Logger& log) {
+  switch (trust.verify) {
+  case Verify::insecure:
+    log.warn("--insecure: not verifying the listener at " + peer_name + " (it presented " +
+             fingerprint + ")");
+    return {};
+  case Verify::ca:
+    return {}; // verified during the handshake
+  case Verify::pin:
+    if (fingerprint == trust.pin) return {};
+    return make_error(Errc::refused, peer_name,
+                      "the listener presented " + fingerprint + ", not the pinned " + trust.pin +
+                          "; nothing was sent");
+  case Verify::known_hosts:
+    break;
+  }
+  const std::string& file = trust.known_hosts_file;
+  const std::string& key = trust.peer_key;
+  auto kh = KnownHosts::load(file);
+  if (!kh) return kh.error();
+  auto known = kh->lookup(key);
+  if (!known) {
+    if (auto st = kh->add(key, fingerprint); !st) return st.error();
+    log.info("first contact with " + key + ": recorded its fingerprint " + fingerprint + " in " +
+             file);
+    return {};
+  }
+  if (*known == fingerprint) return {};
+  int line = kh->line_of(key);
+  log.error("WARNING: the identity of the listener at " + key + " has changed!");
+  log.error(strprintf("%s line %d has %s; the listener presented %s.", file.c_str(), line,
+                      known->c_str(), fingerprint.c_str()));
+  log.error(strprintf("If the change is expected, remove line %d of %s, or run with --pin %s", line,
+                      file.c_str(), fingerprint.c_str()));
+  return make_error(Errc::refused, key, "identity refused; nothing was sent");
+}
+
+} // namespace qpipe::tls
