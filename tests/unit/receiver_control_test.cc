@@ -1,0 +1,210 @@
+// Tests of the listener's control-message dispatch (src/app/receiver.h,
+// receiver_control.cc): each message type has one handler; a message out
+// of place, out of range or refused ends the connection with an Abort that
+// carries the application error code the sender is told. The Receiver runs
+// here without a connection, against a fake listener (ReceiverHost).
+#include <boost/test/unit_test.hpp>
+
+#include "app/receiver.h"
+#include "pipeline/wire.h"
+
+using namespace qpipe;
+using transport::AppError;
+
+namespace {
+
+class NullSink final : public app::ByteSink {
+public:
+  void write(std::span<const iovec>, std::function<void(int)> done) override { done(0); }
+  void cancel() override {}
+  Status commit() override { return {}; }
+  void abort() override {}
+  std::string name() const override { return "null"; }
+};
+
+struct FakeHost final : app::ReceiverHost {
+  bool busy = false;
+  int begun = 0, sinks = 0;
+  std::vector<Status> finished;
+  Status begin_transfer(app::Receiver&) override {
+    if (busy) return make_error(Errc::transfer, "listener", "busy with another transfer");
+    ++begun;
+    return {};
+  }
+  Result<std::unique_ptr<app::ByteSink>> make_sink(const app::FileMeta*) override {
+    ++sinks;
+    return std::unique_ptr<app::ByteSink>(new NullSink);
+  }
+  std::optional<std::string> partial_path(const app::FileMeta&) const override {
+    return std::nullopt;
+  }
+  size_t active_transfers() const override { return 1; }
+  void receiver_finished(app::Receiver&, const Status& st) override { finished.push_back(st); }
+  void receiver_idle() override {}
+};
+
+struct Fixture {
+  uv_loop_t loop;
+  Logger log{Verbosity::quiet};
+  app::ListenOptions opts;
+  FakeHost host;
+  std::unique_ptr<app::Receiver> r;
+  Fixture() { BOOST_REQUIRE(uv_loop_init(&loop) == 0); }
+  ~Fixture() {
+    r.reset();
+    uv_run(&loop, UV_RUN_DEFAULT);
+    BOOST_CHECK(uv_loop_close(&loop) == 0);
+  }
+  app::Receiver& receiver() {
+    if (!r) {
+      r = std::make_unique<app::Receiver>(host, &loop, opts, log);
+      r->set_peer("127.0.0.1:1");
+      r->on_handshake_completed();
+    }
+    return *r;
+  }
+  transport::Outcome send(const wire::Message& m) {
+    std::string bytes = wire::encode(m);
+    return receiver().on_stream_data(
+        0, {reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size()}, false);
+  }
+  // The abort's code and message, or "ok".
+  static std::string verdict(const transport::Outcome& o) {
+    if (o) return "ok";
+    return std::to_string(static_cast<int>(o.abort().code)) + " " + o.abort().error.message();
+  }
+};
+
+std::string code(AppError e) {
+  return std::to_string(static_cast<int>(e)) + " ";
+}
+
+wire::Hello hello(uint32_t files = 0) {
+  wire::Hello h;
+  h.files = files;
+  return h;
+}
+
+} // namespace
+
+BOOST_FIXTURE_TEST_SUITE(receiver_control, Fixture)
+
+BOOST_AUTO_TEST_CASE(hello_starts_a_stream_transfer) {
+  BOOST_TEST(verdict(send(hello())) == "ok");
+  BOOST_TEST(host.begun == 1);
+  BOOST_TEST(host.sinks == 1); // stdout or -o FILE, opened before any chunk
+  BOOST_TEST(verdict(send(hello())) == code(AppError::protocol) + "protocol: second HELLO");
+}
+
+BOOST_AUTO_TEST_CASE(hello_out_of_range_or_from_another_version) {
+  wire::Hello h = hello();
+  h.version = 2;
+  BOOST_TEST(verdict(send(h)) == code(AppError::protocol) +
+                                     "protocol: sender speaks protocol version 2, this listener 1");
+  r.reset();
+  for (auto change :
+       {+[](wire::Hello& x) { x.chunk_size = 1024; },
+        +[](wire::Hello& x) { x.chunk_size = (16u << 20) + 1; },
+        +[](wire::Hello& x) { x.streams = 0; }, +[](wire::Hello& x) { x.streams = 257; }}) {
+    wire::Hello bad = hello();
+    change(bad);
+    BOOST_TEST(verdict(send(bad)) ==
+               code(AppError::protocol) + "protocol: HELLO with out-of-range parameters");
+    r.reset();
+  }
+  BOOST_TEST(host.begun == 0);
+}
+
+BOOST_AUTO_TEST_CASE(a_secret_listener_refuses_hello_without_auth) {
+  opts.secret = "s3cret";
+  auto o = send(hello());
+  BOOST_TEST(verdict(o) ==
+             code(AppError::refused) +
+                 "127.0.0.1:1: refused a sender that did not prove the shared secret");
+}
+
+BOOST_AUTO_TEST_CASE(a_busy_listener_answers_busy) {
+  host.busy = true;
+  BOOST_TEST(verdict(send(hello())) ==
+             code(AppError::busy) + "listener: busy with another transfer");
+}
+
+BOOST_AUTO_TEST_CASE(what_the_output_cannot_take_is_refused_before_a_byte) {
+  BOOST_TEST(verdict(send(hello(2))) ==
+             code(AppError::output_failed) +
+                 "127.0.0.1:1: refused 2 files: several files need a directory on the listener "
+                 "(qpipe -l -o DIR)");
+  r.reset();
+  opts.output = "dir";
+  opts.output_is_directory = true;
+  BOOST_TEST(verdict(send(hello(0))) ==
+             code(AppError::output_failed) +
+                 "127.0.0.1:1: refused a stream: -o names a directory, which takes named files "
+                 "(send a stream to stdout or -o FILE)");
+}
+
+BOOST_AUTO_TEST_CASE(messages_out_of_place) {
+  // Each on a fresh connection: an Abort ends the one it came on.
+  wire::File f;
+  f.name = "a";
+  const std::vector<std::pair<wire::Message, std::string>> before_hello = {
+      {f, "protocol: unexpected FILE"},
+      {wire::End{}, "protocol: unexpected END"},
+      {wire::Done{}, "protocol: unexpected control message"},
+      {wire::Resume{}, "protocol: unexpected RESUME"},
+      {wire::FileEnd{}, "protocol: unexpected FILE_END"},
+  };
+  for (const auto& [m, why] : before_hello) {
+    BOOST_TEST(verdict(send(m)) == code(AppError::protocol) + why);
+    r.reset();
+  }
+  BOOST_TEST(verdict(send(hello())) == "ok");
+  BOOST_TEST(verdict(send(wire::Auth{})) == code(AppError::protocol) + "protocol: unexpected AUTH");
+  r.reset();
+  BOOST_TEST(verdict(send(hello())) == "ok");
+  wire::End end;
+  end.chunks = 1; // still to come: the transfer goes on
+  BOOST_TEST(verdict(send(end)) == "ok");
+  BOOST_TEST(verdict(send(end)) == code(AppError::protocol) + "protocol: unexpected END");
+}
+
+BOOST_AUTO_TEST_CASE(files_in_order_with_valid_names) {
+  opts.output = "dir";
+  opts.output_is_directory = true;
+  BOOST_TEST(verdict(send(hello(2))) == "ok");
+  wire::File f;
+  f.index = 1; // not the next one
+  f.name = "a";
+  BOOST_TEST(verdict(send(f)) == code(AppError::protocol) + "protocol: unexpected FILE");
+  r.reset();
+  BOOST_TEST(verdict(send(hello(2))) == "ok");
+  f.index = 0;
+  f.name = "../etc/passwd";
+  BOOST_TEST(verdict(send(f)).rfind(code(AppError::protocol), 0) == 0);
+  r.reset();
+  BOOST_TEST(verdict(send(hello(2))) == "ok");
+  f.name = "a";
+  BOOST_TEST(verdict(send(f)) == "ok");
+  wire::FileEnd fe;
+  fe.index = 0;
+  BOOST_TEST(verdict(send(fe)) == "ok");
+  BOOST_TEST(verdict(send(fe)) == code(AppError::protocol) + "protocol: unexpected FILE_END");
+}
+
+BOOST_AUTO_TEST_CASE(an_abort_ends_the_receiver_when_the_connection_closes) {
+  BOOST_TEST(verdict(send(hello())) == "ok");
+  auto o = send(hello());
+  BOOST_REQUIRE(!o);
+  // The connection closes with the abort and reports it back.
+  transport::CloseInfo info;
+  info.kind = transport::CloseInfo::Kind::local;
+  info.code = static_cast<uint64_t>(o.abort().code);
+  info.reason = o.abort().error.message();
+  info.error = o.abort().error;
+  receiver().on_closed(info);
+  BOOST_TEST(receiver().finished());
+  BOOST_REQUIRE(host.finished.size() == 1u);
+  BOOST_TEST(host.finished[0].error().message() == "protocol: second HELLO");
+}
+
+BOOST_AUTO_TEST_SUITE_END()
