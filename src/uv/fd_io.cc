@@ -12,6 +12,8 @@
 #include <vector>
 #include <xxhash.h>
 
+#include "core/fs.h"
+
 namespace qpipe::uvx {
 
 void enlarge_pipe(int fd) {
@@ -219,11 +221,7 @@ void FdSink::write(std::span<const iovec> parts, std::function<void(int)> done) 
 
 Result<std::unique_ptr<FileSink>> FileSink::create(uv_loop_t* loop, const std::string& path,
                                                    const FileSinkOptions& opts) {
-  std::string dir = ".", base = path;
-  if (auto slash = path.rfind('/'); slash != std::string::npos) {
-    dir = slash == 0 ? "/" : path.substr(0, slash);
-    base = path.substr(slash + 1);
-  }
+  auto [dir, base] = split_path(path);
   if (base.empty() || base == "." || base == "..")
     return make_error(Errc::usage, path, "is a directory name, not a file name");
   struct stat st;
