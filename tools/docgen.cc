@@ -7,6 +7,7 @@
 #include <string>
 
 #include "cli/docgen.h"
+#include "core/fs.h"
 #include "version.h"
 
 int main(int argc, char** argv) {
@@ -19,8 +20,7 @@ int main(int argc, char** argv) {
     }
     std::stringstream ss;
     ss << in.rdbuf();
-    std::string dir = argv[2];
-    dir = dir.find('/') == std::string::npos ? "." : dir.substr(0, dir.rfind('/'));
+    std::string dir = qpipe::split_path(argv[2]).dir;
     bool missing = false;
     std::string page = qpipe::cli::render_man_page(ss.str(), QPIPE_VERSION, [&](const std::string& name) {
       std::ifstream f(dir + "/" + name);

@@ -11,6 +11,7 @@
 #include "api/json_body.h"
 #include "api/metrics.h"
 #include "cli/parse.h"
+#include "core/fs.h"
 #include "core/units.h"
 #include "pipeline/codec.h"
 #include "uv/fd_io.h"
@@ -138,8 +139,7 @@ Checked<std::string> Service::resolve_under_root(const std::string& rel, bool mu
     if (must_exist)
       return json_error(422, "unprocessable", "path: " + rel + ": " + std::strerror(errno));
     // A file to be created: its directory must exist and resolve inside the root.
-    auto slash = full.rfind('/');
-    std::string dir = full.substr(0, slash), base = full.substr(slash + 1);
+    auto [dir, base] = split_path(full);
     if (base.empty() || base == "." || base == "..")
       return json_error(403, "forbidden", "path: " + rel + " does not name a file");
     if (!realpath(dir.c_str(), real))

@@ -14,6 +14,7 @@
 #include <zstd.h>
 
 #include "app/transfer.h"
+#include "core/fs.h"
 #include "core/units.h"
 #include "tls/identity_store.h"
 #include "tls/secret.h"
@@ -212,9 +213,7 @@ int run_transfer(const Config& config_in, const Logger& log_in) {
           uv_loop_close(&run.loop);
           return 2;
         }
-        std::string base_name = path.substr(
-            path.find_last_of('/') == std::string::npos ? 0 : path.find_last_of('/') + 1);
-        item.meta.name = base_name;
+        item.meta.name = split_path(path).base;
         item.meta.mode = st.st_mode & 07777;
         item.meta.mtime_sec = st.st_mtim.tv_sec;
         item.meta.mtime_nsec = static_cast<uint32_t>(st.st_mtim.tv_nsec);

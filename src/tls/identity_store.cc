@@ -19,14 +19,12 @@
 #include <string_view>
 #include <vector>
 
-#include <fcntl.h>
 #include <pwd.h>
-#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "core/fs.h"
 #include "core/log.h"
-#include "tls/secret.h"
 
 namespace qpipe::tls {
 namespace {
@@ -168,7 +166,7 @@ bool looks_like_pem(std::string_view data) {
 }
 
 Result<std::vector<uint8_t>> read_cert_der(const std::string& path) {
-  auto data = read_small_file(path, kMaxCertFile);
+  auto data = read_file(path, kMaxCertFile);
   if (!data) return data.error();
   std::vector<uint8_t> der;
   if (looks_like_pem(*data)) {

@@ -4,12 +4,9 @@
 
 #include <cerrno>
 
-#include <fcntl.h>
-#include <sys/file.h>
 #include <sys/stat.h>
-#include <unistd.h>
 
-#include "tls/secret.h"
+#include "core/fs.h"
 
 namespace qpipe::tls {
 namespace {
@@ -72,13 +69,6 @@ bool valid_fingerprint(std::string_view s) {
   return true;
 }
 
-std::string dir_of(const std::string& path) {
-  size_t slash = path.rfind('/');
-  if (slash == std::string::npos) return ".";
-  if (slash == 0) return "/";
-  return path.substr(0, slash);
-}
-
 } // namespace
 
 std::optional<std::pair<std::string, std::string>> parse_known_hosts_line(std::string_view line) {
@@ -111,7 +101,7 @@ Result<std::vector<KnownHosts::Line>> KnownHosts::read_lines(const std::string& 
     if (errno == ENOENT) return lines;
     return errno_error(Errc::local_io, path, errno);
   }
-  auto data = read_small_file(path, kMaxFile);
+  auto data = read_file(path, kMaxFile);
   if (!data) return data.error();
   std::string_view rest = *data;
   while (!rest.empty()) {
@@ -166,8 +156,7 @@ Status KnownHosts::add(const std::string& hostport, const std::string& fingerpri
   entry.text = lower(hostport) + " " + fingerprint;
   entry.entry = parse_known_hosts_line(entry.text);
 
-  std::string dir = dir_of(path_);
-  auto lock = DirLock::acquire(dir);
+  auto lock = DirLock::acquire(split_path(path_).dir);
   if (!lock) return lock.error();
 
   // Start from what is on disk now: another sender may have added a line.

@@ -6,11 +6,8 @@
 // and so cannot be replayed on another one, and the listener compares the
 // sender's proof with its own in constant time.
 //
-// This module also owns the rules for private files, shared with the
-// identity store and known_hosts: a private file (a key, a secret) is
-// refused when its group or others have any permission on it, like ssh
-// does, and files are replaced atomically (temporary file in the same
-// directory, fsync, rename, fsync of the directory).
+// The secret file is a private file (core/fs.h): refused when its group or
+// others have any permission on it.
 #pragma once
 
 #include <array>
@@ -19,8 +16,6 @@
 #include <span>
 #include <string>
 #include <string_view>
-
-#include <sys/types.h>
 
 #include "core/error.h"
 
@@ -54,47 +49,5 @@ Result<std::array<uint8_t, 32>> tls_exporter(WOLFSSL* ssl, std::string_view labe
 // The proof of the secret for this session: HMAC-SHA256(key = secret,
 // data = tls_exporter(ssl, kSecretProofLabel)). Both sides compute it.
 Result<std::array<uint8_t, 32>> secret_proof(WOLFSSL* ssl, std::string_view secret);
-
-// --- Private files ---------------------------------------------------------
-
-// Reads a file that must be private (a key, a secret): Errc::local_io when it
-// cannot be opened or read or is a directory, Errc::refused when group or
-// others have any permission on it or when it holds more than max_bytes.
-Result<std::string> read_private_file(const std::string& path, size_t max_bytes);
-
-// Reads an ordinary file of at most max_bytes (Errc::local_io otherwise).
-Result<std::string> read_small_file(const std::string& path, size_t max_bytes);
-
-// Creates dir and its missing parents, each with mode 0700 (less if the
-// umask says so). Existing directories are left as they are.
-Status make_private_dirs(const std::string& dir);
-
-// An exclusive flock() on a private directory (made if missing), held until
-// the object goes away: for read-modify-write of the files in it.
-class DirLock {
-public:
-  static Result<DirLock> acquire(const std::string& dir);
-  DirLock(DirLock&& o) noexcept : fd_(o.fd_) { o.fd_ = -1; }
-  DirLock& operator=(DirLock&&) = delete;
-  ~DirLock();
-  int fd() const { return fd_; }
-
-private:
-  explicit DirLock(int fd) : fd_(fd) {}
-  int fd_;
-};
-
-// Replaces path with data atomically: a temporary file beside it
-// (".NAME.XXXXXX"), given exactly `mode`, written, fsynced, renamed over
-// path, then the directory fsynced. On failure the temporary file is
-// removed and path is untouched.
-Status write_file_atomic(const std::string& path, std::string_view data, mode_t mode);
-
-// The shell command that fixes a too-open private file: "chmod 600 'FILE'"
-// (quoted only when needed).
-std::string chmod_hint(const std::string& path);
-
-// Overwrites s with zeros (not optimised away), then clears it.
-void wipe(std::string& s);
 
 } // namespace qpipe::tls

@@ -12,6 +12,8 @@
 #include <vector>
 #include <xxhash.h>
 
+#include "core/fs.h"
+
 namespace qpipe::uvx {
 
 void enlarge_pipe(int fd) {
@@ -57,10 +59,10 @@ FdSource::FdSource(uv_loop_t* loop, int fd, std::string name)
 }
 
 Result<std::unique_ptr<FdSource>> FdSource::open_file(uv_loop_t* loop, const std::string& path) {
-  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return errno_error(Errc::local_io, path, errno);
-  auto src = std::make_unique<FdSource>(loop, fd, path);
-  src->owned_fd_ = std::shared_ptr<void>(nullptr, [fd](void*) { ::close(fd); });
+  UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  if (!fd) return errno_error(Errc::local_io, path, errno);
+  auto src = std::make_unique<FdSource>(loop, fd.get(), path);
+  src->owned_fd_ = std::make_shared<UniqueFd>(std::move(fd));
   return src;
 }
 
@@ -94,15 +96,15 @@ std::string partial_name(const std::string& name) {
 }
 
 Result<std::array<uint8_t, 16>> digest_prefix(const std::string& path, uint64_t n) {
-  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-  if (fd < 0) return errno_error(Errc::local_io, path, errno);
+  UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW));
+  if (!fd) return errno_error(Errc::local_io, path, errno);
   XXH3_state_t* st = XXH3_createState();
   XXH3_128bits_reset(st);
   std::vector<uint8_t> buf(1 << 20);
   uint64_t left = n;
   int err = 0;
   while (left > 0) {
-    ssize_t r = ::read(fd, buf.data(), std::min<uint64_t>(left, buf.size()));
+    ssize_t r = ::read(fd.get(), buf.data(), std::min<uint64_t>(left, buf.size()));
     if (r < 0 && errno == EINTR) continue;
     if (r <= 0) {
       err = r < 0 ? errno : EIO; // shorter than n
@@ -111,7 +113,6 @@ Result<std::array<uint8_t, 16>> digest_prefix(const std::string& path, uint64_t 
     XXH3_128bits_update(st, buf.data(), static_cast<size_t>(r));
     left -= static_cast<uint64_t>(r);
   }
-  ::close(fd);
   XXH128_canonical_t c;
   XXH128_canonicalFromHash(&c, XXH3_128bits_digest(st));
   XXH3_freeState(st);
@@ -219,11 +220,7 @@ void FdSink::write(std::span<const iovec> parts, std::function<void(int)> done) 
 
 Result<std::unique_ptr<FileSink>> FileSink::create(uv_loop_t* loop, const std::string& path,
                                                    const FileSinkOptions& opts) {
-  std::string dir = ".", base = path;
-  if (auto slash = path.rfind('/'); slash != std::string::npos) {
-    dir = slash == 0 ? "/" : path.substr(0, slash);
-    base = path.substr(slash + 1);
-  }
+  auto [dir, base] = split_path(path);
   if (base.empty() || base == "." || base == "..")
     return make_error(Errc::usage, path, "is a directory name, not a file name");
   struct stat st;
@@ -236,53 +233,43 @@ Result<std::unique_ptr<FileSink>> FileSink::create_in(uv_loop_t* loop, const std
                                                       const std::string& name,
                                                       const FileSinkOptions& opts) {
   std::string shown = dir == "." ? name : (dir.back() == '/' ? dir + name : dir + "/" + name);
-  int dir_fd = ::open(dir.c_str(), O_DIRECTORY | O_RDONLY | O_CLOEXEC);
-  if (dir_fd < 0) return errno_error(Errc::local_io, dir, errno);
-  if (opts.no_clobber && faccessat(dir_fd, name.c_str(), F_OK, AT_SYMLINK_NOFOLLOW) == 0) {
-    ::close(dir_fd);
+  UniqueFd dir_fd(::open(dir.c_str(), O_DIRECTORY | O_RDONLY | O_CLOEXEC));
+  if (!dir_fd) return errno_error(Errc::local_io, dir, errno);
+  if (opts.no_clobber && faccessat(dir_fd.get(), name.c_str(), F_OK, AT_SYMLINK_NOFOLLOW) == 0)
     return make_error(Errc::local_io, shown, "exists (and --no-clobber was given)");
-  }
   std::string tmp;
-  int fd = -1;
+  UniqueFd fd;
   if (opts.resumable) {
     tmp = partial_name(name);
-    fd = ::openat(dir_fd, tmp.c_str(), O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0666);
-    if (fd >= 0 && (::ftruncate(fd, static_cast<off_t>(opts.start_offset)) != 0 ||
-                    ::lseek(fd, static_cast<off_t>(opts.start_offset), SEEK_SET) < 0)) {
-      int err = errno;
-      ::close(fd);
-      ::close(dir_fd);
-      return errno_error(Errc::local_io, shown, err);
-    }
+    fd.reset(
+        ::openat(dir_fd.get(), tmp.c_str(), O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0666));
+    if (fd && (::ftruncate(fd.get(), static_cast<off_t>(opts.start_offset)) != 0 ||
+               ::lseek(fd.get(), static_cast<off_t>(opts.start_offset), SEEK_SET) < 0))
+      return errno_error(Errc::local_io, shown, errno);
   }
-  for (int attempt = 0; attempt < 16 && fd < 0 && !opts.resumable; ++attempt) {
+  for (int attempt = 0; attempt < 16 && !fd && !opts.resumable; ++attempt) {
     uint8_t rnd[6];
     if (getentropy(rnd, sizeof rnd) != 0) break;
     char suffix[16];
     std::snprintf(suffix, sizeof suffix, "%02x%02x%02x%02x%02x%02x", rnd[0], rnd[1], rnd[2], rnd[3],
                   rnd[4], rnd[5]);
     tmp = "." + name.substr(0, 200) + ".qpipe-" + suffix;
-    fd = ::openat(dir_fd, tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0666);
-    if (fd < 0 && errno != EEXIST) break;
+    fd.reset(::openat(dir_fd.get(), tmp.c_str(),
+                      O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0666));
+    if (!fd && errno != EEXIST) break;
   }
-  if (fd < 0) {
-    int err = errno;
-    ::close(dir_fd);
-    return errno_error(Errc::local_io, shown, err);
-  }
-  return std::unique_ptr<FileSink>(
-      new FileSink(loop, fd, dir_fd, std::move(shown), name, std::move(tmp), opts));
+  if (!fd) return errno_error(Errc::local_io, shown, errno);
+  return std::unique_ptr<FileSink>(new FileSink(loop, std::move(fd), std::move(dir_fd),
+                                                std::move(shown), name, std::move(tmp), opts));
 }
 
-FileSink::FileSink(uv_loop_t* loop, int fd, int dir_fd, std::string shown, std::string name,
-                   std::string tmp, FileSinkOptions opts)
-    : FdSink(loop, fd, std::move(shown)), dir_fd_(dir_fd), name_in_dir_(std::move(name)),
-      tmp_(std::move(tmp)), opts_(opts) {}
+FileSink::FileSink(uv_loop_t* loop, UniqueFd fd, UniqueFd dir_fd, std::string shown,
+                   std::string name, std::string tmp, FileSinkOptions opts)
+    : FdSink(loop, fd.get(), std::move(shown)), file_fd_(std::move(fd)), dir_fd_(std::move(dir_fd)),
+      name_in_dir_(std::move(name)), tmp_(std::move(tmp)), opts_(opts) {}
 
 FileSink::~FileSink() {
   if (!done_) abort();
-  if (fd_ >= 0) ::close(fd_);
-  ::close(dir_fd_);
 }
 
 Status FileSink::commit() {
@@ -296,25 +283,24 @@ Status FileSink::commit() {
     if (futimens(fd_, times) != 0) return failed(errno);
   }
   if (opts_.sync && fsync(fd_) != 0) return failed(errno);
-  int rv = ::close(fd_);
-  fd_ = -1;
-  if (rv != 0) return failed(errno);
+  fd_ = -1; // FdSink's copy of file_fd_, which closes it
+  if (file_fd_.close() != 0) return failed(errno);
   unsigned flags = opts_.no_clobber ? RENAME_NOREPLACE : 0;
-  if (renameat2(dir_fd_, tmp_.c_str(), dir_fd_, name_in_dir_.c_str(), flags) != 0) {
+  if (renameat2(dir_fd_.get(), tmp_.c_str(), dir_fd_.get(), name_in_dir_.c_str(), flags) != 0) {
     int err = errno;
     abort();
     if (err == EEXIST)
       return make_error(Errc::local_io, name_, "exists (and --no-clobber was given)");
     return errno_error(Errc::local_io, name_, err);
   }
-  if (opts_.sync) fsync(dir_fd_);
+  if (opts_.sync) fsync(dir_fd_.get());
   done_ = true;
   return {};
 }
 
 void FileSink::abort() {
   if (done_) return;
-  if (!opts_.resumable) ::unlinkat(dir_fd_, tmp_.c_str(), 0); // --resume keeps the part
+  if (!opts_.resumable) ::unlinkat(dir_fd_.get(), tmp_.c_str(), 0); // --resume keeps the part
   done_ = true;
 }
 

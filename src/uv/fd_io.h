@@ -17,6 +17,7 @@
 #include <uv.h>
 
 #include "app/io.h"
+#include "core/fs.h"
 #include "uv/work.h"
 
 namespace qpipe::uvx {
@@ -102,9 +103,10 @@ public:
   void abort() override;
 
 private:
-  FileSink(uv_loop_t* loop, int fd, int dir_fd, std::string shown, std::string name,
+  FileSink(uv_loop_t* loop, UniqueFd fd, UniqueFd dir_fd, std::string shown, std::string name,
            std::string tmp, FileSinkOptions opts);
-  int dir_fd_;
+  UniqueFd file_fd_; // the temporary file, written through FdSink::fd_
+  UniqueFd dir_fd_;
   std::string name_in_dir_, tmp_;
   FileSinkOptions opts_;
   bool done_ = false;

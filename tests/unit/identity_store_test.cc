@@ -65,14 +65,7 @@ private:
   std::optional<std::string> old_;
 };
 
-void write_file(const std::string& path, const std::string& data, mode_t mode) {
-  {
-    std::ofstream out(path, std::ios::binary | std::ios::trunc);
-    out << data;
-    BOOST_REQUIRE(out.good());
-  }
-  BOOST_REQUIRE_EQUAL(::chmod(path.c_str(), mode), 0);
-}
+using qpipe::test::write_file;
 
 void write_file(const std::string& path, const Bytes& data, mode_t mode) {
   write_file(path, std::string(data.begin(), data.end()), mode);

@@ -6,6 +6,8 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <fstream>
+#include <iterator>
 #include <stdlib.h>
 #include <string>
 #include <sys/stat.h>
@@ -29,6 +31,23 @@ struct TempDir {
   TempDir& operator=(const TempDir&) = delete;
   std::string operator/(const std::string& name) const { return path + "/" + name; }
 };
+
+// Creates or truncates a file with `data`, then gives it exactly `mode`.
+inline void write_file(const std::string& path, const std::string& data, mode_t mode) {
+  {
+    std::ofstream out(path, std::ios::binary | std::ios::trunc);
+    out << data;
+    BOOST_REQUIRE(out.good());
+  }
+  BOOST_REQUIRE_EQUAL(::chmod(path.c_str(), mode), 0);
+}
+
+// The contents of a file.
+inline std::string contents_of(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  BOOST_REQUIRE(in.good());
+  return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+}
 
 // The permission bits of a file.
 inline unsigned mode_of(const std::string& path) {
