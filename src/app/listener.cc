@@ -10,6 +10,7 @@
 #include "app/receiver.h"
 #include "app/transfer.h"
 #include "app/transfer_common.h"
+#include "core/fs.h"
 #include "tls/identity_store.h"
 #include "tls/tls_context.h"
 #include "uv/fd_io.h"
@@ -168,9 +169,7 @@ std::optional<std::string> Listener::partial_path(const FileMeta& meta) const {
   if (!opts_.resume || !opts_.output) return std::nullopt;
   const std::string& out = *opts_.output;
   if (opts_.output_is_directory) return out + "/" + uvx::partial_name(meta.name);
-  auto slash = out.rfind('/');
-  std::string dir = slash == std::string::npos ? "." : out.substr(0, slash == 0 ? 1 : slash);
-  std::string base = slash == std::string::npos ? out : out.substr(slash + 1);
+  auto [dir, base] = split_path(out);
   return dir + "/" + uvx::partial_name(base);
 }
 
