@@ -9,9 +9,9 @@
 #include <string>
 #include <sys/socket.h>
 
-namespace qpipe::app {
+#include "transport/connection_settings.h"
 
-enum class CongestionControl { cubic, bbr, reno };
+namespace qpipe::app {
 
 inline constexpr uint16_t kDefaultPort = 4433;
 inline constexpr uint32_t kMinChunkSize = 64 * 1024;
@@ -21,10 +21,10 @@ inline constexpr int kMaxStreams = 256;
 inline constexpr int kDefaultStreams = 8;
 
 struct CommonOptions {
-  CongestionControl cc = CongestionControl::cubic;
+  transport::CongestionControl cc = transport::CongestionControl::cubic;
   int family = AF_UNSPEC; // AF_INET with -4, AF_INET6 with -6
   std::string bind;       // local address, empty for any
-  uint64_t idle_timeout_ms = 30'000;
+  uint64_t idle_timeout_ms = transport::kDefaultIdleTimeoutMs;
 };
 
 // How the sender decides that it talks to the right listener.

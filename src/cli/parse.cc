@@ -175,13 +175,13 @@ Status apply(Config& c, const Given& g) {
     return {};
   }
   case OptId::cc: {
-    app::CongestionControl cc;
+    transport::CongestionControl cc;
     if (v == "cubic")
-      cc = app::CongestionControl::cubic;
+      cc = transport::CongestionControl::cubic;
     else if (v == "bbr")
-      cc = app::CongestionControl::bbr;
+      cc = transport::CongestionControl::bbr;
     else if (v == "reno")
-      cc = app::CongestionControl::reno;
+      cc = transport::CongestionControl::reno;
     else
       return usage(what, "'" + v + "' is not one of cubic, bbr, reno");
     c.send.cc = c.listen.cc = cc;

@@ -132,13 +132,13 @@ ngtcp2_callbacks make_callbacks(bool server) {
   return cb;
 }
 
-ngtcp2_cc_algo cc_algo(app::CongestionControl cc) {
+ngtcp2_cc_algo cc_algo(CongestionControl cc) {
   switch (cc) {
-  case app::CongestionControl::bbr:
+  case CongestionControl::bbr:
     return NGTCP2_CC_ALGO_BBR;
-  case app::CongestionControl::reno:
+  case CongestionControl::reno:
     return NGTCP2_CC_ALGO_RENO;
-  case app::CongestionControl::cubic:
+  case CongestionControl::cubic:
     break;
   }
   return NGTCP2_CC_ALGO_CUBIC;

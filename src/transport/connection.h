@@ -21,10 +21,10 @@
 #include <string>
 #include <sys/uio.h>
 
-#include "app/options.h"
 #include "core/error.h"
 #include "core/log.h"
 #include "tls/tls_context.h"
+#include "transport/connection_settings.h"
 #include "transport/udp_socket.h"
 #include "uv/handle.h"
 
@@ -82,17 +82,6 @@ public:
   // The stream cannot take more data now (flow control); skip it until unblocked.
   virtual void on_stream_blocked(int64_t stream_id) = 0;
   virtual void on_closed(const CloseInfo& info) = 0;
-};
-
-struct ConnectionSettings {
-  app::CongestionControl cc = app::CongestionControl::cubic;
-  uint64_t idle_timeout_ms = 30'000;
-  // Transport parameters we grant the peer.
-  uint64_t max_data = 0;
-  uint64_t max_stream_data_uni = 0;
-  uint64_t max_stream_data_bidi = 64 * 1024;
-  uint64_t max_streams_uni = 0;
-  uint64_t max_streams_bidi = 0;
 };
 
 struct ConnectionStats {
