@@ -15,7 +15,6 @@
 #include <netinet/in.h>
 
 #include "core/log.h"
-#include "pipeline/wire.h"
 
 namespace qpipe::tls {
 namespace {
@@ -28,19 +27,18 @@ Error tls_error(const std::string& what) {
   return make_error(Errc::connect, "TLS", what + ": " + last_error());
 }
 
-// ALPN "qpipe/1" in wire form: a length byte, then the name.
-const unsigned char kAlpnWire[] = {7, 'q', 'p', 'i', 'p', 'e', '/', '1'};
-
+// The client's list is in wire form: each name is a length byte, then the name.
 int select_alpn(WOLFSSL*, const unsigned char** out, unsigned char* outlen, const unsigned char* in,
                 unsigned int inlen, void*) {
+  const std::string_view ours = kAlpn;
   for (const unsigned char *p = in, *end = in + inlen; p < end && p + 1 + *p <= end; p += 1 + *p) {
-    if (*p == kAlpnWire[0] && std::memcmp(p + 1, kAlpnWire + 1, *p) == 0) {
+    if (*p == ours.size() && std::memcmp(p + 1, ours.data(), *p) == 0) {
       *out = p + 1;
       *outlen = *p;
       return SSL_TLSEXT_ERR_OK;
     }
   }
-  return SSL_TLSEXT_ERR_ALERT_FATAL; // a peer that does not speak qpipe/1
+  return SSL_TLSEXT_ERR_ALERT_FATAL; // a peer that does not speak our protocol
 }
 
 Status common_setup(WOLFSSL_CTX* ctx) {
@@ -157,7 +155,7 @@ Result<Ctx> make_client_context(const std::string& ca_file) {
   return ctx;
 }
 
-Result<Ssl> make_client_session(WOLFSSL_CTX* ctx, const std::string& sni, const std::string& alpn,
+Result<Ssl> make_client_session(WOLFSSL_CTX* ctx, const std::string& sni, std::string_view alpn,
                                 bool check_name) {
   Ssl ssl(wolfSSL_new(ctx));
   if (!ssl) return tls_error("wolfSSL_new");

@@ -200,7 +200,7 @@ Status Connection::init_common(const ConnectionSettings& s, ngtcp2_settings& set
 Result<std::unique_ptr<Connection>>
 Connection::client(uv_loop_t* loop, UdpSocket* socket, const Address& remote,
                    const ConnectionSettings& s, WOLFSSL_CTX* tls, const std::string& sni,
-                   const std::string& alpn, bool check_name, ConnectionHandler* handler,
+                   std::string_view alpn, bool check_name, ConnectionHandler* handler,
                    const Logger& log) {
   std::unique_ptr<Connection> c(new Connection(loop, socket, handler, log));
   c->local_ = socket->local();

@@ -19,6 +19,7 @@
 #include <optional>
 #include <span>
 #include <string>
+#include <string_view>
 #include <sys/uio.h>
 
 #include "core/error.h"
@@ -99,7 +100,7 @@ class Connection {
 public:
   static Result<std::unique_ptr<Connection>>
   client(uv_loop_t* loop, UdpSocket* socket, const Address& remote, const ConnectionSettings& s,
-         WOLFSSL_CTX* tls, const std::string& sni, const std::string& alpn, bool check_name,
+         WOLFSSL_CTX* tls, const std::string& sni, std::string_view alpn, bool check_name,
          ConnectionHandler* handler, const Logger& log);
   // A server connection for an accepted Initial packet (ngtcp2_accept succeeded).
   static Result<std::unique_ptr<Connection>> server(uv_loop_t* loop, UdpSocket* socket,
