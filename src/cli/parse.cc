@@ -9,6 +9,7 @@
 
 #include "core/units.h"
 #include "pipeline/codec.h"
+#include "tls/fingerprint.h"
 
 namespace qpipe::cli {
 namespace {
@@ -284,12 +285,7 @@ Status apply(Config& c, const Given& g) {
     c.print_fingerprint = true;
     return {};
   case OptId::pin: {
-    // SHA256: and 43 characters of unpadded base64 (32 bytes).
-    bool ok =
-        v.rfind("SHA256:", 0) == 0 && v.size() == 7 + 43 &&
-        v.find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/",
-                            7) == std::string::npos;
-    if (!ok)
+    if (!tls::is_fingerprint(v))
       return usage(what, "'" + v +
                              "' is not a fingerprint (SHA256: and 43 base64 characters, as the "
                              "listener prints it)");

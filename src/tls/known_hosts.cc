@@ -9,14 +9,13 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "tls/fingerprint.h"
 #include "tls/secret.h"
 
 namespace qpipe::tls {
 namespace {
 
 constexpr size_t kMaxFile = 16 << 20;
-constexpr std::string_view kFingerprintPrefix = "SHA256:";
-constexpr size_t kFingerprintChars = 43; // base64 of 32 bytes, no padding
 
 bool is_space(char c) {
   return c == ' ' || c == '\t';
@@ -63,15 +62,6 @@ bool valid_hostport(std::string_view s) {
   return true;
 }
 
-bool valid_fingerprint(std::string_view s) {
-  if (s.size() != kFingerprintPrefix.size() + kFingerprintChars ||
-      s.substr(0, kFingerprintPrefix.size()) != kFingerprintPrefix)
-    return false;
-  for (char c : s.substr(kFingerprintPrefix.size()))
-    if (!is_alnum(c) && c != '+' && c != '/') return false;
-  return true;
-}
-
 std::string dir_of(const std::string& path) {
   size_t slash = path.rfind('/');
   if (slash == std::string::npos) return ".";
@@ -99,8 +89,7 @@ std::optional<std::pair<std::string, std::string>> parse_known_hosts_line(std::s
     if (count == 2) return std::nullopt; // a third field
     fields[count++] = line.substr(start, at - start);
   }
-  if (count != 2 || !valid_hostport(fields[0]) || !valid_fingerprint(fields[1]))
-    return std::nullopt;
+  if (count != 2 || !valid_hostport(fields[0]) || !is_fingerprint(fields[1])) return std::nullopt;
   return std::make_pair(lower(fields[0]), std::string(fields[1]));
 }
 
@@ -160,7 +149,7 @@ size_t KnownHosts::size() const {
 Status KnownHosts::add(const std::string& hostport, const std::string& fingerprint) {
   if (!valid_hostport(hostport))
     return make_error(Errc::usage, hostport, "not a host:port or [address]:port");
-  if (!valid_fingerprint(fingerprint))
+  if (!is_fingerprint(fingerprint))
     return make_error(Errc::usage, fingerprint, "not a SHA256: fingerprint");
   Line entry;
   entry.text = lower(hostport) + " " + fingerprint;

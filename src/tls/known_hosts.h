@@ -7,7 +7,7 @@
 //   HOSTPORT SHA256:FINGERPRINT
 //
 // HOSTPORT is `host:port` or `[v6addr]:port` as the user typed it, host in
-// lower case; FINGERPRINT is the 43 base64 characters of identity_store.h.
+// lower case; FINGERPRINT is the 43 base64 characters of fingerprint.h.
 // Blank lines and lines starting with `#` are comments. Lines that do not
 // parse (or are longer than 4096 bytes) are skipped, never fatal, and are
 // kept verbatim when the file is rewritten. When a host:port appears twice,

@@ -5,9 +5,7 @@
 #include <ngtcp2/ngtcp2_crypto_wolfssl.h>
 #include <wolfssl/ssl.h>
 #include <wolfssl/wolfcrypt/asn_public.h>
-#include <wolfssl/wolfcrypt/coding.h>
 #include <wolfssl/wolfcrypt/ecc.h>
-#include <wolfssl/wolfcrypt/hash.h>
 #include <wolfssl/wolfcrypt/random.h>
 
 #include <arpa/inet.h>
@@ -15,6 +13,7 @@
 #include <netinet/in.h>
 
 #include "core/log.h"
+#include "tls/fingerprint.h"
 
 namespace qpipe::tls {
 namespace {
@@ -107,15 +106,9 @@ Result<Identity> generate_identity() {
   uint8_t spki[256];
   n = wc_EccPublicKeyToDer(&key, spki, sizeof spki, 1);
   if (n < 0) return make_error(Errc::local_io, "identity", "cannot encode the public key");
-  uint8_t digest[32];
-  wc_Sha256Hash(spki, static_cast<word32>(n), digest);
-  uint8_t b64[64];
-  word32 b64len = sizeof b64;
-  Base64_Encode_NoNl(digest, sizeof digest, b64, &b64len);
-  std::string fp(reinterpret_cast<char*>(b64), b64len);
-  while (!fp.empty() && fp.back() == '=')
-    fp.pop_back();
-  id.fingerprint = "SHA256:" + fp;
+  auto fp = fingerprint_of_spki({spki, static_cast<size_t>(n)});
+  if (!fp) return make_error(Errc::local_io, "identity", "cannot compute the fingerprint");
+  id.fingerprint = std::move(*fp);
   return id;
 }
 

@@ -23,7 +23,7 @@ namespace qpipe::tls {
 struct Identity {
   std::vector<uint8_t> cert_der;
   std::vector<uint8_t> key_der;
-  std::string fingerprint; // "SHA256:" + base64 of SHA-256 of the SubjectPublicKeyInfo
+  std::string fingerprint; // of the key, see fingerprint.h
 };
 
 // A fresh ECDSA P-256 key and a self-signed certificate for it.
