@@ -46,7 +46,7 @@ struct SendOptions : CommonOptions {
   std::string pin;              // "SHA256:..." with Verify::pin
   std::string ca_file;          // with Verify::ca
   std::string known_hosts_file; // with Verify::known_hosts
-  std::string peer_key;         // host:port as typed, the known_hosts key
+  std::string peer_key;         // the known_hosts key (tls::known_hosts_key)
   std::optional<std::string> secret;
   bool resume = false;
   std::string alpn = "qpipe/1"; // only tests change it (QPIPE_TEST_ALPN)

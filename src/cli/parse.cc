@@ -1,7 +1,6 @@
 #include "cli/parse.h"
 
 #include <algorithm>
-#include <cctype>
 #include <cstdlib>
 #include <cstring>
 #include <map>
@@ -10,6 +9,7 @@
 #include "core/units.h"
 #include "pipeline/codec.h"
 #include "tls/fingerprint.h"
+#include "tls/known_hosts.h"
 
 namespace qpipe::cli {
 namespace {
@@ -395,12 +395,7 @@ Result<Config> parse_command_line(int argc, const char* const* argv) {
     if (!hp) return hp.error();
     c.send.host = hp->host;
     c.send.port = hp->port;
-    // The known_hosts key: the host as typed, lowercased, with its port.
-    std::string key = hp->host;
-    std::transform(key.begin(), key.end(), key.begin(),
-                   [](unsigned char ch) { return static_cast<char>(std::tolower(ch)); });
-    if (key.find(':') != std::string::npos) key = "[" + key + "]";
-    c.send.peer_key = key + ":" + std::to_string(hp->port);
+    c.send.peer_key = tls::known_hosts_key(hp->host, hp->port);
     c.files.assign(positionals.begin() + 1, positionals.end());
     // A hook for the tests of a listener meeting a client of another protocol.
     if (const char* alpn = std::getenv("QPIPE_TEST_ALPN"); alpn && *alpn && std::strlen(alpn) < 64)

@@ -3,6 +3,7 @@
 #include "tls/known_hosts.h"
 
 #include <cerrno>
+#include <string>
 
 #include <fcntl.h>
 #include <sys/file.h>
@@ -70,6 +71,12 @@ std::string dir_of(const std::string& path) {
 }
 
 } // namespace
+
+std::string known_hosts_key(std::string_view host, uint16_t port) {
+  std::string key = lower(host);
+  if (key.find(':') != std::string::npos) key = "[" + key + "]";
+  return key + ":" + std::to_string(port);
+}
 
 std::optional<std::pair<std::string, std::string>> parse_known_hosts_line(std::string_view line) {
   if (line.size() > kKnownHostsMaxLine) return std::nullopt;
