@@ -9,6 +9,7 @@
 #include <string>
 #include <sys/socket.h>
 
+#include "app/send_test_hooks.h"
 #include "transport/connection_settings.h"
 
 namespace qpipe::app {
@@ -49,11 +50,7 @@ struct SendOptions : CommonOptions {
   std::string peer_key;         // the known_hosts key (tls::known_hosts_key)
   std::optional<std::string> secret;
   bool resume = false;
-  std::string alpn = "qpipe/1"; // only tests change it (QPIPE_TEST_ALPN)
-  // Only tests set it (QPIPE_TEST_TAMPER): "length" declares chunk 1 one byte
-  // shorter than it is (a lying header, or a bomb when compressed), "hash"
-  // flips a bit of chunk 1's hash, "name=N" claims every file is named N.
-  std::string test_tamper;
+  SendTestHooksPtr test_hooks; // null except in the test build (send_test_hooks.h)
 };
 
 struct ListenOptions : CommonOptions {

@@ -330,9 +330,9 @@ private:
     cs.idle_timeout_ms = opts_.idle_timeout_ms;
     cs.max_data = 1 << 20; // the listener sends only control messages
     cs.max_stream_data_bidi = 64 * 1024;
-    auto conn =
-        transport::Connection::client(loop_, socket_.get(), remote_, cs, tls_.get(), opts_.host,
-                                      opts_.alpn, opts_.verify == Verify::ca, this, log_);
+    auto conn = transport::Connection::client(loop_, socket_.get(), remote_, cs, tls_.get(),
+                                              opts_.host, offered_alpn(opts_.test_hooks),
+                                              opts_.verify == Verify::ca, this, log_);
     if (!conn) return complete(conn.error());
     conn_ = std::move(*conn);
     socket_->start(
@@ -474,7 +474,7 @@ private:
       msg.mtime_sec = meta.mtime_sec;
       msg.mtime_nsec = meta.mtime_nsec;
       msg.name = meta.name;
-      if (opts_.test_tamper.rfind("name=", 0) == 0) msg.name = opts_.test_tamper.substr(5);
+      apply_test_hook(opts_.test_hooks, msg);
       queue_control(std::move(msg));
       if (opts_.resume && items_[cur_item_].prefix_digest) {
         // Ask what the listener kept; read nothing of this file until it answers.
@@ -617,8 +617,7 @@ private:
     h.wire_len = c->wire_len;
     h.hash = c->hash;
     h.file = c->file;
-    if (c->seq == 1 && opts_.test_tamper == "length") --h.raw_len;
-    if (c->seq == 1 && opts_.test_tamper == "hash") h.hash[0] ^= 1;
+    apply_test_hook(opts_.test_hooks, h);
     wire::encode(h, c->header);
     // Fold hashes into the stream digest in sequence order.
     while (!chunks_.empty()) {

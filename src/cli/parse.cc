@@ -1,7 +1,6 @@
 #include "cli/parse.h"
 
 #include <algorithm>
-#include <cstdlib>
 #include <cstring>
 #include <map>
 #include <optional>
@@ -13,6 +12,10 @@
 
 namespace qpipe::cli {
 namespace {
+
+// Set only in the test build (see set_send_test_hooks_source); a plain
+// pointer, so that it is null before any constructor runs.
+SendTestHooksSource send_test_hooks_source = nullptr;
 
 struct Given {
   const OptionSpec* spec;
@@ -310,6 +313,10 @@ Status apply(Config& c, const Given& g) {
 
 } // namespace
 
+void set_send_test_hooks_source(SendTestHooksSource source) {
+  send_test_hooks_source = source;
+}
+
 Result<HostPort> parse_host_port(const std::string& text, bool listening) {
   const std::string what = listening ? "listen address" : "destination";
   HostPort hp{"", app::kDefaultPort};
@@ -397,10 +404,7 @@ Result<Config> parse_command_line(int argc, const char* const* argv) {
     c.send.port = hp->port;
     c.send.peer_key = tls::known_hosts_key(hp->host, hp->port);
     c.files.assign(positionals.begin() + 1, positionals.end());
-    // A hook for the tests of a listener meeting a client of another protocol.
-    if (const char* alpn = std::getenv("QPIPE_TEST_ALPN"); alpn && *alpn && std::strlen(alpn) < 64)
-      c.send.alpn = alpn;
-    if (const char* t = std::getenv("QPIPE_TEST_TAMPER")) c.send.test_tamper = t;
+    if (send_test_hooks_source) c.send.test_hooks = send_test_hooks_source();
     if (std::count(c.files.begin(), c.files.end(), "-") > 1)
       return usage("-", "stdin can be sent only once");
     break;
