@@ -255,8 +255,6 @@ Status apply(Config& c, const Given& g) {
   case OptId::token_file:
     c.api.token_file = v;
     return {};
-  // Options of later issues: refused loudly rather than ignored, because
-  // ignoring --pin or --secret-file would be a silent loss of protection.
   case OptId::zstd: {
     if (!g.value) {
       c.send.zstd_level = 3;
@@ -455,7 +453,7 @@ static std::string help_line(const OptionSpec& o) {
     left.resize(28, ' ');
   else
     left += "\n" + std::string(28, ' ');
-  return left + o.help + (o.planned ? " [not yet available]" : "") + "\n";
+  return left + o.help + "\n";
 }
 
 std::string help_text(Mode mode) {

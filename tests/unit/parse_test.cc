@@ -360,19 +360,6 @@ BOOST_AUTO_TEST_CASE(trust_options) {
   refused({"--cert", "c", "--key", "k", "h"});
 }
 
-BOOST_AUTO_TEST_CASE(planned_options_are_refused) {
-  // Every planned option of send and listen is refused, whatever its argument.
-  for (const auto& o : option_table()) {
-    if (!o.planned || !(o.modes & kTransfer)) continue;
-    std::string opt = std::string("--") + o.long_name;
-    if (o.arg == Arg::required) opt += "=x";
-    const char* mode = (o.modes & kSend) ? "h" : "-l";
-    auto r = parse_args({mode, opt.c_str()});
-    BOOST_TEST_INFO(opt);
-    BOOST_TEST(!r.ok());
-  }
-}
-
 BOOST_AUTO_TEST_CASE(help_and_version_win) {
   BOOST_TEST(parsed({"--help"}).help);
   BOOST_TEST(parsed({"-h"}).help);
