@@ -270,7 +270,7 @@ Response Service::start_listener(const Request& req) {
   f.reject_unknown();
   if (!f.ok()) return f.error();
   app::ListenOptions o;
-  auto hp = cli::parse_host_port(listen.value_or(":4433"), true);
+  auto hp = cli::parse_host_port(listen.value_or(":" + std::to_string(app::kDefaultPort)), true);
   if (!hp) return json_error(422, "unprocessable", "field \"listen\": " + hp.error().why);
   o.host = hp->host;
   o.port = hp->port;

@@ -10,13 +10,14 @@
 #include <sys/socket.h>
 
 #include "app/send_test_hooks.h"
+#include "pipeline/wire.h"
 #include "transport/connection_settings.h"
 
 namespace qpipe::app {
 
 inline constexpr uint16_t kDefaultPort = 4433;
 inline constexpr uint32_t kMinChunkSize = 64 * 1024;
-inline constexpr uint32_t kMaxChunkSize = 16 * 1024 * 1024;
+inline constexpr uint32_t kMaxChunkSize = wire::kMaxChunkRaw;
 inline constexpr uint32_t kDefaultChunkSize = 1024 * 1024;
 inline constexpr int kMaxStreams = 256;
 inline constexpr int kDefaultStreams = 8;
@@ -59,8 +60,8 @@ struct ListenOptions : CommonOptions {
   std::optional<std::string> output; // -o PATH; stdout when empty
   bool output_is_directory = false;  // -o DIR: files land inside it
   bool sync = false, no_clobber = false, resume = false;
-  int max_connections = 128; // handshakes and transfers at once; more are refused
-  int max_streams = 256;     // chunk streams a sender may have open at once
+  int max_connections = 128;     // handshakes and transfers at once; more are refused
+  int max_streams = kMaxStreams; // chunk streams a sender may have open at once
   bool keep_listening = false;
   std::string cert_file, key_file; // --cert/--key; empty: the stored identity
   std::string identity_dir;        // where the stored identity lives
