@@ -153,6 +153,11 @@ private:
   Connection(uv_loop_t* loop, UdpSocket* socket, ConnectionHandler* handler, const Logger& log);
   Status init_common(const ConnectionSettings& s, ngtcp2_settings& settings,
                      ngtcp2_transport_params& params);
+  // After ngtcp2_conn_*_new: takes the TLS session and starts the timer.
+  Status attach(uv_loop_t* loop, Result<tls::Ssl> ssl);
+  Result<int64_t> open_stream(int (*open)(ngtcp2_conn*, int64_t*, void*));
+  // Tells the handler that n bytes of slot went into a packet.
+  void report_sent(const SendSlot& slot, ngtcp2_ssize n);
   ngtcp2_ssize write_packet(ngtcp2_path* path, ngtcp2_pkt_info* pi, uint8_t* dest, size_t len,
                             ngtcp2_tstamp ts);
   bool send_pending();
