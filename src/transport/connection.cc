@@ -162,10 +162,9 @@ ngtcp2_path make_path(Address& local, Address& remote) {
 
 } // namespace
 
-Connection::Connection(uv_loop_t* loop, UdpSocket* socket, ConnectionHandler* handler,
-                       const Logger& log)
+// The timer is made on the loop later, in attach().
+Connection::Connection(UdpSocket* socket, ConnectionHandler* handler, const Logger& log)
     : socket_(socket), handler_(handler), log_(log) {
-  (void)loop; // the timer is made on it in client()/server()
   conn_ref_.get_conn = get_conn;
   conn_ref_.user_data = this;
   random_bytes(reset_secret_.data(), reset_secret_.size());
@@ -209,7 +208,7 @@ Connection::client(uv_loop_t* loop, UdpSocket* socket, const Address& remote,
                    const ConnectionSettings& s, WOLFSSL_CTX* tls, const std::string& sni,
                    std::string_view alpn, bool check_name, ConnectionHandler* handler,
                    const Logger& log) {
-  std::unique_ptr<Connection> c(new Connection(loop, socket, handler, log));
+  std::unique_ptr<Connection> c(new Connection(socket, handler, log));
   c->local_ = socket->local();
   c->remote_ = remote;
   ngtcp2_cid dcid = random_cid(), scid = random_cid();
@@ -230,7 +229,7 @@ Result<std::unique_ptr<Connection>>
 Connection::server(uv_loop_t* loop, UdpSocket* socket, const Address& local, const Address& remote,
                    const ngtcp2_pkt_hd& hd, const ConnectionSettings& s, WOLFSSL_CTX* tls,
                    ConnectionHandler* handler, const Logger& log) {
-  std::unique_ptr<Connection> c(new Connection(loop, socket, handler, log));
+  std::unique_ptr<Connection> c(new Connection(socket, handler, log));
   c->local_ = local;
   c->remote_ = remote;
   ngtcp2_cid scid = random_cid();

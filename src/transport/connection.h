@@ -31,7 +31,7 @@
 
 namespace qpipe::transport {
 
-// Application error codes carried in CONNECTION_CLOSE (man/qpipe-protocol.7).
+// Application error codes carried in CONNECTION_CLOSE (PROTOCOL in man/qpipe.1).
 enum class AppError : uint64_t {
   no_error = 0,
   internal = 1,
@@ -150,7 +150,7 @@ public:
   WOLFSSL* ssl() const { return ssl_.get(); }
 
 private:
-  Connection(uv_loop_t* loop, UdpSocket* socket, ConnectionHandler* handler, const Logger& log);
+  Connection(UdpSocket* socket, ConnectionHandler* handler, const Logger& log);
   Status init_common(const ConnectionSettings& s, ngtcp2_settings& settings,
                      ngtcp2_transport_params& params);
   // After ngtcp2_conn_*_new: takes the TLS session and starts the timer.
