@@ -5,17 +5,17 @@
 #include <memory>
 #include <uv.h>
 
-#include "app/io.h"
 #include "gen/generator.h"
+#include "uv/byte_io.h"
 #include "uv/work.h"
 
 namespace qpipe::api {
 
-class GenSource final : public app::ByteSource {
+class GenSource final : public uvx::ByteSource {
 public:
   GenSource(uv_loop_t* loop, gen::Kind kind, uint64_t seed, uint64_t size)
       : loop_(loop), gen_(std::make_shared<gen::Generator>(kind, seed)), size_(size) {}
-  void read(std::span<uint8_t> buf, std::function<void(app::ReadResult)> done) override {
+  void read(std::span<uint8_t> buf, std::function<void(uvx::ReadResult)> done) override {
     uint64_t n = std::min<uint64_t>(buf.size(), size_ - pos_);
     uint64_t at = pos_;
     pos_ += n;
@@ -24,9 +24,9 @@ public:
     int rv = uvx::queue_work(
         loop_, alive_, [g, at, buf, n] { g->fill(at, buf.subspan(0, n)); },
         [done, n, eof] {
-          done(app::ReadResult{n, eof, 0});
+          done(uvx::ReadResult{n, eof, 0});
         });
-    if (rv != 0) done(app::ReadResult{0, false, rv});
+    if (rv != 0) done(uvx::ReadResult{0, false, rv});
   }
   void cancel() override {}
   std::optional<uint64_t> size() const override { return size_; }

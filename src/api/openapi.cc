@@ -57,7 +57,7 @@ std::string openapi_document() {
                 {"kind",
                  {{"type", "string"}, {"enum", {"random", "zero", "text", "mixed"}}}}}}}}}}}},
         {"zstd", {{"type", "integer"}, {"description", "compression level"}}},
-        {"streams", {{"type", "integer"}, {"minimum", 1}, {"maximum", 256}}},
+        {"streams", {{"type", "integer"}, {"minimum", 1}, {"maximum", app::kMaxStreams}}},
         {"chunk_size", {{"type", "string"}, {"example", "1M"}}},
         {"limit", {{"type", "string"}, {"example", "100M"}}},
         {"pin", {{"type", "string"}, {"example", "SHA256:..."}}},

@@ -14,6 +14,7 @@
 #include "core/fs.h"
 #include "core/units.h"
 #include "pipeline/codec.h"
+#include "tls/known_hosts.h"
 #include "uv/fd_io.h"
 #include "version.h"
 
@@ -177,8 +178,7 @@ Response Service::start_send(const Request& req) {
   if (!hp) return json_error(422, "unprocessable", "field \"peer\": " + hp.error().why);
   o.host = hp->host;
   o.port = hp->port;
-  o.peer_key = (o.host.find(':') != std::string::npos ? "[" + o.host + "]" : o.host) + ":" +
-               std::to_string(o.port);
+  o.peer_key = tls::known_hosts_key(o.host, o.port);
   if (zstd) {
     if (!codec::level_valid(static_cast<int>(*zstd)))
       return json_error(422, "unprocessable", "field \"zstd\": level out of range");
@@ -270,7 +270,7 @@ Response Service::start_listener(const Request& req) {
   f.reject_unknown();
   if (!f.ok()) return f.error();
   app::ListenOptions o;
-  auto hp = cli::parse_host_port(listen.value_or(":4433"), true);
+  auto hp = cli::parse_host_port(listen.value_or(":" + std::to_string(app::kDefaultPort)), true);
   if (!hp) return json_error(422, "unprocessable", "field \"listen\": " + hp.error().why);
   o.host = hp->host;
   o.port = hp->port;

@@ -9,24 +9,25 @@
 #include <string>
 #include <sys/socket.h>
 
+#include "app/send_test_hooks.h"
+#include "pipeline/wire.h"
 #include "tls/listener_trust.h"
+#include "transport/connection_settings.h"
 
 namespace qpipe::app {
 
-enum class CongestionControl { cubic, bbr, reno };
-
 inline constexpr uint16_t kDefaultPort = 4433;
 inline constexpr uint32_t kMinChunkSize = 64 * 1024;
-inline constexpr uint32_t kMaxChunkSize = 16 * 1024 * 1024;
+inline constexpr uint32_t kMaxChunkSize = wire::kMaxChunkRaw;
 inline constexpr uint32_t kDefaultChunkSize = 1024 * 1024;
 inline constexpr int kMaxStreams = 256;
 inline constexpr int kDefaultStreams = 8;
 
 struct CommonOptions {
-  CongestionControl cc = CongestionControl::cubic;
+  transport::CongestionControl cc = transport::CongestionControl::cubic;
   int family = AF_UNSPEC; // AF_INET with -4, AF_INET6 with -6
   std::string bind;       // local address, empty for any
-  uint64_t idle_timeout_ms = 30'000;
+  uint64_t idle_timeout_ms = transport::kDefaultIdleTimeoutMs;
 };
 
 // How the sender decides that it talks to the right listener.
@@ -43,14 +44,10 @@ struct SendOptions : CommonOptions {
   std::string pin;              // "SHA256:..." with Verify::pin
   std::string ca_file;          // with Verify::ca
   std::string known_hosts_file; // with Verify::known_hosts
-  std::string peer_key;         // host:port as typed, the known_hosts key
+  std::string peer_key;         // the known_hosts key (tls::known_hosts_key)
   std::optional<std::string> secret;
   bool resume = false;
-  std::string alpn = "qpipe/1"; // only tests change it (QPIPE_TEST_ALPN)
-  // Only tests set it (QPIPE_TEST_TAMPER): "length" declares chunk 1 one byte
-  // shorter than it is (a lying header, or a bomb when compressed), "hash"
-  // flips a bit of chunk 1's hash, "name=N" claims every file is named N.
-  std::string test_tamper;
+  SendTestHooksPtr test_hooks; // null except in the test build (send_test_hooks.h)
 };
 
 struct ListenOptions : CommonOptions {
@@ -59,8 +56,8 @@ struct ListenOptions : CommonOptions {
   std::optional<std::string> output; // -o PATH; stdout when empty
   bool output_is_directory = false;  // -o DIR: files land inside it
   bool sync = false, no_clobber = false, resume = false;
-  int max_connections = 128; // handshakes and transfers at once; more are refused
-  int max_streams = 256;     // chunk streams a sender may have open at once
+  int max_connections = 128;     // handshakes and transfers at once; more are refused
+  int max_streams = kMaxStreams; // chunk streams a sender may have open at once
   bool keep_listening = false;
   std::string cert_file, key_file; // --cert/--key; empty: the stored identity
   std::string identity_dir;        // where the stored identity lives

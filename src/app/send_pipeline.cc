@@ -51,7 +51,7 @@ bool SendPipeline::open_next_item() {
   msg.mtime_sec = meta.mtime_sec;
   msg.mtime_nsec = meta.mtime_nsec;
   msg.name = meta.name;
-  if (opts_.test_tamper.rfind("name=", 0) == 0) msg.name = opts_.test_tamper.substr(5);
+  apply_test_hook(opts_.test_hooks, msg);
   events_.control(msg);
   // --resume: ask what the listener kept; read nothing of this file until it answers.
   if (opts_.resume && items_[cur_item_].prefix_digest)
@@ -156,8 +156,7 @@ void SendPipeline::on_hashed(SendChunk* c) {
   h.wire_len = c->wire_len;
   h.hash = c->hash;
   h.file = c->file;
-  if (c->seq == 1 && opts_.test_tamper == "length") --h.raw_len;
-  if (c->seq == 1 && opts_.test_tamper == "hash") h.hash[0] ^= 1;
+  apply_test_hook(opts_.test_hooks, h);
   wire::encode(h, c->header);
   // Fold hashes into the stream digest in sequence order.
   while (!chunks_.empty()) {

@@ -176,9 +176,9 @@ Status Sender::connect() {
   cs.cc = opts_.cc;
   cs.idle_timeout_ms = opts_.idle_timeout_ms;
   cs.max_data = 1 << 20; // the listener sends only control messages
-  auto conn =
-      transport::Connection::client(loop_, socket_.get(), remote_, cs, tls_.get(), opts_.host,
-                                    opts_.alpn, opts_.verify == Verify::ca, this, log_);
+  auto conn = transport::Connection::client(loop_, socket_.get(), remote_, cs, tls_.get(),
+                                            opts_.host, offered_alpn(opts_.test_hooks),
+                                            opts_.verify == Verify::ca, this, log_);
   if (!conn) return conn.error();
   conn_ = std::move(*conn);
   socket_->start(
@@ -201,7 +201,7 @@ void Sender::on_handshake_completed() {
                            opts_.peer_key};
   if (auto st = tls::check_listener(peer_fingerprint_, trust, peer_name_, log_); !st)
     return fail(Abort{st.error(), AppError::refused});
-  log_.verbose("connected to " + peer_name_ + " (QUIC, TLS 1.3, ALPN " + opts_.alpn +
+  log_.verbose("connected to " + peer_name_ + " (QUIC, TLS 1.3, ALPN " + std::string(kAlpn) +
                "), fingerprint " + peer_fingerprint_);
   auto id = conn_->open_bidi_stream();
   if (!id) return fail(Abort{id.error(), AppError::internal});

@@ -11,12 +11,19 @@
 #include <uv.h>
 #include <vector>
 
-#include "app/io.h"
 #include "app/options.h"
 #include "core/error.h"
 #include "core/log.h"
+#include "uv/byte_io.h"
 
 namespace qpipe::app {
+
+// The byte interfaces the engine reads from and writes to (uv/byte_io.h),
+// named here as the engine's own: they are part of its API.
+using uvx::ByteSink;
+using uvx::ByteSource;
+using uvx::FileMeta;
+using uvx::ReadResult;
 
 struct TransferStats {
   uint64_t bytes = 0;      // payload bytes carried (written, on the listener)

@@ -131,7 +131,6 @@ std::string render_man_page(std::string_view tmpl, std::string_view version,
         help[0] = static_cast<char>(std::toupper(static_cast<unsigned char>(help[0])));
         opts << help << ".\n";
       }
-      if (o.planned) opts << "Not available in this version: refused as a usage error.\n";
     }
   }
   std::string out;

@@ -75,7 +75,6 @@ struct OptionSpec {
   const char* help;     // one line for --help
   const char* complete; // completion: "file", "dir", "host", or words separated by spaces; nullptr
   const char* man;      // longer text for the man page; nullptr to reuse help
-  bool planned = false; // in the table, but refused by this build (a later issue)
 };
 
 std::span<const OptionSpec> option_table();

@@ -1,17 +1,21 @@
 #include "cli/parse.h"
 
 #include <algorithm>
-#include <cctype>
-#include <cstdlib>
 #include <cstring>
 #include <map>
 #include <optional>
 
 #include "core/units.h"
 #include "pipeline/codec.h"
+#include "tls/fingerprint.h"
+#include "tls/known_hosts.h"
 
 namespace qpipe::cli {
 namespace {
+
+// Set only in the test build (see set_send_test_hooks_source); a plain
+// pointer, so that it is null before any constructor runs.
+SendTestHooksSource send_test_hooks_source = nullptr;
 
 struct Given {
   const OptionSpec* spec;
@@ -175,13 +179,13 @@ Status apply(Config& c, const Given& g) {
     return {};
   }
   case OptId::cc: {
-    app::CongestionControl cc;
+    transport::CongestionControl cc;
     if (v == "cubic")
-      cc = app::CongestionControl::cubic;
+      cc = transport::CongestionControl::cubic;
     else if (v == "bbr")
-      cc = app::CongestionControl::bbr;
+      cc = transport::CongestionControl::bbr;
     else if (v == "reno")
-      cc = app::CongestionControl::reno;
+      cc = transport::CongestionControl::reno;
     else
       return usage(what, "'" + v + "' is not one of cubic, bbr, reno");
     c.send.cc = c.listen.cc = cc;
@@ -251,8 +255,6 @@ Status apply(Config& c, const Given& g) {
   case OptId::token_file:
     c.api.token_file = v;
     return {};
-  // Options of later issues: refused loudly rather than ignored, because
-  // ignoring --pin or --secret-file would be a silent loss of protection.
   case OptId::zstd: {
     if (!g.value) {
       c.send.zstd_level = 3;
@@ -284,12 +286,7 @@ Status apply(Config& c, const Given& g) {
     c.print_fingerprint = true;
     return {};
   case OptId::pin: {
-    // SHA256: and 43 characters of unpadded base64 (32 bytes).
-    bool ok =
-        v.rfind("SHA256:", 0) == 0 && v.size() == 7 + 43 &&
-        v.find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/",
-                            7) == std::string::npos;
-    if (!ok)
+    if (!tls::is_fingerprint(v))
       return usage(what, "'" + v +
                              "' is not a fingerprint (SHA256: and 43 base64 characters, as the "
                              "listener prints it)");
@@ -313,6 +310,10 @@ Status apply(Config& c, const Given& g) {
 }
 
 } // namespace
+
+void set_send_test_hooks_source(SendTestHooksSource source) {
+  send_test_hooks_source = source;
+}
 
 Result<HostPort> parse_host_port(const std::string& text, bool listening) {
   const std::string what = listening ? "listen address" : "destination";
@@ -399,17 +400,9 @@ Result<Config> parse_command_line(int argc, const char* const* argv) {
     if (!hp) return hp.error();
     c.send.host = hp->host;
     c.send.port = hp->port;
-    // The known_hosts key: the host as typed, lowercased, with its port.
-    std::string key = hp->host;
-    std::transform(key.begin(), key.end(), key.begin(),
-                   [](unsigned char ch) { return static_cast<char>(std::tolower(ch)); });
-    if (key.find(':') != std::string::npos) key = "[" + key + "]";
-    c.send.peer_key = key + ":" + std::to_string(hp->port);
+    c.send.peer_key = tls::known_hosts_key(hp->host, hp->port);
     c.files.assign(positionals.begin() + 1, positionals.end());
-    // A hook for the tests of a listener meeting a client of another protocol.
-    if (const char* alpn = std::getenv("QPIPE_TEST_ALPN"); alpn && *alpn && std::strlen(alpn) < 64)
-      c.send.alpn = alpn;
-    if (const char* t = std::getenv("QPIPE_TEST_TAMPER")) c.send.test_tamper = t;
+    if (send_test_hooks_source) c.send.test_hooks = send_test_hooks_source();
     if (std::count(c.files.begin(), c.files.end(), "-") > 1)
       return usage("-", "stdin can be sent only once");
     break;
@@ -460,7 +453,7 @@ static std::string help_line(const OptionSpec& o) {
     left.resize(28, ' ');
   else
     left += "\n" + std::string(28, ' ');
-  return left + o.help + (o.planned ? " [not yet available]" : "") + "\n";
+  return left + o.help + "\n";
 }
 
 std::string help_text(Mode mode) {

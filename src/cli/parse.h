@@ -50,6 +50,13 @@ struct HostPort {
 };
 Result<HostPort> parse_host_port(const std::string& text, bool listening);
 
+// The hook point of the test build: qpipe-test-hooks (src/main.cc with
+// tests/tools/test_hooks.cc) sets a source before main() runs, and
+// parse_command_line gives every send the hooks it returns. Nothing in the
+// shipped qpipe sets one, so its sends carry no hooks.
+using SendTestHooksSource = app::SendTestHooksPtr (*)();
+void set_send_test_hooks_source(SendTestHooksSource source);
+
 std::string usage_text();         // the synopsis lines
 std::string help_text(Mode mode); // full --help; mode narrows to that mode's options
 

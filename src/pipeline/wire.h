@@ -2,7 +2,7 @@
 // the control stream. Pure encode/decode with every length bounded; no I/O.
 // The format is documented in the PROTOCOL section of man/qpipe.1.
 //
-// Connection: ALPN "qpipe/1". The sender opens bidirectional stream 0 as the
+// Connection: ALPN kAlpn (core/protocol.h). The sender opens bidirectional stream 0 as the
 // control stream and one unidirectional stream per chunk. A data stream is a
 // ChunkHeader followed by exactly wire_len payload bytes and FIN.
 #pragma once
@@ -21,7 +21,6 @@
 namespace qpipe::wire {
 
 inline constexpr uint8_t kVersion = 1;
-inline constexpr const char* kAlpn = "qpipe/1";
 inline constexpr uint32_t kMaxChunkRaw = 16 * 1024 * 1024; // --chunk-size upper bound
 inline constexpr size_t kMaxControlPayload = 4096;
 

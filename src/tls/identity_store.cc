@@ -6,9 +6,7 @@
 
 #include <wolfssl/ssl.h>
 #include <wolfssl/wolfcrypt/asn_public.h>
-#include <wolfssl/wolfcrypt/coding.h>
 #include <wolfssl/wolfcrypt/ecc.h>
-#include <wolfssl/wolfcrypt/hash.h>
 #include <wolfssl/wolfcrypt/random.h>
 
 #include <algorithm>
@@ -25,6 +23,7 @@
 
 #include "core/fs.h"
 #include "core/log.h"
+#include "tls/fingerprint.h"
 
 namespace qpipe::tls {
 namespace {
@@ -273,17 +272,9 @@ std::string xdg_config_home() {
 Result<std::string> fingerprint_of_cert(std::span<const uint8_t> cert_der) {
   auto spki = find_spki(cert_der);
   if (!spki) return make_error(Errc::refused, "certificate", "not a DER X.509 certificate");
-  uint8_t digest[WC_SHA256_DIGEST_SIZE];
-  if (wc_Sha256Hash(spki->data(), static_cast<word32>(spki->size()), digest) != 0)
-    return make_error(Errc::refused, "certificate", "SHA-256 failed");
-  uint8_t b64[64];
-  word32 b64len = sizeof b64;
-  if (Base64_Encode_NoNl(digest, sizeof digest, b64, &b64len) != 0)
-    return make_error(Errc::refused, "certificate", "base64 encoding failed");
-  std::string fp(reinterpret_cast<char*>(b64), b64len);
-  while (!fp.empty() && fp.back() == '=')
-    fp.pop_back();
-  return "SHA256:" + fp;
+  auto fp = fingerprint_of_spki(*spki);
+  if (!fp) return make_error(Errc::refused, "certificate", "cannot compute the fingerprint");
+  return std::move(*fp);
 }
 
 Result<Identity> load_identity(const std::string& cert_file, const std::string& key_file) {

@@ -5,9 +5,9 @@
 // on first use. `--cert FILE --key FILE` loads another one (PEM or DER).
 // A key file that group or others can access is refused, as ssh does.
 //
-// A fingerprint is "SHA256:" followed by the base64 (no '=' padding) of the
-// SHA-256 of the certificate's SubjectPublicKeyInfo, exactly as it appears
-// in the DER: it names the key, so it survives a renewed certificate.
+// A fingerprint (fingerprint.h) is computed from the certificate's
+// SubjectPublicKeyInfo, exactly as it appears in the DER: it names the key,
+// so it survives a renewed certificate.
 #pragma once
 
 #include <cstdint>

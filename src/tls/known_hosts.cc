@@ -3,17 +3,17 @@
 #include "tls/known_hosts.h"
 
 #include <cerrno>
+#include <string>
 
 #include <sys/stat.h>
 
 #include "core/fs.h"
+#include "tls/fingerprint.h"
 
 namespace qpipe::tls {
 namespace {
 
 constexpr size_t kMaxFile = 16 << 20;
-constexpr std::string_view kFingerprintPrefix = "SHA256:";
-constexpr size_t kFingerprintChars = 43; // base64 of 32 bytes, no padding
 
 bool is_space(char c) {
   return c == ' ' || c == '\t';
@@ -60,16 +60,13 @@ bool valid_hostport(std::string_view s) {
   return true;
 }
 
-bool valid_fingerprint(std::string_view s) {
-  if (s.size() != kFingerprintPrefix.size() + kFingerprintChars ||
-      s.substr(0, kFingerprintPrefix.size()) != kFingerprintPrefix)
-    return false;
-  for (char c : s.substr(kFingerprintPrefix.size()))
-    if (!is_alnum(c) && c != '+' && c != '/') return false;
-  return true;
-}
-
 } // namespace
+
+std::string known_hosts_key(std::string_view host, uint16_t port) {
+  std::string key = lower(host);
+  if (key.find(':') != std::string::npos) key = "[" + key + "]";
+  return key + ":" + std::to_string(port);
+}
 
 std::optional<std::pair<std::string, std::string>> parse_known_hosts_line(std::string_view line) {
   if (line.size() > kKnownHostsMaxLine) return std::nullopt;
@@ -89,8 +86,7 @@ std::optional<std::pair<std::string, std::string>> parse_known_hosts_line(std::s
     if (count == 2) return std::nullopt; // a third field
     fields[count++] = line.substr(start, at - start);
   }
-  if (count != 2 || !valid_hostport(fields[0]) || !valid_fingerprint(fields[1]))
-    return std::nullopt;
+  if (count != 2 || !valid_hostport(fields[0]) || !is_fingerprint(fields[1])) return std::nullopt;
   return std::make_pair(lower(fields[0]), std::string(fields[1]));
 }
 
@@ -150,7 +146,7 @@ size_t KnownHosts::size() const {
 Status KnownHosts::add(const std::string& hostport, const std::string& fingerprint) {
   if (!valid_hostport(hostport))
     return make_error(Errc::usage, hostport, "not a host:port or [address]:port");
-  if (!valid_fingerprint(fingerprint))
+  if (!is_fingerprint(fingerprint))
     return make_error(Errc::usage, fingerprint, "not a SHA256: fingerprint");
   Line entry;
   entry.text = lower(hostport) + " " + fingerprint;

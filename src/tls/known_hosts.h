@@ -7,7 +7,8 @@
 //   HOSTPORT SHA256:FINGERPRINT
 //
 // HOSTPORT is `host:port` or `[v6addr]:port` as the user typed it, host in
-// lower case; FINGERPRINT is the 43 base64 characters of identity_store.h.
+// lower case (known_hosts_key); FINGERPRINT is the 43 base64 characters of
+// fingerprint.h.
 // Blank lines and lines starting with `#` are comments. Lines that do not
 // parse (or are longer than 4096 bytes) are skipped, never fatal, and are
 // kept verbatim when the file is rewritten. When a host:port appears twice,
@@ -18,6 +19,7 @@
 // exists for the same reason. Its directory is created with mode 0700.
 #pragma once
 
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -30,6 +32,11 @@ namespace qpipe::tls {
 
 // Longest line that can hold an entry.
 inline constexpr size_t kKnownHostsMaxLine = 4096;
+
+// The key of a listener in the file: the host as the user typed it (a name
+// or an address), lowercased as ssh does, in brackets when it is an IPv6
+// address, then ":port". Every front end builds it with this function.
+std::string known_hosts_key(std::string_view host, uint16_t port);
 
 // Parses one line of known_hosts (without its "\n"; a trailing "\r" is
 // ignored). Returns {hostport lowercased, fingerprint} for an entry, nothing

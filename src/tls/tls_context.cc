@@ -5,9 +5,7 @@
 #include <ngtcp2/ngtcp2_crypto_wolfssl.h>
 #include <wolfssl/ssl.h>
 #include <wolfssl/wolfcrypt/asn_public.h>
-#include <wolfssl/wolfcrypt/coding.h>
 #include <wolfssl/wolfcrypt/ecc.h>
-#include <wolfssl/wolfcrypt/hash.h>
 #include <wolfssl/wolfcrypt/random.h>
 
 #include <arpa/inet.h>
@@ -15,7 +13,7 @@
 #include <netinet/in.h>
 
 #include "core/log.h"
-#include "pipeline/wire.h"
+#include "tls/fingerprint.h"
 
 namespace qpipe::tls {
 namespace {
@@ -28,19 +26,18 @@ Error tls_error(const std::string& what) {
   return make_error(Errc::connect, "TLS", what + ": " + last_error());
 }
 
-// ALPN "qpipe/1" in wire form: a length byte, then the name.
-const unsigned char kAlpnWire[] = {7, 'q', 'p', 'i', 'p', 'e', '/', '1'};
-
+// The client's list is in wire form: each name is a length byte, then the name.
 int select_alpn(WOLFSSL*, const unsigned char** out, unsigned char* outlen, const unsigned char* in,
                 unsigned int inlen, void*) {
+  const std::string_view ours = kAlpn;
   for (const unsigned char *p = in, *end = in + inlen; p < end && p + 1 + *p <= end; p += 1 + *p) {
-    if (*p == kAlpnWire[0] && std::memcmp(p + 1, kAlpnWire + 1, *p) == 0) {
+    if (*p == ours.size() && std::memcmp(p + 1, ours.data(), *p) == 0) {
       *out = p + 1;
       *outlen = *p;
       return SSL_TLSEXT_ERR_OK;
     }
   }
-  return SSL_TLSEXT_ERR_ALERT_FATAL; // a peer that does not speak qpipe/1
+  return SSL_TLSEXT_ERR_ALERT_FATAL; // a peer that does not speak our protocol
 }
 
 Status common_setup(WOLFSSL_CTX* ctx) {
@@ -109,15 +106,9 @@ Result<Identity> generate_identity() {
   uint8_t spki[256];
   n = wc_EccPublicKeyToDer(&key, spki, sizeof spki, 1);
   if (n < 0) return make_error(Errc::local_io, "identity", "cannot encode the public key");
-  uint8_t digest[32];
-  wc_Sha256Hash(spki, static_cast<word32>(n), digest);
-  uint8_t b64[64];
-  word32 b64len = sizeof b64;
-  Base64_Encode_NoNl(digest, sizeof digest, b64, &b64len);
-  std::string fp(reinterpret_cast<char*>(b64), b64len);
-  while (!fp.empty() && fp.back() == '=')
-    fp.pop_back();
-  id.fingerprint = "SHA256:" + fp;
+  auto fp = fingerprint_of_spki({spki, static_cast<size_t>(n)});
+  if (!fp) return make_error(Errc::local_io, "identity", "cannot compute the fingerprint");
+  id.fingerprint = std::move(*fp);
   return id;
 }
 
@@ -157,7 +148,7 @@ Result<Ctx> make_client_context(const std::string& ca_file) {
   return ctx;
 }
 
-Result<Ssl> make_client_session(WOLFSSL_CTX* ctx, const std::string& sni, const std::string& alpn,
+Result<Ssl> make_client_session(WOLFSSL_CTX* ctx, const std::string& sni, std::string_view alpn,
                                 bool check_name) {
   Ssl ssl(wolfSSL_new(ctx));
   if (!ssl) return tls_error("wolfSSL_new");

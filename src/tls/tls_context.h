@@ -8,9 +8,11 @@
 
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "core/error.h"
+#include "core/protocol.h"
 
 struct WOLFSSL_CTX;
 struct WOLFSSL;
@@ -21,7 +23,7 @@ namespace qpipe::tls {
 struct Identity {
   std::vector<uint8_t> cert_der;
   std::vector<uint8_t> key_der;
-  std::string fingerprint; // "SHA256:" + base64 of SHA-256 of the SubjectPublicKeyInfo
+  std::string fingerprint; // of the key, see fingerprint.h
 };
 
 // A fresh ECDSA P-256 key and a self-signed certificate for it.
@@ -36,14 +38,16 @@ struct SslDeleter {
 using Ctx = std::unique_ptr<WOLFSSL_CTX, CtxDeleter>;
 using Ssl = std::unique_ptr<WOLFSSL, SslDeleter>;
 
+// A listener's context: it accepts only peers that offer kAlpn.
 Result<Ctx> make_server_context(const Identity& id);
 // With ca_file, the listener's chain must verify against those CAs (and its
 // name, see make_client_session); without, the certificate is checked by
 // fingerprint after the handshake instead (pin or known hosts).
 Result<Ctx> make_client_context(const std::string& ca_file = "");
-// `sni` is the host name the user typed (not sent when it is an address).
+// `sni` is the host name the user typed (not sent when it is an address);
+// `alpn` is the protocol offered (only tests offer another one).
 Result<Ssl> make_client_session(WOLFSSL_CTX* ctx, const std::string& sni,
-                                const std::string& alpn = "qpipe/1", bool check_name = false);
+                                std::string_view alpn = kAlpn, bool check_name = false);
 Result<Ssl> make_server_session(WOLFSSL_CTX* ctx);
 
 // The last wolfSSL error as text.

@@ -132,16 +132,23 @@ ngtcp2_callbacks make_callbacks(bool server) {
   return cb;
 }
 
-ngtcp2_cc_algo cc_algo(app::CongestionControl cc) {
+ngtcp2_cc_algo cc_algo(CongestionControl cc) {
   switch (cc) {
-  case app::CongestionControl::bbr:
+  case CongestionControl::bbr:
     return NGTCP2_CC_ALGO_BBR;
-  case app::CongestionControl::reno:
+  case CongestionControl::reno:
     return NGTCP2_CC_ALGO_RENO;
-  case app::CongestionControl::cubic:
+  case CongestionControl::cubic:
     break;
   }
   return NGTCP2_CC_ALGO_CUBIC;
+}
+
+ngtcp2_cid random_cid() {
+  ngtcp2_cid cid;
+  cid.datalen = kCidLen;
+  random_bytes(cid.data, cid.datalen);
+  return cid;
 }
 
 ngtcp2_path make_path(Address& local, Address& remote) {
@@ -155,10 +162,9 @@ ngtcp2_path make_path(Address& local, Address& remote) {
 
 } // namespace
 
-Connection::Connection(uv_loop_t* loop, UdpSocket* socket, ConnectionHandler* handler,
-                       const Logger& log)
+// The timer is made on the loop later, in attach().
+Connection::Connection(UdpSocket* socket, ConnectionHandler* handler, const Logger& log)
     : socket_(socket), handler_(handler), log_(log) {
-  (void)loop; // the timer is made on it in client()/server()
   conn_ref_.get_conn = get_conn;
   conn_ref_.user_data = this;
   random_bytes(reset_secret_.data(), reset_secret_.size());
@@ -200,16 +206,12 @@ Status Connection::init_common(const ConnectionSettings& s, ngtcp2_settings& set
 Result<std::unique_ptr<Connection>>
 Connection::client(uv_loop_t* loop, UdpSocket* socket, const Address& remote,
                    const ConnectionSettings& s, WOLFSSL_CTX* tls, const std::string& sni,
-                   const std::string& alpn, bool check_name, ConnectionHandler* handler,
+                   std::string_view alpn, bool check_name, ConnectionHandler* handler,
                    const Logger& log) {
-  std::unique_ptr<Connection> c(new Connection(loop, socket, handler, log));
+  std::unique_ptr<Connection> c(new Connection(socket, handler, log));
   c->local_ = socket->local();
   c->remote_ = remote;
-  ngtcp2_cid dcid, scid;
-  dcid.datalen = kCidLen;
-  random_bytes(dcid.data, dcid.datalen);
-  scid.datalen = kCidLen;
-  random_bytes(scid.data, scid.datalen);
+  ngtcp2_cid dcid = random_cid(), scid = random_cid();
   ngtcp2_settings settings;
   ngtcp2_transport_params params;
   if (auto st = c->init_common(s, settings, params); !st) return st.error();
@@ -218,13 +220,8 @@ Connection::client(uv_loop_t* loop, UdpSocket* socket, const Address& remote,
   int rv = ngtcp2_conn_client_new(&c->conn_, &dcid, &scid, &path, NGTCP2_PROTO_VER_V1, &callbacks,
                                   &settings, &params, nullptr, c.get());
   if (rv != 0) return make_error(Errc::connect, "QUIC", ngtcp2_strerror(rv));
-  auto ssl = tls::make_client_session(tls, sni, alpn, check_name);
-  if (!ssl) return ssl.error();
-  c->ssl_ = std::move(*ssl);
-  wolfSSL_set_app_data(c->ssl_.get(), &c->conn_ref_);
-  ngtcp2_conn_set_tls_native_handle(c->conn_, c->ssl_.get());
-  if (int r = c->timer_.init(loop, [p = c.get()] { p->on_timer(); }); r != 0)
-    return uv_error(Errc::connect, "timer", r);
+  if (auto st = c->attach(loop, tls::make_client_session(tls, sni, alpn, check_name)); !st)
+    return st.error();
   return c;
 }
 
@@ -232,12 +229,10 @@ Result<std::unique_ptr<Connection>>
 Connection::server(uv_loop_t* loop, UdpSocket* socket, const Address& local, const Address& remote,
                    const ngtcp2_pkt_hd& hd, const ConnectionSettings& s, WOLFSSL_CTX* tls,
                    ConnectionHandler* handler, const Logger& log) {
-  std::unique_ptr<Connection> c(new Connection(loop, socket, handler, log));
+  std::unique_ptr<Connection> c(new Connection(socket, handler, log));
   c->local_ = local;
   c->remote_ = remote;
-  ngtcp2_cid scid;
-  scid.datalen = kCidLen;
-  random_bytes(scid.data, scid.datalen);
+  ngtcp2_cid scid = random_cid();
   ngtcp2_settings settings;
   ngtcp2_transport_params params;
   if (auto st = c->init_common(s, settings, params); !st) return st.error();
@@ -251,14 +246,18 @@ Connection::server(uv_loop_t* loop, UdpSocket* socket, const Address& local, con
   int rv = ngtcp2_conn_server_new(&c->conn_, &hd.scid, &scid, &path, hd.version, &callbacks,
                                   &settings, &params, nullptr, c.get());
   if (rv != 0) return make_error(Errc::connect, "QUIC", ngtcp2_strerror(rv));
-  auto ssl = tls::make_server_session(tls);
-  if (!ssl) return ssl.error();
-  c->ssl_ = std::move(*ssl);
-  wolfSSL_set_app_data(c->ssl_.get(), &c->conn_ref_);
-  ngtcp2_conn_set_tls_native_handle(c->conn_, c->ssl_.get());
-  if (int r = c->timer_.init(loop, [p = c.get()] { p->on_timer(); }); r != 0)
-    return uv_error(Errc::connect, "timer", r);
+  if (auto st = c->attach(loop, tls::make_server_session(tls)); !st) return st.error();
   return c;
+}
+
+Status Connection::attach(uv_loop_t* loop, Result<tls::Ssl> ssl) {
+  if (!ssl) return ssl.error();
+  ssl_ = std::move(*ssl);
+  wolfSSL_set_app_data(ssl_.get(), &conn_ref_);
+  ngtcp2_conn_set_tls_native_handle(conn_, ssl_.get());
+  if (int r = timer_.init(loop, [this] { on_timer(); }); r != 0)
+    return uv_error(Errc::connect, "timer", r);
+  return {};
 }
 
 std::vector<ngtcp2_cid> Connection::scids() const {
@@ -324,18 +323,19 @@ int Connection::extend_max_stream_data(int64_t stream_id) {
   return 0;
 }
 
-Result<int64_t> Connection::open_bidi_stream() {
+Result<int64_t> Connection::open_stream(int (*open)(ngtcp2_conn*, int64_t*, void*)) {
   int64_t id;
-  int rv = ngtcp2_conn_open_bidi_stream(conn_, &id, nullptr);
+  int rv = open(conn_, &id, nullptr);
   if (rv != 0) return make_error(Errc::transfer, "QUIC stream", ngtcp2_strerror(rv));
   return id;
 }
 
+Result<int64_t> Connection::open_bidi_stream() {
+  return open_stream(ngtcp2_conn_open_bidi_stream);
+}
+
 Result<int64_t> Connection::open_uni_stream() {
-  int64_t id;
-  int rv = ngtcp2_conn_open_uni_stream(conn_, &id, nullptr);
-  if (rv != 0) return make_error(Errc::transfer, "QUIC stream", ngtcp2_strerror(rv));
-  return id;
+  return open_stream(ngtcp2_conn_open_uni_stream);
 }
 
 void Connection::on_datagram(const Datagram& d) {
@@ -458,26 +458,23 @@ ngtcp2_ssize Connection::write_packet(ngtcp2_path* path, ngtcp2_pkt_info* pi, ui
         handler_->on_stream_blocked(slot.stream_id);
         continue;
       case NGTCP2_ERR_WRITE_MORE:
-        handler_->on_sent(
-            slot.stream_id, static_cast<size_t>(ndatalen), slot.fin && [&] {
-              size_t total = 0;
-              for (size_t i = 0; i < slot.cnt; ++i)
-                total += slot.vec[i].iov_len;
-              return static_cast<size_t>(ndatalen) == total;
-            }());
+        report_sent(slot, ndatalen);
         continue;
       }
       return nwrite;
     }
-    if (has && ndatalen >= 0) {
-      size_t total = 0;
-      for (size_t i = 0; i < slot.cnt; ++i)
-        total += slot.vec[i].iov_len;
-      handler_->on_sent(slot.stream_id, static_cast<size_t>(ndatalen),
-                        slot.fin && static_cast<size_t>(ndatalen) == total);
-    }
+    if (has && ndatalen >= 0) report_sent(slot, ndatalen);
     return nwrite;
   }
+}
+
+void Connection::report_sent(const SendSlot& slot, ngtcp2_ssize n) {
+  size_t total = 0;
+  for (size_t i = 0; i < slot.cnt; ++i)
+    total += slot.vec[i].iov_len;
+  // The FIN went only if all of the slot's data went with it.
+  handler_->on_sent(slot.stream_id, static_cast<size_t>(n),
+                    slot.fin && static_cast<size_t>(n) == total);
 }
 
 bool Connection::send_pending() {

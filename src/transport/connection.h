@@ -19,18 +19,19 @@
 #include <optional>
 #include <span>
 #include <string>
+#include <string_view>
 #include <sys/uio.h>
 
-#include "app/options.h"
 #include "core/error.h"
 #include "core/log.h"
 #include "tls/tls_context.h"
+#include "transport/connection_settings.h"
 #include "transport/udp_socket.h"
 #include "uv/handle.h"
 
 namespace qpipe::transport {
 
-// Application error codes carried in CONNECTION_CLOSE (man/qpipe-protocol.7).
+// Application error codes carried in CONNECTION_CLOSE (PROTOCOL in man/qpipe.1).
 enum class AppError : uint64_t {
   no_error = 0,
   internal = 1,
@@ -112,17 +113,6 @@ public:
   virtual void on_closed(const CloseInfo& info) = 0;
 };
 
-struct ConnectionSettings {
-  app::CongestionControl cc = app::CongestionControl::cubic;
-  uint64_t idle_timeout_ms = 30'000;
-  // Transport parameters we grant the peer.
-  uint64_t max_data = 0;
-  uint64_t max_stream_data_uni = 0;
-  uint64_t max_stream_data_bidi = 64 * 1024;
-  uint64_t max_streams_uni = 0;
-  uint64_t max_streams_bidi = 0;
-};
-
 struct ConnectionStats {
   uint64_t wire_bytes_sent = 0;
   uint64_t wire_bytes_received = 0;
@@ -138,7 +128,7 @@ class Connection {
 public:
   static Result<std::unique_ptr<Connection>>
   client(uv_loop_t* loop, UdpSocket* socket, const Address& remote, const ConnectionSettings& s,
-         WOLFSSL_CTX* tls, const std::string& sni, const std::string& alpn, bool check_name,
+         WOLFSSL_CTX* tls, const std::string& sni, std::string_view alpn, bool check_name,
          ConnectionHandler* handler, const Logger& log);
   // A server connection for an accepted Initial packet (ngtcp2_accept succeeded).
   static Result<std::unique_ptr<Connection>> server(uv_loop_t* loop, UdpSocket* socket,
@@ -189,9 +179,14 @@ public:
   WOLFSSL* ssl() const { return ssl_.get(); }
 
 private:
-  Connection(uv_loop_t* loop, UdpSocket* socket, ConnectionHandler* handler, const Logger& log);
+  Connection(UdpSocket* socket, ConnectionHandler* handler, const Logger& log);
   Status init_common(const ConnectionSettings& s, ngtcp2_settings& settings,
                      ngtcp2_transport_params& params);
+  // After ngtcp2_conn_*_new: takes the TLS session and starts the timer.
+  Status attach(uv_loop_t* loop, Result<tls::Ssl> ssl);
+  Result<int64_t> open_stream(int (*open)(ngtcp2_conn*, int64_t*, void*));
+  // Tells the handler that n bytes of slot went into a packet.
+  void report_sent(const SendSlot& slot, ngtcp2_ssize n);
   ngtcp2_ssize write_packet(ngtcp2_path* path, ngtcp2_pkt_info* pi, uint8_t* dest, size_t len,
                             ngtcp2_tstamp ts);
   bool send_pending();

@@ -3,11 +3,12 @@
 #include <arpa/inet.h>
 #include <cerrno>
 #include <cstring>
-#include <utility>
 #include <fcntl.h>
 #include <linux/errqueue.h>
 #include <netinet/udp.h>
+#include <span>
 #include <unistd.h>
+#include <utility>
 
 #ifndef UDP_SEGMENT
 #define UDP_SEGMENT 103
@@ -50,6 +51,18 @@ bool Address::operator==(const Address& o) const {
 }
 
 namespace {
+
+// A recvmsg header for one buffer, the sender's address and control data.
+msghdr recv_header(sockaddr_storage& from, iovec& iov, std::span<uint8_t> ctrl) {
+  msghdr msg{};
+  msg.msg_name = &from;
+  msg.msg_namelen = sizeof from;
+  msg.msg_iov = &iov;
+  msg.msg_iovlen = 1;
+  msg.msg_control = ctrl.data();
+  msg.msg_controllen = ctrl.size();
+  return msg;
+}
 
 void raise_buffer(int fd, int opt, int force_opt, int bytes) {
   // As root, the FORCE variant ignores rmem_max/wmem_max; otherwise the
@@ -172,13 +185,7 @@ int UdpSocket::drain_errors() {
     uint8_t dummy[1];
     iovec eiov{dummy, sizeof dummy};
     sockaddr_storage from;
-    msghdr emsg{};
-    emsg.msg_name = &from;
-    emsg.msg_namelen = sizeof from;
-    emsg.msg_iov = &eiov;
-    emsg.msg_iovlen = 1;
-    emsg.msg_control = ctrl;
-    emsg.msg_controllen = sizeof ctrl;
+    msghdr emsg = recv_header(from, eiov, ctrl);
     if (::recvmsg(fd_, &emsg, MSG_ERRQUEUE | MSG_DONTWAIT) < 0) break;
     for (cmsghdr* c = CMSG_FIRSTHDR(&emsg); c; c = CMSG_NXTHDR(&emsg, c)) {
       if ((c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_RECVERR) ||
@@ -204,13 +211,7 @@ void UdpSocket::read_some() {
   Address remote, local = local_;
   // Bounded per wakeup, so that one busy socket cannot starve the loop.
   for (int i = 0; i < 64; ++i) {
-    msghdr msg{};
-    msg.msg_name = &from;
-    msg.msg_namelen = sizeof from;
-    msg.msg_iov = &iov;
-    msg.msg_iovlen = 1;
-    msg.msg_control = ctrl;
-    msg.msg_controllen = sizeof ctrl;
+    msghdr msg = recv_header(from, iov, ctrl);
     ssize_t n = ::recvmsg(fd_, &msg, 0);
     if (n < 0) {
       if (errno == EAGAIN || errno == EWOULDBLOCK) return;

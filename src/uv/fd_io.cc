@@ -73,11 +73,12 @@ Status FdSource::skip(uint64_t n) {
   return {};
 }
 
-Result<std::unique_ptr<app::ByteSink>>
-open_output(uv_loop_t* loop, const std::optional<std::string>& output, bool output_is_directory,
-            const app::FileMeta* file, const FileSinkOptions& base) {
+Result<std::unique_ptr<ByteSink>> open_output(uv_loop_t* loop,
+                                              const std::optional<std::string>& output,
+                                              bool output_is_directory, const FileMeta* file,
+                                              const FileSinkOptions& base) {
   if (!output)
-    return std::unique_ptr<app::ByteSink>(std::make_unique<FdSink>(loop, STDOUT_FILENO, "stdout"));
+    return std::unique_ptr<ByteSink>(std::make_unique<FdSink>(loop, STDOUT_FILENO, "stdout"));
   FileSinkOptions o = base;
   if (file) {
     o.resumable = file->resumable;
@@ -88,7 +89,7 @@ open_output(uv_loop_t* loop, const std::optional<std::string>& output, bool outp
   auto s = output_is_directory && file ? FileSink::create_in(loop, *output, file->name, o)
                                        : FileSink::create(loop, *output, o);
   if (!s) return s.error();
-  return std::unique_ptr<app::ByteSink>(std::move(*s));
+  return std::unique_ptr<ByteSink>(std::move(*s));
 }
 
 std::string partial_name(const std::string& name) {
@@ -122,8 +123,8 @@ Result<std::array<uint8_t, 16>> digest_prefix(const std::string& path, uint64_t 
   return d;
 }
 
-void FdSource::read(std::span<uint8_t> buf, std::function<void(app::ReadResult)> done) {
-  auto result = std::make_shared<app::ReadResult>();
+void FdSource::read(std::span<uint8_t> buf, std::function<void(ReadResult)> done) {
+  auto result = std::make_shared<ReadResult>();
   auto keep_fd = owned_fd_;
   int fd = fd_;
   bool initially_pollable = pollable_;
@@ -165,7 +166,7 @@ void FdSource::read(std::span<uint8_t> buf, std::function<void(app::ReadResult)>
         result->bytes = got;
       },
       [result, done = std::move(done)] { done(*result); });
-  if (rv != 0) done(app::ReadResult{0, false, rv});
+  if (rv != 0) done(ReadResult{0, false, rv});
 }
 
 FdSink::FdSink(uv_loop_t* loop, int fd, std::string name)

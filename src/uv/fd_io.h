@@ -16,20 +16,20 @@
 #include <time.h>
 #include <uv.h>
 
-#include "app/io.h"
 #include "core/fs.h"
+#include "uv/byte_io.h"
 #include "uv/work.h"
 
 namespace qpipe::uvx {
 
-class FdSource final : public app::ByteSource {
+class FdSource final : public ByteSource {
 public:
   // Does not take ownership of fd (stdin).
   FdSource(uv_loop_t* loop, int fd, std::string name);
   // Opens a file to read; the descriptor is closed when the source and any
   // read still running on the thread pool are done with it.
   static Result<std::unique_ptr<FdSource>> open_file(uv_loop_t* loop, const std::string& path);
-  void read(std::span<uint8_t> buf, std::function<void(app::ReadResult)> done) override;
+  void read(std::span<uint8_t> buf, std::function<void(ReadResult)> done) override;
   void cancel() override { cancelled_->store(true); }
   std::optional<uint64_t> size() const override { return size_; }
   Status skip(uint64_t n) override;
@@ -46,7 +46,7 @@ private:
   AliveToken alive_ = make_alive_token();
 };
 
-class FdSink : public app::ByteSink {
+class FdSink : public ByteSink {
 public:
   FdSink(uv_loop_t* loop, int fd, std::string name);
   void write(std::span<const iovec> parts, std::function<void(int)> done) override;
@@ -77,9 +77,10 @@ struct FileSinkOptions {
 // Where a listener writes a stream or a file: stdout (no output), -o FILE,
 // or the file's own name inside -o DIR, with the file's mode, mtime and
 // --resume settings on top of `base`. Shared by the CLI and `qpipe api`.
-Result<std::unique_ptr<app::ByteSink>>
-open_output(uv_loop_t* loop, const std::optional<std::string>& output, bool output_is_directory,
-            const app::FileMeta* file, const FileSinkOptions& base);
+Result<std::unique_ptr<ByteSink>> open_output(uv_loop_t* loop,
+                                              const std::optional<std::string>& output,
+                                              bool output_is_directory, const FileMeta* file,
+                                              const FileSinkOptions& base);
 
 // The name of the part kept for --resume, inside the file's directory.
 std::string partial_name(const std::string& name);

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The command line as users meet it: --help agrees with the man page, -V
 # names the libraries, and every error is one `qpipe: ` line on stderr with
-# the documented exit status, nothing on stdout, and for usage errors a hint.
+# the documented exit status, nothing on stdout, and for usage errors a hint;
+# the shipped binary carries no test hooks.
 source "$(dirname "$0")/lib.sh"
 src=${QPIPE_SOURCE_DIR:-$(cd "$(dirname "$0")/../.." && pwd)}
 
@@ -126,5 +127,16 @@ other_error "gen --check on wrong data" 1 "'$QPIPE' gen 1K --seed 1 | '$QPIPE' g
 other_error "nobody listening" 3 "'$QPIPE' 127.0.0.1:9 </dev/null"
 other_error "unknown host" 3 "'$QPIPE' no-such-host.invalid </dev/null"
 other_error "gen --check, stdin unreadable" 5 "'$QPIPE' gen --check 10 <'$TMP'"
+
+# Test hooks are not shipped: the release binary names no QPIPE_TEST_
+# variable (the test build does, which shows that the check can see them).
+if command -v strings >/dev/null; then
+  check "the shipped qpipe names no QPIPE_TEST_ variable" \
+    bash -c "! strings '$QPIPE' | grep -q QPIPE_TEST_"
+  check "qpipe-test-hooks does (the check above can see them)" \
+    bash -c "strings '$QPIPE_TEST_HOOKS' | grep -q QPIPE_TEST_TAMPER"
+else
+  echo "ok - the shipped qpipe names no QPIPE_TEST_ variable # SKIP strings (binutils) is not installed"
+fi
 
 finish

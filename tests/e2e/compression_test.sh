@@ -28,7 +28,7 @@ tampered() {
   local desc=$1 tamper=$2 sopts=$3 expect=$4
   mkdir -p "$TMP/t"
   listener t "127.0.0.1:0 -o $TMP/t/out"
-  bg s "$QPIPE gen --kind text 8M | QPIPE_TEST_TAMPER=$tamper timeout 60 $QPIPE 127.0.0.1:$PORT $sopts --chunk-size 1M"
+  bg s "$QPIPE gen --kind text 8M | QPIPE_TEST_TAMPER=$tamper timeout 60 $QPIPE_TEST_HOOKS 127.0.0.1:$PORT $sopts --chunk-size 1M"
   local src rc
   src=$(wait_rc s); rc=$(wait_rc t)
   if [ "$src$rc" = 11 ] && grep -q "$expect" "$TMP/t.err" && [ -z "$(ls -A "$TMP/t")" ]; then ok "$desc"

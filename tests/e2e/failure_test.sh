@@ -71,7 +71,7 @@ check "closed stdout: sender says the listener could not write" grep -q "could n
 # listener, which then serves a real sender.
 listener g "127.0.0.1:0" "| $QPIPE gen --check 4M"
 for i in $(seq 1 50); do head -c $((RANDOM % 1400 + 1)) /dev/urandom > /dev/udp/127.0.0.1/"$PORT"; done
-echo x | QPIPE_TEST_ALPN=h3 timeout 20 "$QPIPE" 127.0.0.1:"$PORT" 2>"$TMP/alpn.err"
+echo x | QPIPE_TEST_ALPN=h3 timeout 20 "$QPIPE_TEST_HOOKS" 127.0.0.1:"$PORT" 2>"$TMP/alpn.err"
 arc=$?
 check "wrong ALPN: sender exits 3 (got $arc)" [ "$arc" = 3 ]
 bg s "$QPIPE gen 4M | timeout 60 $QPIPE 127.0.0.1:$PORT"

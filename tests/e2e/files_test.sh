@@ -74,7 +74,7 @@ check "without --no-clobber (and with --sync): replaced" bash -c "[ '$src$rc' = 
 mkdir -p "$TMP/jail"
 for name in "../escape" "/etc/evil" ".hidden" ".." "a/b"; do
   listener h "127.0.0.1:0 -o $TMP/jail"
-  bg s "QPIPE_TEST_TAMPER='name=$name' timeout 60 $QPIPE 127.0.0.1:$PORT '$TMP/src/name with spaces'"
+  bg s "QPIPE_TEST_TAMPER='name=$name' timeout 60 $QPIPE_TEST_HOOKS 127.0.0.1:$PORT '$TMP/src/name with spaces'"
   src=$(wait_rc s); rc=$(wait_rc h)
   check "hostile name '$name': refused (sender $src, listener $rc), nothing written" \
     bash -c "[ '$src$rc' = 11 ] && [ -z \"\$(ls -A $TMP/jail)\" ] && [ ! -e $TMP/escape ]"

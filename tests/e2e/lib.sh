@@ -4,6 +4,8 @@
 # Every process runs under `timeout`; waits poll for a condition, bounded.
 set -u
 : "${QPIPE:?set QPIPE to the qpipe binary (ctest does)}"
+# qpipe with test hooks (tests/tools/test_hooks.cc), for a sender that lies.
+QPIPE_TEST_HOOKS=${QPIPE_TEST_HOOKS:-$(dirname "$QPIPE")/tests/qpipe-test-hooks}
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/qpipe-e2e.XXXXXX")
 declare -A PIDS=()
 PASSED=0 FAILED=0

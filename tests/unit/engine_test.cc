@@ -17,7 +17,7 @@ using namespace qpipe;
 
 namespace {
 
-class MemorySink final : public app::ByteSink {
+class MemorySink final : public uvx::ByteSink {
 public:
   explicit MemorySink(std::vector<uint8_t>& out) : out_(out) {}
   void write(std::span<const iovec> parts, std::function<void(int)> done) override {
@@ -61,8 +61,8 @@ Outcome run_transfer(uint64_t size, gen::Kind kind, app::SendOptions so) {
     lev.on_done = [&](const Status& st, const app::TransferStats&) { out.listen = st; };
     auto listener = app::start_listen(
         &loop, lo,
-        [&](const app::FileMeta*) -> Result<std::unique_ptr<app::ByteSink>> {
-          return std::unique_ptr<app::ByteSink>(std::make_unique<MemorySink>(out.received));
+        [&](const uvx::FileMeta*) -> Result<std::unique_ptr<uvx::ByteSink>> {
+          return std::unique_ptr<uvx::ByteSink>(std::make_unique<MemorySink>(out.received));
         },
         log, lev);
     BOOST_REQUIRE(listener.ok());
@@ -134,8 +134,8 @@ BOOST_AUTO_TEST_CASE(wrong_pin_is_refused_with_nothing_written) {
     lo.identity_dir = dir.path;
     auto listener = app::start_listen(
         &loop, lo,
-        [&](const app::FileMeta*) -> Result<std::unique_ptr<app::ByteSink>> {
-          return std::unique_ptr<app::ByteSink>(std::make_unique<MemorySink>(received));
+        [&](const uvx::FileMeta*) -> Result<std::unique_ptr<uvx::ByteSink>> {
+          return std::unique_ptr<uvx::ByteSink>(std::make_unique<MemorySink>(received));
         },
         log, {});
     BOOST_REQUIRE(listener.ok());

@@ -41,7 +41,7 @@ struct Fixture {
 
 // Writes data through the sink and runs the loop until the write is done;
 // returns what the write reported (0 or a negative errno).
-int write_all(uv_loop_t* loop, app::ByteSink& sink, std::string_view data) {
+int write_all(uv_loop_t* loop, ByteSink& sink, std::string_view data) {
   int result = 1; // not called back
   iovec part{const_cast<char*>(data.data()), data.size()};
   sink.write(std::span<const iovec>(&part, 1), [&](int status) { result = status; });
@@ -50,12 +50,12 @@ int write_all(uv_loop_t* loop, app::ByteSink& sink, std::string_view data) {
 }
 
 // Reads the source to its end through the loop.
-std::string read_all(uv_loop_t* loop, app::ByteSource& source) {
+std::string read_all(uv_loop_t* loop, ByteSource& source) {
   std::string out;
   std::vector<uint8_t> buf(4);
   for (bool eof = false; !eof;) {
-    app::ReadResult got{0, false, 1};
-    source.read(buf, [&](app::ReadResult r) { got = r; });
+    ReadResult got{0, false, 1};
+    source.read(buf, [&](ReadResult r) { got = r; });
     uv_run(loop, UV_RUN_DEFAULT);
     BOOST_REQUIRE_EQUAL(got.error, 0);
     out.append(reinterpret_cast<const char*>(buf.data()), got.bytes);

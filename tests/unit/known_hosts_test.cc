@@ -182,6 +182,16 @@ BOOST_AUTO_TEST_CASE(host_names_compare_without_case) {
   BOOST_TEST(kh.line_of("alpha.EXAMPLE:4433") == 1);
 }
 
+BOOST_AUTO_TEST_CASE(the_key_is_the_host_lowercased_with_its_port) {
+  BOOST_TEST(known_hosts_key("Alpha.Example", 4433) == "alpha.example:4433");
+  BOOST_TEST(known_hosts_key("192.0.2.1", 1) == "192.0.2.1:1");
+  BOOST_TEST(known_hosts_key("FE80::1%eth0", 65535) == "[fe80::1%eth0]:65535");
+  // Every key it builds is one that the file accepts.
+  auto entry = parse_known_hosts_line(known_hosts_key("::1", 4433) + " " + kFpA);
+  BOOST_REQUIRE(entry.has_value());
+  BOOST_TEST(entry->first == "[::1]:4433");
+}
+
 BOOST_AUTO_TEST_CASE(replace_keeps_everything_else_in_place) {
   TempDir dir;
   const std::string path = dir / "known_hosts";

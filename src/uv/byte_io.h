@@ -1,6 +1,7 @@
-// Where a send reads from and where a listener writes to. The engine sees
-// only these interfaces; src/uv/fd_io.h has the implementations for file
-// descriptors and files, and `qpipe api` adds its own.
+// Where a send reads from and where a listener writes to: asynchronous byte
+// interfaces on a libuv loop. The engine (src/app) sees only these; fd_io.h
+// has the implementations for file descriptors and files, and `qpipe api`
+// adds its own.
 //
 // All callbacks run on the loop thread. At most one read (or one write) is
 // outstanding at a time. cancel() makes an outstanding operation finish soon
@@ -17,7 +18,7 @@
 
 #include "core/error.h"
 
-namespace qpipe::app {
+namespace qpipe::uvx {
 
 struct ReadResult {
   size_t bytes = 0;
@@ -67,4 +68,4 @@ public:
   virtual std::string name() const = 0; // "stdout", a path
 };
 
-} // namespace qpipe::app
+} // namespace qpipe::uvx

@@ -1,0 +1,40 @@
+// Test-only changes to what a sender puts on the wire, so that end-to-end
+// tests can play a lying sender or one of another protocol. Only the test
+// build makes hooks (qpipe-test-hooks, tests/tools/test_hooks.cc); in the
+// shipped qpipe SendOptions::test_hooks is null and each function below
+// leaves what it is given as it is.
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "core/protocol.h"
+#include "pipeline/wire.h"
+
+namespace qpipe::app {
+
+struct SendTestHooks {
+  std::optional<std::string> alpn;                   // offered instead of kAlpn
+  std::function<void(wire::ChunkHeader&)> on_header; // before a chunk header is encoded
+  std::function<void(wire::File&)> on_file;          // before a File message is queued
+};
+
+using SendTestHooksPtr = std::shared_ptr<const SendTestHooks>;
+
+// The ALPN the sender offers: kAlpn unless a hook replaces it.
+inline std::string_view offered_alpn(const SendTestHooksPtr& hooks) {
+  return hooks && hooks->alpn ? std::string_view(*hooks->alpn) : std::string_view(kAlpn);
+}
+
+inline void apply_test_hook(const SendTestHooksPtr& hooks, wire::ChunkHeader& header) {
+  if (hooks && hooks->on_header) hooks->on_header(header);
+}
+
+inline void apply_test_hook(const SendTestHooksPtr& hooks, wire::File& file) {
+  if (hooks && hooks->on_file) hooks->on_file(file);
+}
+
+} // namespace qpipe::app
