@@ -95,12 +95,18 @@ struct Run {
 
 } // namespace
 
+// " (ORIGIN)" after a library's version, when the deps prefix recorded one.
+static std::string origin(const char* text) {
+  return *text ? strprintf(" (%s)", text) : std::string();
+}
+
 std::string version_text() {
   const ngtcp2_info* ng = ngtcp2_version(0);
   unsigned xx = XXH_versionNumber();
-  return strprintf("qpipe %s\nngtcp2 %s, wolfSSL %s, libuv %s, zstd %s, xxHash %u.%u.%u\n",
-                   QPIPE_VERSION, ng ? ng->version_str : "?", wolfSSL_lib_version(),
-                   uv_version_string(), ZSTD_versionString(), xx / 10000, xx / 100 % 100, xx % 100);
+  return strprintf("qpipe %s\nngtcp2 %s%s, wolfSSL %s%s, libuv %s, zstd %s, xxHash %u.%u.%u\n",
+                   QPIPE_VERSION, ng ? ng->version_str : "?", origin(QPIPE_NGTCP2_ORIGIN).c_str(),
+                   wolfSSL_lib_version(), origin(QPIPE_WOLFSSL_ORIGIN).c_str(), uv_version_string(),
+                   ZSTD_versionString(), xx / 10000, xx / 100 % 100, xx % 100);
 }
 
 // Settles what the command line only names: the shared secret (from
