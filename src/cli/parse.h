@@ -43,13 +43,6 @@ struct Config {
 
 Result<Config> parse_command_line(int argc, const char* const* argv);
 
-// HOST[:PORT], [IPv6][:PORT], a bare IPv6 address, :PORT or PORT (listen).
-struct HostPort {
-  std::string host;
-  uint16_t port;
-};
-Result<HostPort> parse_host_port(const std::string& text, bool listening);
-
 std::string usage_text();         // the synopsis lines
 std::string help_text(Mode mode); // full --help; mode narrows to that mode's options
 
