@@ -4,6 +4,7 @@
 
 #include "cli/parse.h"
 #include "cli/run.h"
+#include "cli/version_text.h"
 #include "gen/gen_command.h"
 
 int main(int argc, char** argv) {

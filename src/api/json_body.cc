@@ -74,10 +74,13 @@ std::string JsonFields::field_name(std::string_view name) const {
   return path_.empty() ? std::string(name) : path_ + "." + std::string(name);
 }
 
+Response field_error(std::string_view name, std::string_view why) {
+  return json_error(422, "unprocessable",
+                    "field \"" + std::string(name) + "\": " + std::string(why));
+}
+
 void JsonFields::fail(std::string_view name, std::string_view what) {
-  if (error_) return;
-  error_ =
-      json_error(422, "unprocessable", "field \"" + field_name(name) + "\": " + std::string(what));
+  if (!error_) error_ = field_error(field_name(name), what);
 }
 
 const nlohmann::json* JsonFields::find(std::string_view name, bool required, const char* expected,
@@ -109,7 +112,10 @@ std::optional<std::string> JsonFields::optional_string(std::string_view name) {
 
 std::optional<int64_t> JsonFields::read_int(std::string_view name, bool required, int64_t min,
                                             int64_t max) {
-  std::string expected = "an integer from " + std::to_string(min) + " to " + std::to_string(max);
+  const bool any =
+      min == std::numeric_limits<int64_t>::min() && max == std::numeric_limits<int64_t>::max();
+  std::string expected =
+      any ? "an integer" : "an integer from " + std::to_string(min) + " to " + std::to_string(max);
   const auto* v = find(name, required, expected.c_str(), is_number);
   if (!v) return std::nullopt;
   bool in_range = false;
@@ -135,6 +141,11 @@ int64_t JsonFields::required_int(std::string_view name, int64_t min, int64_t max
 
 std::optional<int64_t> JsonFields::optional_int(std::string_view name, int64_t min, int64_t max) {
   return read_int(name, false, min, max);
+}
+
+std::optional<int64_t> JsonFields::optional_int(std::string_view name) {
+  return read_int(name, false, std::numeric_limits<int64_t>::min(),
+                  std::numeric_limits<int64_t>::max());
 }
 
 std::optional<bool> JsonFields::optional_bool(std::string_view name) {

@@ -70,6 +70,9 @@ public:
   // Integers in [min, max]; a number with a fraction is not an integer.
   int64_t required_int(std::string_view name, int64_t min, int64_t max);
   std::optional<int64_t> optional_int(std::string_view name, int64_t min, int64_t max);
+  // Any integer, for a range that the handler checks itself (an option that
+  // the CLI takes too, checked by src/frontend/option_ranges.h).
+  std::optional<int64_t> optional_int(std::string_view name);
   std::optional<bool> optional_bool(std::string_view name);
   // A member that is an object, to read with a nested JsonFields; null when
   // absent (optional) or after an error.
@@ -102,6 +105,9 @@ private:
   std::vector<std::string> asked_;
   std::optional<Response> error_;
 };
+
+// The 422 response about one field: `field "NAME": WHY`.
+Response field_error(std::string_view name, std::string_view why);
 
 // "a string", "a number", "null"...: what a JSON value is, for messages.
 std::string json_type_phrase(const nlohmann::json& value);

@@ -10,10 +10,12 @@
 #include "api/gen_source.h"
 #include "api/json_body.h"
 #include "api/metrics.h"
-#include "cli/parse.h"
 #include "core/fs.h"
+#include "core/host_port.h"
 #include "core/units.h"
-#include "pipeline/codec.h"
+#include "frontend/option_ranges.h"
+#include "frontend/output.h"
+#include "frontend/stats_json.h"
 #include "tls/known_hosts.h"
 #include "uv/fd_io.h"
 #include "version.h"
@@ -22,15 +24,38 @@ namespace qpipe::api {
 
 using nlohmann::json;
 
+namespace {
+
+// The states of a transfer, and their names in GET /v1/transfers.
+enum class State { pending, running, done, failed, cancelled };
+constexpr const char* kStateNames[] = {"pending", "running", "done", "failed", "cancelled"};
+
+const char* state_name(State s) {
+  return kStateNames[static_cast<size_t>(s)];
+}
+
+} // namespace
+
 struct Service::Record {
   std::string id, role;
-  std::string state = "pending"; // pending running done failed cancelled
+  State state = State::pending;
   std::unique_ptr<app::Transfer> transfer;
   app::TransferStats stats;
-  std::string error, local;
+  std::string error;
   std::string started, finished;
-  double started_at = 0;
   bool over = false;
+
+  // Takes the engine's latest stats; a listener's address is kept when they
+  // do not carry it.
+  void refresh(const app::TransferStats& s) {
+    std::string local = std::move(stats.local);
+    stats = s;
+    if (stats.local.empty()) stats.local = std::move(local);
+  }
+  // Asks a live transfer for its stats.
+  void refresh() {
+    if (transfer && !over) refresh(transfer->stats());
+  }
 };
 
 namespace {
@@ -48,6 +73,16 @@ std::string now_iso() {
 }
 
 json to_json(const Service::Record& r);
+
+// A value checked by one of the checks that both front ends share; a failed
+// check becomes the field's error in f.
+template <typename Out, typename T>
+void take(JsonFields& f, std::string_view field, Out& out, const Result<T>& checked) {
+  if (checked)
+    out = *checked;
+  else
+    f.fail(field, checked.error().why);
+}
 
 } // namespace
 
@@ -101,26 +136,24 @@ app::TransferEvents Service::events_for(Record& r) {
   app::TransferEvents ev;
   Record* rp = &r;
   ev.on_progress = [rp](const app::TransferStats& s) {
-    rp->stats = s;
-    if (rp->state == "pending" && (s.bytes > 0 || !s.peer.empty())) rp->state = "running";
+    rp->refresh(s);
+    if (rp->state == State::pending && (s.bytes > 0 || !s.peer.empty())) rp->state = State::running;
   };
   ev.on_info = [this](const std::string& line) { log_.verbose(line); };
   ev.on_done = [rp](const Status& st, const app::TransferStats& s) {
-    std::string local = rp->stats.local;
-    rp->stats = s;
-    if (rp->stats.local.empty()) rp->stats.local = local;
+    rp->refresh(s);
     rp->over = true;
     rp->finished = now_iso();
     if (st.ok()) {
-      rp->state = "done";
+      rp->state = State::done;
     } else {
-      rp->state =
-          rp->state == "cancelled" || st.error().code == Errc::interrupted ? "cancelled" : "failed";
+      bool cancelled = rp->state == State::cancelled || st.error().code == Errc::interrupted;
+      rp->state = cancelled ? State::cancelled : State::failed;
       rp->error = st.error().message();
     }
   };
   ev.on_transfer_done = [rp](const Status& st, const app::TransferStats& s) {
-    rp->stats = s;
+    rp->refresh(s);
     if (!st.ok()) rp->error = st.error().message();
   };
   return ev;
@@ -163,8 +196,8 @@ Response Service::start_send(const Request& req) {
   JsonFields f(*body);
   std::string peer = f.required_string("peer");
   const json* source = f.required_object("source");
-  auto zstd = f.optional_int("zstd", -131072, 22);
-  auto streams = f.optional_int("streams", 1, app::kMaxStreams);
+  auto zstd = f.optional_int("zstd");
+  auto streams = f.optional_int("streams");
   auto pin = f.optional_string("pin");
   auto insecure = f.optional_bool("insecure");
   auto secret = f.optional_string("secret");
@@ -174,30 +207,18 @@ Response Service::start_send(const Request& req) {
   if (!f.ok()) return f.error();
 
   app::SendOptions o;
-  auto hp = cli::parse_host_port(peer, false);
-  if (!hp) return json_error(422, "unprocessable", "field \"peer\": " + hp.error().why);
+  auto hp = parse_host_port(peer, false, app::kDefaultPort);
+  if (!hp) return field_error("peer", hp.error().why);
   o.host = hp->host;
   o.port = hp->port;
   o.peer_key = tls::known_hosts_key(o.host, o.port);
-  if (zstd) {
-    if (!codec::level_valid(static_cast<int>(*zstd)))
-      return json_error(422, "unprocessable", "field \"zstd\": level out of range");
-    o.zstd_level = static_cast<int>(*zstd);
-  }
-  if (streams) o.streams = static_cast<int>(*streams);
-  if (limit) {
-    auto n = parse_rate(*limit, "limit");
-    if (!n) return json_error(422, "unprocessable", "field \"limit\": " + n.error().why);
-    o.limit_bytes_per_second = *n;
-  }
-  if (chunk) {
-    auto n = parse_size(*chunk, "chunk_size");
-    if (!n || *n < app::kMinChunkSize || *n > app::kMaxChunkSize)
-      return json_error(422, "unprocessable", "field \"chunk_size\": between 64K and 16M");
-    o.chunk_size = static_cast<uint32_t>(*n);
-  }
-  if (pin && insecure.value_or(false))
-    return json_error(422, "unprocessable", "field \"insecure\": not together with \"pin\"");
+  // The checks the CLI makes of the same options, in the same words.
+  if (zstd) take(f, "zstd", o.zstd_level, frontend::check_zstd_level(*zstd, "zstd"));
+  if (streams) take(f, "streams", o.streams, frontend::check_streams(*streams, "streams"));
+  if (limit) take(f, "limit", o.limit_bytes_per_second, parse_rate(*limit, "limit"));
+  if (chunk) take(f, "chunk_size", o.chunk_size, frontend::parse_chunk_size(*chunk, "chunk_size"));
+  if (pin && insecure.value_or(false)) f.fail("insecure", "not together with \"pin\"");
+  if (!f.ok()) return f.error();
   if (pin) {
     o.verify = app::Verify::pin;
     o.pin = *pin;
@@ -215,18 +236,16 @@ Response Service::start_send(const Request& req) {
   sf.reject_unknown();
   if (!sf.ok()) return sf.error();
   if (path.has_value() == (g != nullptr))
-    return json_error(422, "unprocessable",
-                      "field \"source\": exactly one of \"path\" and \"gen\"");
+    return field_error("source", "exactly one of \"path\" and \"gen\"");
   std::unique_ptr<app::ByteSource> src;
   if (path) {
     auto full = resolve_under_root(*path, true);
     if (!full) return full.error();
     struct stat st;
     if (stat(full->c_str(), &st) != 0 || !S_ISREG(st.st_mode))
-      return json_error(422, "unprocessable", "field \"source.path\": not a regular file");
+      return field_error("source.path", "not a regular file");
     auto s = uvx::FdSource::open_file(loop_, *full);
-    if (!s)
-      return json_error(422, "unprocessable", "field \"source.path\": " + s.error().message());
+    if (!s) return field_error("source.path", s.error().message());
     src = std::move(*s);
   } else {
     JsonFields gf(*g, "source.gen");
@@ -236,24 +255,22 @@ Response Service::start_send(const Request& req) {
     gf.reject_unknown();
     if (!gf.ok()) return gf.error();
     auto size = parse_size(size_text, "size");
-    if (!size)
-      return json_error(422, "unprocessable", "field \"source.gen.size\": " + size.error().why);
+    if (!size) return field_error("source.gen.size", size.error().why);
     auto kind = gen::parse_kind(kind_text.value_or("random"));
-    if (!kind)
-      return json_error(422, "unprocessable", "field \"source.gen.kind\": " + kind.error().why);
+    if (!kind) return field_error("source.gen.kind", kind.error().why);
     src = std::make_unique<GenSource>(loop_, *kind, static_cast<uint64_t>(seed.value_or(0)), *size);
   }
   Record& r = add_record("send");
   auto t = app::start_send(loop_, o, std::move(src), log_, events_for(r));
   if (!t) {
-    r.state = "failed";
+    r.state = State::failed;
     r.error = t.error().message();
     r.over = true;
     r.finished = now_iso();
     return json_ok(201, to_json(r));
   }
   r.transfer = std::move(*t);
-  r.state = "running";
+  r.state = State::running;
   r.stats.peer = peer;
   return json_ok(201, to_json(r));
 }
@@ -270,27 +287,21 @@ Response Service::start_listener(const Request& req) {
   f.reject_unknown();
   if (!f.ok()) return f.error();
   app::ListenOptions o;
-  auto hp = cli::parse_host_port(listen.value_or(":" + std::to_string(app::kDefaultPort)), true);
-  if (!hp) return json_error(422, "unprocessable", "field \"listen\": " + hp.error().why);
-  o.host = hp->host;
-  o.port = hp->port;
+  if (listen) {
+    auto hp = parse_host_port(*listen, true, app::kDefaultPort);
+    if (!hp) return field_error("listen", hp.error().why);
+    o.host = hp->host;
+    o.port = hp->port;
+  }
   auto full = resolve_under_root(output, false);
   if (!full) return full.error();
-  struct stat st;
   o.output = *full;
-  o.output_is_directory = stat(full->c_str(), &st) == 0 && S_ISDIR(st.st_mode);
   o.keep_listening = keep.value_or(false);
   o.identity_dir = config_.identity_dir;
   if (secret) o.secret = *secret;
-  uv_loop_t* loop = loop_;
-  std::string out = *full;
-  bool is_dir = o.output_is_directory;
-  std::optional<std::string> out_path = out;
-  app::SinkFactory factory = [loop, out_path, is_dir](const app::FileMeta* file) {
-    return uvx::open_output(loop, out_path, is_dir, file, {});
-  };
+  auto sinks = frontend::output_sinks(loop_, o);
   Record& r = add_record("listen");
-  auto t = app::start_listen(loop_, o, factory, log_, events_for(r));
+  auto t = app::start_listen(loop_, o, std::move(sinks), log_, events_for(r));
   if (!t) {
     int status = t.error().code == Errc::usage ? 422 : 409;
     std::string msg = t.error().message();
@@ -298,19 +309,14 @@ Response Service::start_listener(const Request& req) {
     return json_error(status, status == 422 ? "unprocessable" : "conflict", msg);
   }
   r.transfer = std::move(*t);
-  r.stats = r.transfer->stats();
-  r.local = r.stats.local;
+  r.refresh();
   return json_ok(201, to_json(r));
 }
 
 Response Service::list(const Request&) {
   json a = json::array();
   for (auto& [id, r] : records_) {
-    if (r->transfer && !r->over) {
-      std::string local = r->stats.local;
-      r->stats = r->transfer->stats();
-      if (r->stats.local.empty()) r->stats.local = local;
-    }
+    r->refresh();
     a.push_back(to_json(*r));
   }
   return json_ok(200, json{{"transfers", a}});
@@ -320,11 +326,7 @@ Response Service::get(const Request& req) {
   auto it = records_.find(std::string(req.param("id")));
   if (it == records_.end()) return json_error(404, "not_found", "no transfer with that id");
   Record& r = *it->second;
-  if (r.transfer && !r.over) {
-    std::string local = r.stats.local;
-    r.stats = r.transfer->stats();
-    if (r.stats.local.empty()) r.stats.local = local;
-  }
+  r.refresh();
   return json_ok(200, to_json(r));
 }
 
@@ -332,19 +334,22 @@ Response Service::cancel(const Request& req) {
   auto it = records_.find(std::string(req.param("id")));
   if (it == records_.end()) return json_error(404, "not_found", "no transfer with that id");
   Record& r = *it->second;
-  if (r.over) return json_error(409, "conflict", "the transfer is already " + r.state);
-  r.state = "cancelled";
+  if (r.over)
+    return json_error(409, "conflict",
+                      std::string("the transfer is already ") + state_name(r.state));
+  r.state = State::cancelled;
   r.transfer->cancel(make_error(Errc::interrupted, "api", "cancelled by DELETE"));
   return json_ok(200, to_json(r));
 }
 
 Response Service::metrics(const Request&) {
   MetricsWriter w;
-  std::map<std::string, uint64_t> by_state{
-      {"pending", 0}, {"running", 0}, {"done", 0}, {"failed", 0}, {"cancelled", 0}};
+  std::map<std::string, uint64_t> by_state; // by name: the samples in name order
+  for (const char* name : kStateNames)
+    by_state[name] = 0;
   uint64_t bytes = 0, wire = 0;
   for (auto& [id, r] : records_) {
-    ++by_state[r->state];
+    ++by_state[state_name(r->state)];
     bytes += r->stats.bytes;
     wire += r->stats.wire_bytes;
   }
@@ -365,21 +370,22 @@ Response Service::openapi(const Request&) {
 }
 
 namespace {
+json nullable(const std::string& s) {
+  return s.empty() ? json(nullptr) : json(s);
+}
+
+// The stats as the CLI's --stats=json has them, and what the api adds.
 json to_json(const Service::Record& r) {
-  const auto& s = r.stats;
-  double rate = s.seconds > 0 ? static_cast<double>(s.bytes) / s.seconds : 0;
-  json j{{"id", r.id},
-         {"role", r.role},
-         {"state", r.state},
-         {"bytes", s.bytes},
-         {"wire_bytes", s.wire_bytes},
-         {"rate", rate},
-         {"peer", s.peer.empty() ? json(nullptr) : json(s.peer)},
-         {"fingerprint", s.fingerprint.empty() ? json(nullptr) : json(s.fingerprint)},
-         {"started", r.started},
-         {"finished", r.finished.empty() ? json(nullptr) : json(r.finished)},
-         {"error", r.error.empty() ? json(nullptr) : json(r.error)}};
-  if (r.role == "listen") j["listen"] = s.local.empty() ? json(r.local) : json(s.local);
+  json j = frontend::to_json(r.stats);
+  j["id"] = r.id;
+  j["role"] = r.role;
+  j["state"] = state_name(r.state);
+  j["peer"] = nullable(r.stats.peer);
+  j["fingerprint"] = nullable(r.stats.fingerprint);
+  j["started"] = r.started;
+  j["finished"] = nullable(r.finished);
+  j["error"] = nullable(r.error);
+  if (r.role == "listen") j["listen"] = r.stats.local;
   return j;
 }
 } // namespace

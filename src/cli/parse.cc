@@ -2,10 +2,13 @@
 
 #include <algorithm>
 #include <cstring>
+#include <limits>
 #include <map>
 #include <optional>
 
+#include "core/host_port.h"
 #include "core/units.h"
+#include "frontend/option_ranges.h"
 #include "pipeline/codec.h"
 #include "tls/fingerprint.h"
 #include "tls/known_hosts.h"
@@ -117,12 +120,17 @@ Result<Mode> collect(int argc, const char* const* argv, std::vector<Given>& give
   return mode;
 }
 
-Result<uint16_t> parse_port(const std::string& text, const std::string& what, int lo = 1) {
-  if (text.empty() || text.find_first_not_of("0123456789") != std::string::npos)
-    return usage(what, "'" + text + "' is not a port number");
-  auto n = parse_int(text, what, lo, 65535);
+// A whole number, checked by the range check that both front ends share.
+template <typename Out, typename T>
+Status set_checked(Out& out, const std::string& text, const std::string& what,
+                   Result<T> (*check)(int64_t, std::string_view)) {
+  auto n = parse_int(text, what, std::numeric_limits<int64_t>::min(),
+                     std::numeric_limits<int64_t>::max());
   if (!n) return n.error();
-  return static_cast<uint16_t>(*n);
+  auto checked = check(*n, what);
+  if (!checked) return checked.error();
+  out = *checked;
+  return {};
 }
 
 Status apply(Config& c, const Given& g) {
@@ -158,18 +166,12 @@ Status apply(Config& c, const Given& g) {
     else
       return usage(what, "'" + v + "' is not a format; use --stats or --stats=json");
     return {};
-  case OptId::streams: {
-    auto n = parse_int(v, what, 1, app::kMaxStreams);
-    if (!n) return n.error();
-    c.send.streams = static_cast<int>(*n);
-    return {};
-  }
+  case OptId::streams:
+    return set_checked(c.send.streams, v, what, frontend::check_streams);
   case OptId::chunk_size: {
-    auto n = parse_size(v, what);
-    if (!n) return n.error();
-    if (*n < app::kMinChunkSize || *n > app::kMaxChunkSize)
-      return usage(what, "must be between 64K and 16M");
-    c.send.chunk_size = static_cast<uint32_t>(*n);
+    auto size = frontend::parse_chunk_size(v, what);
+    if (!size) return size.error();
+    c.send.chunk_size = *size;
     return {};
   }
   case OptId::limit: {
@@ -201,27 +203,18 @@ Status apply(Config& c, const Given& g) {
     c.send.bind = c.listen.bind = c.api.bind = v;
     return {};
   case OptId::idle_timeout: {
-    auto n = parse_int(v, what, 1, 24 * 3600);
-    if (!n) return n.error();
-    c.send.idle_timeout_ms = c.listen.idle_timeout_ms = static_cast<uint64_t>(*n) * 1000;
-    return {};
+    auto st = set_checked(c.send.idle_timeout_ms, v, what, frontend::check_idle_timeout);
+    c.listen.idle_timeout_ms = c.send.idle_timeout_ms;
+    return st;
   }
   case OptId::output:
     if (v.empty()) return usage(what, "needs a path");
     c.listen.output = v;
     return {};
-  case OptId::max_connections: {
-    auto n = parse_int(v, what, 1, 10000);
-    if (!n) return n.error();
-    c.listen.max_connections = static_cast<int>(*n);
-    return {};
-  }
-  case OptId::max_streams: {
-    auto n = parse_int(v, what, 1, app::kMaxStreams);
-    if (!n) return n.error();
-    c.listen.max_streams = static_cast<int>(*n);
-    return {};
-  }
+  case OptId::max_connections:
+    return set_checked(c.listen.max_connections, v, what, frontend::check_max_connections);
+  case OptId::max_streams:
+    return set_checked(c.listen.max_streams, v, what, frontend::check_streams);
   case OptId::keep_listening:
     c.listen.keep_listening = true;
     return {};
@@ -260,12 +253,7 @@ Status apply(Config& c, const Given& g) {
       c.send.zstd_level = 3;
       return {};
     }
-    auto n = parse_int(v, what, -131072, 22);
-    if (!n) return n.error();
-    if (!codec::level_valid(static_cast<int>(*n)))
-      return usage(what, "level out of range for this zstd");
-    c.send.zstd_level = static_cast<int>(*n);
-    return {};
+    return set_checked(c.send.zstd_level, v, what, frontend::check_zstd_level);
   }
   case OptId::sync:
     c.listen.sync = true;
@@ -315,40 +303,6 @@ void set_send_test_hooks_source(SendTestHooksSource source) {
   send_test_hooks_source = source;
 }
 
-Result<HostPort> parse_host_port(const std::string& text, bool listening) {
-  const std::string what = listening ? "listen address" : "destination";
-  HostPort hp{"", app::kDefaultPort};
-  if (text.empty()) return usage(what, "is empty");
-  std::string port_text;
-  if (text[0] == '[') {
-    auto close = text.find(']');
-    if (close == std::string::npos) return usage(what, "'" + text + "': missing ']'");
-    hp.host = text.substr(1, close - 1);
-    if (close + 1 < text.size()) {
-      if (text[close + 1] != ':') return usage(what, "'" + text + "': expected ':' after ']'");
-      port_text = text.substr(close + 2);
-      if (port_text.empty()) return usage(what, "'" + text + "': empty port");
-    }
-  } else if (std::count(text.begin(), text.end(), ':') > 1) {
-    hp.host = text; // a bare IPv6 address
-  } else if (auto colon = text.find(':'); colon != std::string::npos) {
-    hp.host = text.substr(0, colon);
-    port_text = text.substr(colon + 1);
-    if (port_text.empty()) return usage(what, "'" + text + "': empty port");
-  } else if (listening && text.find_first_not_of("0123456789") == std::string::npos) {
-    port_text = text; // `qpipe -l 5000`, as nc -l reads it
-  } else {
-    hp.host = text;
-  }
-  if (!port_text.empty()) {
-    auto p = parse_port(port_text, what + " port", listening ? 0 : 1);
-    if (!p) return p.error();
-    hp.port = *p;
-  }
-  if (hp.host.empty() && !listening) return usage(what, "'" + text + "' has no host");
-  return hp;
-}
-
 Result<Config> parse_command_line(int argc, const char* const* argv) {
   Config c;
   // Help and version win over everything else, even over unknown options,
@@ -396,7 +350,7 @@ Result<Config> parse_command_line(int argc, const char* const* argv) {
   case kSend: {
     if (positionals.empty())
       return usage("destination", "missing HOST[:PORT] to send to (or -l to listen)");
-    auto hp = parse_host_port(positionals[0], false);
+    auto hp = parse_host_port(positionals[0], false, app::kDefaultPort);
     if (!hp) return hp.error();
     c.send.host = hp->host;
     c.send.port = hp->port;
@@ -411,7 +365,7 @@ Result<Config> parse_command_line(int argc, const char* const* argv) {
     if (positionals.size() > 1)
       return usage(positionals[1], "unexpected argument (a listener takes one [[HOST]:PORT])");
     if (!positionals.empty()) {
-      auto hp = parse_host_port(positionals[0], true);
+      auto hp = parse_host_port(positionals[0], true, app::kDefaultPort);
       if (!hp) return hp.error();
       c.listen.host = hp->host;
       c.listen.port = hp->port;

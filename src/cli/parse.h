@@ -43,13 +43,6 @@ struct Config {
 
 Result<Config> parse_command_line(int argc, const char* const* argv);
 
-// HOST[:PORT], [IPv6][:PORT], a bare IPv6 address, :PORT or PORT (listen).
-struct HostPort {
-  std::string host;
-  uint16_t port;
-};
-Result<HostPort> parse_host_port(const std::string& text, bool listening);
-
 // The hook point of the test build: qpipe-test-hooks (src/main.cc with
 // tests/tools/test_hooks.cc) sets a source before main() runs, and
 // parse_command_line gives every send the hooks it returns. Nothing in the

@@ -96,6 +96,10 @@ Result<int64_t> parse_int(std::string_view text, std::string_view what, int64_t 
     n = n * 10 + (text[i] - '0');
   }
   if (neg) n = -n;
+  return check_range(n, what, lo, hi);
+}
+
+Result<int64_t> check_range(int64_t n, std::string_view what, int64_t lo, int64_t hi) {
   if (n < lo || n > hi)
     return make_error(Errc::usage, std::string(what),
                       strprintf("%lld is out of range (%lld to %lld)", static_cast<long long>(n),

@@ -20,6 +20,10 @@ Result<uint64_t> parse_size(std::string_view text, std::string_view what);
 Result<uint64_t> parse_rate(std::string_view text, std::string_view what);
 // A plain decimal integer in [lo, hi].
 Result<int64_t> parse_int(std::string_view text, std::string_view what, int64_t lo, int64_t hi);
+// n itself when it is in [lo, hi]; otherwise the usage error of a number out
+// of range ("--streams: 0 is out of range (1 to 256)"), worded once for
+// parse_int and for the option checks of both front ends.
+Result<int64_t> check_range(int64_t n, std::string_view what, int64_t lo, int64_t hi);
 
 // "1.50 GiB", "512 B": binary units with three significant digits.
 std::string format_bytes(uint64_t bytes);

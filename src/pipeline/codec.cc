@@ -31,8 +31,16 @@ ZSTD_DCtx* worker_dctx() {
   return ctx.get();
 }
 
+int min_level() {
+  return ZSTD_minCLevel();
+}
+
+int max_level() {
+  return ZSTD_maxCLevel();
+}
+
 bool level_valid(int level) {
-  return level >= ZSTD_minCLevel() && level <= ZSTD_maxCLevel();
+  return level >= min_level() && level <= max_level();
 }
 
 size_t compress(ZSTD_CCtx* cctx, int level, std::span<const uint8_t> src, std::span<uint8_t> dst) {

@@ -32,6 +32,9 @@ size_t compress(ZSTD_CCtx* cctx, int level, std::span<const uint8_t> src, std::s
 Status decompress(ZSTD_DCtx* dctx, std::span<const iovec> in, std::span<uint8_t> out,
                   const std::string& what);
 
+// The levels this zstd accepts (negative ones are faster; 0 is its default).
+int min_level();
+int max_level();
 bool level_valid(int level);
 
 } // namespace qpipe::codec

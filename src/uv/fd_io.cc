@@ -73,25 +73,6 @@ Status FdSource::skip(uint64_t n) {
   return {};
 }
 
-Result<std::unique_ptr<ByteSink>> open_output(uv_loop_t* loop,
-                                              const std::optional<std::string>& output,
-                                              bool output_is_directory, const FileMeta* file,
-                                              const FileSinkOptions& base) {
-  if (!output)
-    return std::unique_ptr<ByteSink>(std::make_unique<FdSink>(loop, STDOUT_FILENO, "stdout"));
-  FileSinkOptions o = base;
-  if (file) {
-    o.resumable = file->resumable;
-    o.start_offset = file->start_offset;
-    o.mode = file->mode;
-    o.mtime = timespec{static_cast<time_t>(file->mtime_sec), static_cast<long>(file->mtime_nsec)};
-  }
-  auto s = output_is_directory && file ? FileSink::create_in(loop, *output, file->name, o)
-                                       : FileSink::create(loop, *output, o);
-  if (!s) return s.error();
-  return std::unique_ptr<ByteSink>(std::move(*s));
-}
-
 std::string partial_name(const std::string& name) {
   return "." + name + ".qpipe-partial";
 }

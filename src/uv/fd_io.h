@@ -74,14 +74,6 @@ struct FileSinkOptions {
   uint64_t start_offset = 0;
 };
 
-// Where a listener writes a stream or a file: stdout (no output), -o FILE,
-// or the file's own name inside -o DIR, with the file's mode, mtime and
-// --resume settings on top of `base`. Shared by the CLI and `qpipe api`.
-Result<std::unique_ptr<ByteSink>> open_output(uv_loop_t* loop,
-                                              const std::optional<std::string>& output,
-                                              bool output_is_directory, const FileMeta* file,
-                                              const FileSinkOptions& base);
-
 // The name of the part kept for --resume, inside the file's directory.
 std::string partial_name(const std::string& name);
 

@@ -1,6 +1,6 @@
-// Fuzzes the parsers of what users type (src/core/units.h, src/cli/parse.h):
+// Fuzzes the parsers of what users type (src/core/units.h, src/core/host_port.h):
 // parse_size, parse_rate, parse_int (over a few ranges) and
-// cli::parse_host_port (sending and listening), each on the whole input as a
+// parse_host_port (sending and listening), each on the whole input as a
 // string, and the format_* functions on what they return and, when the
 // input starts with 0xff or 0xfe (which no parser accepts), format_rate or
 // format_duration on the next 8 bytes read as a double (any value: NaN,
@@ -16,7 +16,8 @@
 #include <optional>
 #include <string>
 
-#include "cli/parse.h"
+#include "app/options.h"
+#include "core/host_port.h"
 #include "core/units.h"
 #include "fuzz_input.h"
 
@@ -82,7 +83,7 @@ std::optional<int64_t> ref_int(std::string_view t, int64_t lo, int64_t hi) {
 }
 
 void check_host_port(const std::string& text, bool listening) {
-  auto hp = cli::parse_host_port(text, listening);
+  auto hp = parse_host_port(text, listening, app::kDefaultPort);
   if (!hp) {
     FUZZ_CHECK(!hp.error().message().empty());
     return;
@@ -95,7 +96,7 @@ void check_host_port(const std::string& text, bool listening) {
   if (hp->host.find_first_of("[]") != std::string::npos) return;
   std::string again = hp->host.find(':') != std::string::npos ? "[" + hp->host + "]" : hp->host;
   again += ":" + std::to_string(hp->port);
-  auto hp2 = cli::parse_host_port(again, listening);
+  auto hp2 = parse_host_port(again, listening, app::kDefaultPort);
   FUZZ_CHECK_MSG(hp2.ok(), "HOST:PORT written from a parsed address does not parse");
   FUZZ_CHECK_MSG(hp2->host == hp->host && hp2->port == hp->port,
                  "HOST:PORT written from a parsed address reads back differently");

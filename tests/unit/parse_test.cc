@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "cli/parse.h"
+#include "core/host_port.h"
 
 namespace qpipe::cli {
 namespace {
@@ -48,14 +49,14 @@ bool contains(const std::string& s, const std::string& part) {
 }
 
 HostPort host_port(const std::string& text, bool listening) {
-  auto r = parse_host_port(text, listening);
+  auto r = parse_host_port(text, listening, app::kDefaultPort);
   BOOST_TEST_INFO("'" << text << "' listening " << listening);
   BOOST_REQUIRE_MESSAGE(r.ok(), (r.ok() ? "" : r.error().message()));
   return *r;
 }
 
 void bad_host_port(const std::string& text, bool listening) {
-  auto r = parse_host_port(text, listening);
+  auto r = parse_host_port(text, listening, app::kDefaultPort);
   BOOST_TEST_INFO("'" << text << "' listening " << listening);
   BOOST_REQUIRE(!r.ok());
   BOOST_TEST(r.error().exit_code() == static_cast<int>(Errc::usage));

@@ -1,0 +1,20 @@
+// A transfer's statistics as JSON, the same for the CLI's --stats=json and
+// for the transfers that `qpipe api` reports.
+//
+// The members, in this order: bytes, wire_bytes, seconds, rate (bytes per
+// second), ratio (bytes per wire byte), rtt_ms, lost_packets, chunks,
+// payload_wire_bytes, udp_payload, gso, gro, peer. Fractions are rounded to
+// what they can mean: seconds and rtt_ms to the microsecond, ratio to four
+// places, rate to a whole byte per second.
+#pragma once
+
+#include <nlohmann/json.hpp>
+
+#include "app/transfer.h"
+
+namespace qpipe::frontend {
+
+// An ordered object, so that the CLI prints the members in the order above.
+nlohmann::ordered_json to_json(const app::TransferStats& stats);
+
+} // namespace qpipe::frontend
