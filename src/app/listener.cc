@@ -52,6 +52,9 @@ public:
   size_t active_transfers() const override { return active_.size(); }
   void receiver_finished(Receiver& r, const Status& st) override;
   void receiver_idle() override { completion_.poke(); }
+  void file_event(const FileEvent& e) override {
+    if (events_.on_file) events_.on_file(e);
+  }
 
 private:
   Result<std::unique_ptr<transport::UdpSocket>> open_socket();

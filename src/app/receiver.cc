@@ -27,7 +27,10 @@ TransferStats Receiver::stats() const {
   if (named()) {
     s.files_total = hello_->files;
     s.files_done = files_done_;
-    if (cur_file_ < files_.size()) s.file = files_[cur_file_].meta.name;
+    if (cur_file_ < files_.size()) {
+      s.file = files_[cur_file_].meta.name;
+      s.file_bytes = files_[cur_file_].meta.start_offset + files_[cur_file_].bytes;
+    }
   }
   s.payload_wire_bytes = payload_wire_;
   s.chunks = next_write_;
@@ -201,7 +204,16 @@ Outcome Receiver::open_file_sink(uint32_t file) {
   auto sink = host_.make_sink(&files_[file].meta);
   if (!sink) return Abort{sink.error(), AppError::output_failed};
   sink_ = std::move(*sink);
+  report_file(FileEvent::State::receiving);
   return {};
+}
+
+// The current file, to the host (for the api's record of each file).
+void Receiver::report_file(FileEvent::State state) {
+  if (!named() || cur_file_ >= files_.size()) return;
+  const FileState& f = files_[cur_file_];
+  host_.file_event(
+      FileEvent{state, f.meta.name, f.meta.size, f.meta.start_offset + f.bytes, peer_});
 }
 
 // Files mode: commits every file before `upto`. *waiting is set while a
@@ -233,6 +245,7 @@ Outcome Receiver::commit_file() {
   if (auto st = sink_->commit(); !st) return Abort{st.error(), AppError::output_failed};
   log_.verbose("received " + sink_->name());
   sink_.reset();
+  report_file(FileEvent::State::done);
   return {};
 }
 
@@ -288,6 +301,7 @@ void Receiver::finish(Status st) {
   phase_ = Phase::finished;
   if (!end_ns_) end_ns_ = transport::now_ns();
   if (!st.ok() && sink_) {
+    report_file(FileEvent::State::failed);
     sink_->cancel();
     sink_->abort();
   }

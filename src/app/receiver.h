@@ -49,6 +49,8 @@ public:
   virtual void receiver_finished(Receiver& r, const Status& st) = 0;
   // A finished receiver's last read, write or job came back.
   virtual void receiver_idle() = 0;
+  // A named file began, was received whole, or failed.
+  virtual void file_event(const FileEvent& e) = 0;
 };
 
 // Connection flow control: kInitialWindow until HELLO says the chunk size,
@@ -124,6 +126,7 @@ private:
   transport::Outcome open_file_sink(uint32_t file);
   transport::Outcome advance_files(uint32_t upto, bool* waiting);
   transport::Outcome commit_file();
+  void report_file(FileEvent::State state);
   void maybe_finish();
   transport::Outcome verify_end();
   void size_window(uint32_t chunk_size);

@@ -101,6 +101,7 @@ private:
   std::optional<RateLimiter> limiter_;
   uint64_t start_ns_ = 0, end_ns_ = 0;
   TransferStats final_stats_;
+  std::optional<tls::IdentityRefusal> identity_refused_;
   uvx::Timer progress_timer_, rate_timer_;
 };
 
@@ -138,6 +139,7 @@ TransferStats Sender::stats() const {
   s.seconds = static_cast<double>((end_ns_ ? end_ns_ : transport::now_ns()) - start_ns_) / 1e9;
   s.peer = peer_name_;
   s.fingerprint = peer_fingerprint_;
+  s.identity_refused = identity_refused_;
   if (conn_) last_conn_stats_ = conn_->stats();
   const auto& cs = last_conn_stats_;
   s.wire_bytes = cs.wire_bytes_sent + cs.wire_bytes_received;
@@ -199,8 +201,11 @@ void Sender::on_handshake_completed() {
   peer_fingerprint_ = *fp;
   tls::ListenerTrust trust{opts_.verify, opts_.pin, opts_.ca_file, opts_.known_hosts_file,
                            opts_.peer_key};
-  if (auto st = tls::check_listener(peer_fingerprint_, trust, peer_name_, log_); !st)
+  tls::IdentityRefusal refusal;
+  if (auto st = tls::check_listener(peer_fingerprint_, trust, peer_name_, log_, &refusal); !st) {
+    if (!refusal.presented.empty()) identity_refused_ = std::move(refusal);
     return fail(Abort{st.error(), AppError::refused});
+  }
   log_.verbose("connected to " + peer_name_ + " (QUIC, TLS 1.3, ALPN " + std::string(kAlpn) +
                "), fingerprint " + peer_fingerprint_);
   auto id = conn_->open_bidi_stream();

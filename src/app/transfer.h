@@ -41,6 +41,21 @@ struct TransferStats {
   bool gso = false, gro = false;
   uint32_t files_total = 0, files_done = 0; // when sending files
   std::string file;                         // the one being sent or written
+  uint64_t file_bytes = 0;                  // of `file`, on the listener: written so far
+  // Set when the sender refused the listener's identity: both fingerprints
+  // and the fix, as the CLI prints them.
+  std::optional<tls::IdentityRefusal> identity_refused;
+};
+
+// A named file on the listener: it began (its output opened), was received
+// whole (digest checked, renamed into place) or failed with its transfer.
+struct FileEvent {
+  enum class State { receiving, done, failed };
+  State state = State::receiving;
+  std::string name;
+  std::optional<uint64_t> size; // when the sender announced it
+  uint64_t bytes = 0;           // written, counting a resumed part
+  std::string peer;             // the sender's address
 };
 
 struct TransferEvents {
@@ -51,6 +66,8 @@ struct TransferEvents {
   std::function<void(const Status&, const TransferStats&)> on_done;
   // A listener with keep_listening: after each transfer.
   std::function<void(const Status&, const TransferStats&)> on_transfer_done;
+  // A listener receiving named files: as each one begins and ends.
+  std::function<void(const FileEvent&)> on_file;
 };
 
 class Transfer {

@@ -23,7 +23,7 @@ Result<std::string> listener_fingerprint(WOLFSSL* ssl, const std::string& peer_n
 }
 
 Status check_listener(const std::string& fingerprint, const ListenerTrust& trust,
-                      const std::string& peer_name, const Logger& log) {
+                      const std::string& peer_name, const Logger& log, IdentityRefusal* refusal) {
   switch (trust.verify) {
   case Verify::insecure:
     log.warn("--insecure: not verifying the listener at " + peer_name + " (it presented " +
@@ -33,6 +33,9 @@ Status check_listener(const std::string& fingerprint, const ListenerTrust& trust
     return {}; // verified during the handshake
   case Verify::pin:
     if (fingerprint == trust.pin) return {};
+    if (refusal)
+      *refusal = IdentityRefusal{fingerprint, trust.pin, "", 0,
+                                 "If the change is expected, run with --pin " + fingerprint};
     return make_error(Errc::refused, peer_name,
                       "the listener presented " + fingerprint + ", not the pinned " + trust.pin +
                           "; nothing was sent");
@@ -55,8 +58,11 @@ Status check_listener(const std::string& fingerprint, const ListenerTrust& trust
   log.error("WARNING: the identity of the listener at " + key + " has changed!");
   log.error(strprintf("%s line %d has %s; the listener presented %s.", file.c_str(), line,
                       known->c_str(), fingerprint.c_str()));
-  log.error(strprintf("If the change is expected, remove line %d of %s, or run with --pin %s", line,
-                      file.c_str(), fingerprint.c_str()));
+  std::string fix =
+      strprintf("If the change is expected, remove line %d of %s, or run with --pin %s", line,
+                file.c_str(), fingerprint.c_str());
+  log.error(fix);
+  if (refusal) *refusal = IdentityRefusal{fingerprint, *known, file, line, fix};
   return make_error(Errc::refused, key, "identity refused; nothing was sent");
 }
 

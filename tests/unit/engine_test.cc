@@ -83,6 +83,8 @@ Outcome run_transfer(uint64_t size, gen::Kind kind, app::SendOptions so) {
   return out;
 }
 
+const std::string kWrongPin = "SHA256:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA";
+
 std::vector<uint8_t> expected(uint64_t size, gen::Kind kind) {
   std::vector<uint8_t> v(size);
   gen::Generator(kind, 5).fill(0, v);
@@ -127,6 +129,8 @@ BOOST_AUTO_TEST_CASE(wrong_pin_is_refused_with_nothing_written) {
   Logger log(Verbosity::quiet);
   std::vector<uint8_t> received;
   std::optional<Status> send;
+  app::TransferStats send_stats;
+  std::string listener_fp;
   {
     app::ListenOptions lo;
     lo.host = "127.0.0.1";
@@ -140,14 +144,16 @@ BOOST_AUTO_TEST_CASE(wrong_pin_is_refused_with_nothing_written) {
         log, {});
     BOOST_REQUIRE(listener.ok());
     std::string local = (*listener)->stats().local;
+    listener_fp = (*listener)->stats().fingerprint;
     app::SendOptions so;
     so.host = "127.0.0.1";
     so.port = static_cast<uint16_t>(std::stoi(local.substr(local.rfind(':') + 1)));
     so.verify = app::Verify::pin;
-    so.pin = "SHA256:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA";
+    so.pin = kWrongPin;
     app::TransferEvents sev;
-    sev.on_done = [&](const Status& st, const app::TransferStats&) {
+    sev.on_done = [&](const Status& st, const app::TransferStats& s) {
       send = st;
+      send_stats = s;
       (*listener)->cancel(make_error(Errc::interrupted, "test", "done"));
     };
     auto sender = app::start_send(
@@ -162,6 +168,11 @@ BOOST_AUTO_TEST_CASE(wrong_pin_is_refused_with_nothing_written) {
   BOOST_TEST(!send->ok());
   BOOST_TEST(send->error().exit_code() == 4);
   BOOST_TEST(received.empty());
+  // Both fingerprints and the fix reach the final stats (the api's record).
+  BOOST_REQUIRE(send_stats.identity_refused);
+  BOOST_TEST(send_stats.identity_refused->presented == listener_fp);
+  BOOST_TEST(send_stats.identity_refused->expected == kWrongPin);
+  BOOST_TEST(send_stats.identity_refused->fix.find("--pin " + listener_fp) != std::string::npos);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -41,6 +41,7 @@ struct FakeHost final : app::ReceiverHost {
   size_t active_transfers() const override { return 1; }
   void receiver_finished(app::Receiver&, const Status& st) override { finished.push_back(st); }
   void receiver_idle() override {}
+  void file_event(const app::FileEvent&) override {}
 };
 
 struct Fixture {
