@@ -29,4 +29,25 @@ bool bearer_token_matches(std::optional<std::string_view> authorization, std::st
   return constant_time_equal(v, token);
 }
 
+std::optional<std::string_view> cookie_value(std::string_view cookie_header,
+                                             std::string_view name) {
+  while (!cookie_header.empty()) {
+    size_t semi = cookie_header.find(';');
+    std::string_view pair = cookie_header.substr(0, semi);
+    cookie_header =
+        semi == std::string_view::npos ? std::string_view() : cookie_header.substr(semi + 1);
+    while (!pair.empty() && (pair.front() == ' ' || pair.front() == '\t'))
+      pair.remove_prefix(1);
+    size_t eq = pair.find('=');
+    if (eq == std::string_view::npos || pair.substr(0, eq) != name) continue;
+    std::string_view value = pair.substr(eq + 1);
+    while (!value.empty() && (value.back() == ' ' || value.back() == '\t'))
+      value.remove_suffix(1);
+    if (value.size() >= 2 && value.front() == '"' && value.back() == '"')
+      value = value.substr(1, value.size() - 2);
+    return value;
+  }
+  return std::nullopt;
+}
+
 } // namespace qpipe::api

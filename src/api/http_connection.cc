@@ -39,6 +39,22 @@ void trim_trailing_space(std::string& s) {
 
 } // namespace
 
+// The writer of a streaming response's body. It points at its connection
+// until the connection closes (or the body ends), and is harmless after.
+class HttpConnection::Stream final : public BodyStream {
+public:
+  explicit Stream(HttpConnection* c) : conn_(c) {}
+  bool write(std::string_view bytes) override { return conn_ && conn_->write_stream(bytes); }
+  void end() override {
+    if (HttpConnection* c = std::exchange(conn_, nullptr)) c->begin_close();
+  }
+  bool open() const override { return conn_ && conn_->phase_ == Phase::streaming; }
+  void detach() { conn_ = nullptr; }
+
+private:
+  HttpConnection* conn_;
+};
+
 const llhttp_settings_t* HttpConnection::parser_settings() {
   static const llhttp_settings_t settings = [] {
     llhttp_settings_t s;
@@ -84,7 +100,9 @@ int HttpConnection::start(uv_loop_t* loop, uv_stream_t* listener) {
 }
 
 void HttpConnection::stop() {
-  if (phase_ != Phase::reading || in_answer_) return; // closing already; or answer_request sees it
+  if (in_answer_) return; // answer_request sees it
+  if (phase_ == Phase::streaming) return begin_close();
+  if (phase_ != Phase::reading) return; // closing already
   if (writes_in_flight_ == 0)
     close();
   else
@@ -94,6 +112,10 @@ void HttpConnection::stop() {
 void HttpConnection::close() {
   if (phase_ == Phase::closed) return;
   phase_ = Phase::closed;
+  if (stream_) {
+    stream_->detach();
+    stream_.reset();
+  }
   tcp_.reset();
   timer_.reset();
   host_.retire(this);
@@ -149,6 +171,7 @@ void HttpConnection::handle_read(ssize_t nread, const uv_buf_t* buf) {
     reading_ = false;
     if (nread != UV_EOF) return close(); // reset by the peer, or worse
     eof_ = true;
+    if (phase_ == Phase::streaming) return close(); // the client has gone
     if (phase_ == Phase::closing) {
       if (shutdown_done_) close();
       return;
@@ -158,7 +181,7 @@ void HttpConnection::handle_read(ssize_t nread, const uv_buf_t* buf) {
     if (in_message_ || writes_in_flight_ == 0) return close();
     return begin_close();
   }
-  if (phase_ == Phase::closing) return; // discarded while lingering
+  if (phase_ != Phase::reading) return; // discarded while streaming or lingering
   feed(buf->base, static_cast<size_t>(nread));
 }
 
@@ -176,6 +199,11 @@ void HttpConnection::handle_shutdown(int status) {
 }
 
 void HttpConnection::handle_timer() {
+  if (phase_ == Phase::streaming) {
+    // An SSE comment line: ignored by clients, keeps the stream alive.
+    if (write_stream(":\n\n")) arm_timer(host_.limits().stream_keepalive_ms);
+    return;
+  }
   if (phase_ == Phase::reading && in_message_)
     return fail_request(408, "request_timeout", "the request did not arrive in time");
   close(); // idle, or closing and the peer took too long
@@ -240,6 +268,7 @@ int HttpConnection::headers_complete() {
   commit_header();
   in_value_ = false;
   request_.method = llhttp_method_name(static_cast<llhttp_method_t>(parser_.method));
+  request_.http10 = parser_.http_major == 1 && parser_.http_minor == 0;
   const std::string& target = request_.target;
   size_t end = target.find_first_of("?#");
   request_.path = target.substr(0, end);
@@ -312,10 +341,18 @@ void HttpConnection::answer_request() {
   in_answer_ = true;
   Response response = host_.respond(request);
   in_answer_ = false;
+  bool head_only = request.method == "HEAD";
+  if (response.stream) {
+    if (host_.stopping())
+      response = json_error(503, "unavailable", "the service is shutting down");
+    else if (!head_only)
+      return start_stream(response);
+  }
   // An upgrade (or CONNECT) is not supported: answer, then close rather than
-  // treat what follows as HTTP.
-  bool keep_alive = keep_alive_ && !host_.stopping() && !llhttp_get_upgrade(&parser_);
-  send(response, keep_alive, request.method == "HEAD");
+  // treat what follows as HTTP. The head of a stream is not followed by more.
+  bool keep_alive =
+      keep_alive_ && !host_.stopping() && !llhttp_get_upgrade(&parser_) && !response.stream;
+  send(response, keep_alive, head_only);
   if (phase_ == Phase::reading && keep_alive) arm_timer(host_.limits().idle_timeout_ms);
 }
 
@@ -330,6 +367,32 @@ void HttpConnection::send(const Response& response, bool keep_alive, bool head_o
   host_.count_response(response.status);
   if (!write(serialize(response, connection, head_only))) return;
   if (!keep_alive) begin_close();
+}
+
+void HttpConnection::start_stream(const Response& response) {
+  host_.count_response(response.status);
+  if (!write(serialize(response, "close", false))) return;
+  phase_ = Phase::streaming;
+  backlogged_ = false;
+  unparsed_.clear();
+  // Reading goes on (and discards) so that the client's end is noticed.
+  if (!reading_ && !eof_) {
+    if (uv_read_start(tcp_.stream(), &HttpConnection::on_alloc, &HttpConnection::on_read) != 0)
+      return close();
+    reading_ = true;
+  }
+  arm_timer(host_.limits().stream_keepalive_ms);
+  stream_ = std::make_shared<Stream>(this);
+  response.stream(stream_);
+}
+
+bool HttpConnection::write_stream(std::string_view bytes) {
+  if (phase_ != Phase::streaming) return false;
+  if (backlogged()) { // the client does not read: drop it rather than queue without end
+    close();
+    return false;
+  }
+  return write(std::string(bytes));
 }
 
 bool HttpConnection::write(std::string bytes) {
@@ -363,7 +426,7 @@ void HttpConnection::resume_after_backlog() {
 }
 
 void HttpConnection::begin_close() {
-  if (phase_ != Phase::reading) return;
+  if (phase_ != Phase::reading && phase_ != Phase::streaming) return;
   phase_ = Phase::closing;
   backlogged_ = false;
   unparsed_.clear();

@@ -15,10 +15,17 @@
 // keeps reading (and discarding) for a moment, so that unread request bytes
 // do not make the kernel reset the connection before the client has read
 // the response.
+//
+// A streaming response (Response::stream, for server-sent events) turns the
+// connection into a one-way pipe: the head goes out, parsing stops, and the
+// handler's side writes the body through a BodyStream until it ends it, the
+// client goes away, or the client falls so far behind that it is dropped.
+// Meanwhile the timer sends a keep-alive comment now and then.
 #pragma once
 
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <uv.h>
 
@@ -48,10 +55,13 @@ public:
 
 private:
   enum class Phase {
-    reading, // parsing requests
-    closing, // the last response is queued; waiting for it and the peer's end
+    reading,   // parsing requests
+    streaming, // writing a streaming response's body; requests are ignored
+    closing,   // the last response is queued; waiting for it and the peer's end
     closed,
   };
+  class Stream;
+  friend class Stream;
 
   // libuv and llhttp trampolines.
   static void on_alloc(uv_handle_t* h, size_t suggested, uv_buf_t* buf);
@@ -85,6 +95,8 @@ private:
   // Answers with an error and closes, for what the parser or a limit refused.
   void fail_request(int status, const char* code, std::string message);
   void send(const Response& response, bool keep_alive, bool head_only);
+  void start_stream(const Response& response);
+  bool write_stream(std::string_view bytes);
   bool write(std::string bytes);
   bool backlogged() const;
   void resume_after_backlog();
@@ -117,6 +129,8 @@ private:
   std::string unparsed_;    // what arrived behind the request that paused
   bool shutdown_done_ = false;
   bool eof_ = false;
+  // The writer handed out for a streaming response; detached on close.
+  std::shared_ptr<Stream> stream_;
 };
 
 } // namespace qpipe::api

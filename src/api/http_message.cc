@@ -86,6 +86,8 @@ std::string_view reason_phrase(int status) {
     return "No Content";
   case 301:
     return "Moved Permanently";
+  case 303:
+    return "See Other";
   case 304:
     return "Not Modified";
   case 400:
@@ -126,6 +128,7 @@ std::string_view reason_phrase(int status) {
 std::string serialize(const Response& response, std::string_view connection, bool head_only) {
   int status = std::clamp(response.status, 100, 599);
   bool no_body = has_no_body(status);
+  bool streaming = static_cast<bool>(response.stream);
   std::string out;
   out.reserve(128 + response.body.size());
   out += "HTTP/1.1 ";
@@ -147,11 +150,11 @@ std::string serialize(const Response& response, std::string_view connection, boo
   }
   if (!no_body) {
     if (!response.headers.has("Content-Type")) field("Content-Type", "application/json");
-    field("Content-Length", std::to_string(response.body.size()));
+    if (!streaming) field("Content-Length", std::to_string(response.body.size()));
   }
   if (!connection.empty()) field("Connection", connection);
   out += "\r\n";
-  if (!no_body && !head_only) out += response.body;
+  if (!no_body && !head_only && !streaming) out += response.body;
   return out;
 }
 

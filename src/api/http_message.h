@@ -8,6 +8,7 @@
 
 #include <functional>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -47,6 +48,7 @@ struct Request {
   std::string query;  // after '?', without it; empty when there is none
   Headers headers;
   std::string body;
+  bool http10 = false; // HTTP/1.0 (which may come without Host)
   // Values of the route's {name} segments, percent-decoded.
   std::map<std::string, std::string, std::less<>> params;
 
@@ -55,12 +57,31 @@ struct Request {
   std::string_view param(std::string_view name) const;
 };
 
+// The body of a streaming response (server-sent events), written after the
+// handler has returned, from the loop thread; see Response::stream.
+class BodyStream {
+public:
+  virtual ~BodyStream() = default;
+  // Queues bytes for the client. False once the stream is over: ended, the
+  // client gone, or the client so far behind that it was dropped (queued
+  // bytes over ServerLimits::max_pending_write_bytes).
+  virtual bool write(std::string_view bytes) = 0;
+  // Ends the body: the connection closes once what was written is out.
+  virtual void end() = 0;
+  virtual bool open() const = 0;
+};
+
 struct Response {
   int status = 200;
   // Content-Type defaults to application/json. The server sets
   // Content-Length and Connection itself and ignores them here.
   Headers headers;
   std::string body;
+  // When set, the response is a stream: the head goes out without a
+  // Content-Length and with Connection: close (the body ends when the
+  // connection does), then `stream` is called with the writer of the body.
+  // `body` is ignored; the connection reads no further requests.
+  std::function<void(std::shared_ptr<BodyStream>)> stream;
 };
 
 // The error body of SPEC §6 with a fitting status, e.g.
@@ -75,9 +96,10 @@ Response text_response(int status, std::string content_type, std::string body);
 std::string_view reason_phrase(int status);
 
 // The bytes of a response: status line, headers (Content-Type defaulted,
-// Content-Length always, except for 1xx, 204 and 304 which have no body), then
-// the body unless `head_only` (a HEAD request). `connection` is the value of
-// the Connection header, or empty for none.
+// Content-Length always, except for 1xx, 204 and 304 which have no body, and
+// for a stream), then the body unless `head_only` (a HEAD request) or a
+// stream. `connection` is the value of the Connection header, or empty for
+// none.
 std::string serialize(const Response& response, std::string_view connection, bool head_only);
 
 } // namespace qpipe::api

@@ -8,6 +8,7 @@
 #include "api/bearer_auth.h"
 #include "api/http_connection.h"
 #include "api/metrics.h"
+#include "api/request_policy.h"
 #include "core/log.h"
 
 namespace qpipe::api {
@@ -25,23 +26,7 @@ std::string join(const std::vector<std::string>& items, std::string_view sep) {
   return out;
 }
 
-std::string strip_brackets(std::string_view address) {
-  if (address.size() >= 2 && address.front() == '[' && address.back() == ']')
-    address = address.substr(1, address.size() - 2);
-  return std::string(address);
-}
-
 } // namespace
-
-bool is_loopback_address(std::string_view address) {
-  std::string host = strip_brackets(address);
-  unsigned char b[16];
-  if (uv_inet_pton(AF_INET, host.c_str(), b) == 0) return b[0] == 127;
-  if (uv_inet_pton(AF_INET6, host.c_str(), b) != 0) return false;
-  static const unsigned char kLoopback[16] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1};
-  static const unsigned char kMapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
-  return std::memcmp(b, kLoopback, 16) == 0 || (std::memcmp(b, kMapped, 12) == 0 && b[12] == 127);
-}
 
 HttpServer::HttpServer(uv_loop_t* loop, ServerConfig config, const Logger* log)
     : loop_(loop), config_(std::move(config)), log_(log), read_buffer_(new char[kReadBufferSize]) {}
@@ -157,14 +142,22 @@ Response HttpServer::respond(Request& request) {
 }
 
 Response HttpServer::respond_unguarded(Request& request) {
-  if (!config_.token.empty() &&
-      !bearer_token_matches(request.header("Authorization"), config_.token)) {
-    Response r = json_error(401, "unauthorized",
-                            request.header("Authorization")
-                                ? "the bearer token is not the right one"
-                                : "this API needs an Authorization: Bearer <token> header");
-    r.headers.set("WWW-Authenticate", "Bearer");
-    return r;
+  if (auto refused = refuse_foreign(request, HostRules{config_.bind, port_, config_.allowed_hosts}))
+    return *refused;
+  if (!config_.token.empty()) {
+    auto given = query_value(request.query, "token");
+    if (given && (request.method == "GET" || request.method == "HEAD"))
+      return log_in(request, *given);
+    if (!authorized(request)) {
+      Response r = json_error(401, "unauthorized",
+                              request.header("Authorization")
+                                  ? "the bearer token is not the right one"
+                                  : "this API needs its token: send Authorization: Bearer "
+                                    "<token>, or open the dashboard address printed at start "
+                                    "(/?token=<token>)");
+      r.headers.set("WWW-Authenticate", "Bearer");
+      return r;
+    }
   }
   RouteMatch m = router_.match(request.method, request.path);
   if (!m.handler) {
@@ -175,8 +168,36 @@ Response HttpServer::respond_unguarded(Request& request) {
     r.headers.set("Allow", join(m.allowed, ", "));
     return r;
   }
+  if (auto refused = refuse_non_json_body(request)) return *refused;
   request.params = std::move(m.params);
   return (*m.handler)(request);
+}
+
+std::string HttpServer::token_cookie_name() const {
+  return "qpipe_token_" + std::to_string(port_);
+}
+
+bool HttpServer::authorized(const Request& request) const {
+  if (bearer_token_matches(request.header("Authorization"), config_.token)) return true;
+  auto cookies = request.header("Cookie");
+  if (!cookies) return false;
+  auto cookie = cookie_value(*cookies, token_cookie_name());
+  return cookie && constant_time_equal(percent_decode(*cookie), config_.token);
+}
+
+// ?token=: the browser gets the token as a cookie and goes to the same page
+// without it.
+Response HttpServer::log_in(const Request& request, const std::string& token) const {
+  if (!constant_time_equal(token, config_.token))
+    return json_error(401, "unauthorized", "the token in the address is not the right one");
+  Response r;
+  r.status = 303;
+  r.headers.set("Location", request.path);
+  r.headers.set("Set-Cookie", token_cookie_name() + "=" + percent_encode(config_.token) +
+                                  "; Path=/; HttpOnly; SameSite=Strict");
+  r.headers.set("Cache-Control", "no-store");
+  r.headers.set("Referrer-Policy", "no-referrer");
+  return r;
 }
 
 void HttpServer::count_response(int status) {

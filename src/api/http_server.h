@@ -2,8 +2,15 @@
 //
 // It listens on one TCP address, accepts connections up to a limit, and
 // answers each request from a route table of synchronous handlers. Policy
-// that applies to every request lives here: the optional bearer token (401),
-// 404 and 405 from the router, and a handler's exception turned into 500.
+// that applies to every request lives here, in this order: the browser rules
+// of request_policy.h (Host and Origin, 403), the token (401), 404 and 405
+// from the router, a body that is not JSON (415), and a handler's exception
+// turned into 500.
+//
+// The token is accepted as "Authorization: Bearer <token>" or, for the
+// dashboard in a browser, as the cookie qpipe_token_<port>: a GET of any
+// page with ?token=<token> sets it (HttpOnly, SameSite=Strict) and redirects
+// to the page without the query, so the token leaves the address bar.
 // The connections themselves (parsing, keep-alive, pipelining, limits and
 // timeouts) are HttpConnection's. Everything runs on the loop thread; nothing
 // here blocks it.
@@ -25,6 +32,7 @@
 
 #include "api/connection_host.h"
 #include "api/http_message.h"
+#include "api/ip_literal.h"
 #include "api/router.h"
 #include "api/server_limits.h"
 #include "api/tracked_handle.h"
@@ -40,15 +48,12 @@ class HttpConnection;
 class MetricsWriter;
 
 struct ServerConfig {
-  std::string bind = "127.0.0.1"; // an IPv4 or IPv6 literal; "[::1]" is accepted too
-  uint16_t port = 0;              // 0: an ephemeral port, see HttpServer::port()
-  std::string token;              // when not empty, every request needs "Bearer <token>"
+  std::string bind = "127.0.0.1";         // an IPv4 or IPv6 literal; "[::1]" is accepted too
+  uint16_t port = 0;                      // 0: an ephemeral port, see HttpServer::port()
+  std::string token;                      // when not empty, every request needs it (see above)
+  std::vector<std::string> allowed_hosts; // Host names allowed besides loopback (--allow-host)
   ServerLimits limits;
 };
-
-// True for 127.0.0.0/8, ::1 and ::ffff:127.0.0.0/104 (brackets allowed);
-// false for anything else, including names and malformed addresses.
-bool is_loopback_address(std::string_view address);
 
 struct ServerStats {
   std::map<int, uint64_t> responses_by_status; // final responses queued, by status code
@@ -76,6 +81,9 @@ public:
   Status start();
   // The port bound by start() (the ephemeral one when config.port was 0).
   uint16_t port() const { return port_; }
+  // The name of the cookie that carries the token: qpipe_token_<port>
+  // (cookies do not tell ports apart, services on two ports must not share one).
+  std::string token_cookie_name() const;
 
   // Stops accepting, closes idle connections, lets responses in flight
   // finish, then calls `done` once every handle is closed (at once when none
@@ -101,6 +109,8 @@ private:
   static void on_connection(uv_stream_t* listener, int status);
   void accept_one();
   Response respond_unguarded(Request& request);
+  bool authorized(const Request& request) const;
+  Response log_in(const Request& request, const std::string& token) const;
 
   uv_loop_t* loop_;
   ServerConfig config_;

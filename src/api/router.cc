@@ -2,6 +2,7 @@
 #include "api/router.h"
 
 #include <algorithm>
+#include <cctype>
 #include <stdexcept>
 
 namespace qpipe::api {
@@ -44,6 +45,36 @@ std::string percent_decode(std::string_view s) {
     out.push_back(s[i]);
   }
   return out;
+}
+
+std::string percent_encode(std::string_view s) {
+  static const char kHex[] = "0123456789ABCDEF";
+  std::string out;
+  for (char c : s) {
+    auto u = static_cast<unsigned char>(c);
+    if (std::isalnum(u) || c == '-' || c == '.' || c == '_' || c == '~') {
+      out.push_back(c);
+    } else {
+      out.push_back('%');
+      out.push_back(kHex[u >> 4]);
+      out.push_back(kHex[u & 15]);
+    }
+  }
+  return out;
+}
+
+std::optional<std::string> query_value(std::string_view query, std::string_view name) {
+  while (!query.empty()) {
+    size_t amp = query.find('&');
+    std::string_view pair = query.substr(0, amp);
+    query = amp == std::string_view::npos ? std::string_view() : query.substr(amp + 1);
+    size_t eq = pair.find('=');
+    if (pair.substr(0, eq) != name) continue;
+    std::string value(eq == std::string_view::npos ? std::string_view() : pair.substr(eq + 1));
+    std::replace(value.begin(), value.end(), '+', ' ');
+    return percent_decode(value);
+  }
+  return std::nullopt;
 }
 
 void Router::add(std::string method, std::string_view pattern, Handler handler) {

@@ -9,6 +9,7 @@
 
 #include <functional>
 #include <map>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -53,5 +54,11 @@ private:
 
 // %XX sequences decoded; a malformed one is kept as it is.
 std::string percent_decode(std::string_view s);
+// Every byte but letters, digits and "-._~" as %XX.
+std::string percent_encode(std::string_view s);
+
+// The value of `name` in a query string ("a=1&b=2"), percent-decoded ('+'
+// as a space); none when absent.
+std::optional<std::string> query_value(std::string_view query, std::string_view name);
 
 } // namespace qpipe::api

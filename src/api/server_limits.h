@@ -2,7 +2,8 @@
 //
 // Every resource a client can make the server hold is capped here: header and
 // body bytes per request, connections, queued response bytes, and how long a
-// connection may sit idle or take to send one request. The defaults suit a
+// connection may sit idle or take to send one request, and how a streaming
+// response keeps itself alive. The defaults suit a
 // local control API; tests shrink them to exercise each limit.
 #pragma once
 
@@ -30,6 +31,10 @@ struct ServerLimits {
   // Responses queued but not yet taken by the kernel; above this the server
   // stops reading (and parsing pipelined requests) until the client catches up.
   size_t max_pending_write_bytes = 1024 * 1024;
+  // A streaming response (server-sent events) with nothing to say sends a
+  // comment this often, so that proxies keep it open and a vanished client
+  // is noticed; its bytes count against max_pending_write_bytes like any.
+  uint64_t stream_keepalive_ms = 15'000;
 };
 
 } // namespace qpipe::api

@@ -1,6 +1,7 @@
-// Tests of the pure parts of the API's HTTP layer: route matching
-// (src/api/router.h), bearer-token checks (src/api/bearer_auth.h) and the
-// serialization of responses (src/api/http_message.h).
+// Tests of the pure parts of the API's HTTP layer: route matching and query
+// strings (src/api/router.h), token checks and cookies
+// (src/api/bearer_auth.h) and the serialization of responses
+// (src/api/http_message.h).
 #include <boost/test/unit_test.hpp>
 
 #include <stdexcept>
@@ -110,6 +111,25 @@ BOOST_AUTO_TEST_CASE(bearer_tokens) {
   BOOST_TEST(constant_time_equal("", ""));
   BOOST_TEST(!constant_time_equal("a", ""));
   BOOST_TEST(!constant_time_equal("", "a"));
+}
+
+BOOST_AUTO_TEST_CASE(cookies) {
+  BOOST_TEST(cookie_value("a=1; qpipe_token_8000=xyz; b=2", "qpipe_token_8000").value_or("") ==
+             "xyz");
+  BOOST_TEST(cookie_value("qpipe_token_8000=\"xyz\"", "qpipe_token_8000").value_or("") == "xyz");
+  BOOST_TEST(!cookie_value("qpipe_token_80=xyz", "qpipe_token_8000"));
+  BOOST_TEST(!cookie_value("xqpipe_token_8000=xyz", "qpipe_token_8000"));
+  BOOST_TEST(!cookie_value("", "a"));
+}
+
+BOOST_AUTO_TEST_CASE(query_values_and_percent_encoding) {
+  BOOST_TEST(query_value("token=a%2Bb&x=1", "token").value_or("") == "a+b");
+  BOOST_TEST(query_value("x=1&token=a+b", "token").value_or("") == "a b");
+  BOOST_TEST(query_value("token", "token").value_or("?") == "");
+  BOOST_TEST(!query_value("tokens=1", "token"));
+  BOOST_TEST(!query_value("", "token"));
+  BOOST_TEST(percent_encode("aZ09-._~ +/;") == "aZ09-._~%20%2B%2F%3B");
+  BOOST_TEST(percent_decode(percent_encode("\x01\xff=;")) == "\x01\xff=;");
 }
 
 BOOST_AUTO_TEST_CASE(error_bodies_have_the_spec_shape) {

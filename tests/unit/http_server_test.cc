@@ -14,6 +14,7 @@
 #include <chrono>
 #include <cstring>
 #include <functional>
+#include <map>
 #include <memory>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -126,6 +127,14 @@ public:
       }
       return r;
     }
+  }
+
+  // Everything the server sends until it closes the connection (the body of
+  // a streaming response).
+  std::string read_to_end() {
+    while (fill()) {
+    }
+    return std::exchange(buf_, std::string());
   }
 
   // True when the server ends the connection (EOF or reset) before sending
@@ -269,6 +278,7 @@ ServerConfig config() {
   ServerConfig c;
   c.bind = "127.0.0.1";
   c.port = 0;
+  c.allowed_hosts = {"test", "t"}; // the names these requests use
   return c;
 }
 
@@ -414,7 +424,8 @@ BOOST_AUTO_TEST_CASE(chunked_body_over_the_limit_is_413) {
   run(cfg, [&](ClientContext& ctx) {
     {
       Client c(ctx.port);
-      if (c.send("POST /echo HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n"
+      if (c.send("POST /echo HTTP/1.1\r\nHost: t\r\nContent-Type: application/json\r\n"
+                 "Transfer-Encoding: chunked\r\n\r\n"
                  "5\r\nhello\r\n6\r\n world\r\n0\r\n\r\n"))
         ok = c.read();
     }
@@ -667,8 +678,8 @@ BOOST_AUTO_TEST_CASE(expect_100_continue_is_answered) {
   std::optional<Reply> r;
   run(config(), [&](ClientContext& ctx) {
     Client c(ctx.port);
-    if (!c.send(
-            "POST /echo HTTP/1.1\r\nHost: t\r\nContent-Length: 4\r\nExpect: 100-continue\r\n\r\n"))
+    if (!c.send("POST /echo HTTP/1.1\r\nHost: t\r\nContent-Type: application/json\r\n"
+                "Content-Length: 4\r\nExpect: 100-continue\r\n\r\n"))
       return;
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
     if (c.send("ping")) r = c.read(); // read() skips the interim 100
@@ -766,6 +777,155 @@ BOOST_AUTO_TEST_CASE(ipv6_loopback_and_bad_addresses) {
   }
   uv_run(&loop, UV_RUN_DEFAULT);
   BOOST_TEST(uv_loop_close(&loop) == 0);
+}
+
+// The browser rules (request_policy.h) at the door of the server: a
+// rebound Host, a foreign Origin, a cross-site fetch and a body that is not
+// declared JSON are refused before any handler runs.
+BOOST_AUTO_TEST_CASE(cross_site_requests_are_refused) {
+  ServerConfig cfg = config();
+  cfg.allowed_hosts.clear();
+  std::map<std::string, int> status;
+  run(cfg, [&](ClientContext& ctx) {
+    std::string own = "localhost:" + std::to_string(ctx.port);
+    auto ask = [&](const std::string& name, const std::string& request) {
+      Client c(ctx.port);
+      if (c.send(request))
+        if (auto r = c.read()) status[name] = r->status;
+    };
+    auto get_as = [](std::string_view host, std::string_view extra = "") {
+      return "GET /v1/health HTTP/1.1\r\nHost: " + std::string(host) + "\r\n" + std::string(extra) +
+             "\r\n";
+    };
+    auto post_as = [](std::string_view host, std::string_view type, std::string_view extra = "") {
+      std::string body = R"({"peer":"x"})";
+      return "POST /v1/sends HTTP/1.1\r\nHost: " + std::string(host) +
+             "\r\nContent-Type: " + std::string(type) + "\r\n" + std::string(extra) +
+             "Content-Length: " + std::to_string(body.size()) + "\r\n\r\n" + body;
+    };
+    ask("own host", get_as(own));
+    ask("127.0.0.1", get_as("127.0.0.1:" + std::to_string(ctx.port)));
+    ask("[::1]", get_as("[::1]:" + std::to_string(ctx.port)));
+    ask("rebound name", get_as("evil.example:" + std::to_string(ctx.port)));
+    ask("other port", get_as("localhost:1"));
+    ask("no host", "GET /v1/health HTTP/1.1\r\n\r\n");
+    ask("json", post_as(own, "application/json; charset=utf-8"));
+    ask("text/plain", post_as(own, "text/plain"));
+    ask("form", post_as(own, "application/x-www-form-urlencoded"));
+    ask("own origin", post_as(own, "application/json", "Origin: http://" + own + "\r\n"));
+    ask("foreign origin", post_as(own, "application/json", "Origin: http://evil.example\r\n"));
+    ask("null origin", post_as(own, "application/json", "Origin: null\r\n"));
+    ask("cross-site fetch",
+        get_as(own, "Sec-Fetch-Site: cross-site\r\nSec-Fetch-Mode: no-cors\r\n"));
+    ask("cross-site navigation",
+        get_as(own, "Sec-Fetch-Site: cross-site\r\nSec-Fetch-Mode: navigate\r\n"));
+  });
+  BOOST_TEST(status["own host"] == 200);
+  BOOST_TEST(status["127.0.0.1"] == 200);
+  BOOST_TEST(status["[::1]"] == 200);
+  BOOST_TEST(status["rebound name"] == 403);
+  BOOST_TEST(status["other port"] == 403);
+  BOOST_TEST(status["no host"] == 400);
+  BOOST_TEST(status["json"] == 201);
+  BOOST_TEST(status["text/plain"] == 415);
+  BOOST_TEST(status["form"] == 415);
+  BOOST_TEST(status["own origin"] == 201);
+  BOOST_TEST(status["foreign origin"] == 403);
+  BOOST_TEST(status["null origin"] == 403);
+  BOOST_TEST(status["cross-site fetch"] == 403);
+  BOOST_TEST(status["cross-site navigation"] == 200);
+}
+
+// ?token= sets the cookie that the dashboard then rides on.
+BOOST_AUTO_TEST_CASE(token_in_the_address_becomes_a_cookie) {
+  ServerConfig cfg = config();
+  cfg.token = "s3cret+/";
+  std::optional<Reply> wrong, login, with_cookie, other_port_cookie;
+  uint16_t port = 0;
+  run(cfg, [&](ClientContext& ctx) {
+    port = ctx.port;
+    Client c(ctx.port);
+    if (c.send(get("/v1/health?token=nope"))) wrong = c.read();
+    if (c.send(get("/v1/health?x=1&token=s3cret%2B%2F"))) login = c.read();
+    std::string name = "qpipe_token_" + std::to_string(ctx.port);
+    if (c.send(get("/v1/health", "Cookie: a=b; " + name + "=s3cret%2B%2F\r\n")))
+      with_cookie = c.read();
+    if (c.send(get("/v1/health", "Cookie: qpipe_token_1=s3cret%2B%2F\r\n")))
+      other_port_cookie = c.read();
+  });
+  BOOST_REQUIRE(wrong && login && with_cookie && other_port_cookie);
+  BOOST_TEST(wrong->status == 401);
+  BOOST_TEST(login->status == 303);
+  BOOST_TEST(login->header("Location").value_or("") == "/v1/health");
+  std::string cookie = login->header("Set-Cookie").value_or("");
+  BOOST_TEST(cookie.find("qpipe_token_" + std::to_string(port) + "=s3cret%2B%2F;") == 0u);
+  BOOST_TEST(cookie.find("HttpOnly") != std::string::npos);
+  BOOST_TEST(cookie.find("SameSite=Strict") != std::string::npos);
+  BOOST_TEST(with_cookie->status == 200);
+  BOOST_TEST(other_port_cookie->status == 401);
+}
+
+// A streaming response: the head without a length, the events, the end.
+BOOST_AUTO_TEST_CASE(streaming_response_writes_then_ends) {
+  std::optional<Reply> head;
+  std::string body;
+  bool wrote_after_end = true;
+  run(
+      config(),
+      [&](ClientContext& ctx) {
+        Client c(ctx.port);
+        if (c.send(get("/stream") + get("/v1/health"))) head = c.read(true);
+        body = c.read_to_end();
+      },
+      [&](HttpServer& server, RunResult&) {
+        server.route("GET", "/stream", [&](const Request&) {
+          Response r;
+          r.headers.set("Content-Type", "text/event-stream");
+          r.stream = [&](std::shared_ptr<BodyStream> s) {
+            s->write("event: a\ndata: 1\n\n");
+            s->write("event: b\ndata: 2\n\n");
+            s->end();
+            wrote_after_end = s->write("more");
+          };
+          return r;
+        });
+      });
+  BOOST_REQUIRE(head);
+  BOOST_TEST(head->status == 200);
+  BOOST_TEST(!head->header("Content-Length"));
+  BOOST_TEST(head->header("Connection").value_or("") == "close");
+  BOOST_TEST(head->header("Content-Type").value_or("") == "text/event-stream");
+  // The pipelined request behind the stream is not answered.
+  BOOST_TEST(body == "event: a\ndata: 1\n\nevent: b\ndata: 2\n\n");
+  BOOST_TEST(!wrote_after_end);
+}
+
+// Stopping the server ends an open stream; the loop closes cleanly.
+BOOST_AUTO_TEST_CASE(stop_ends_an_open_stream) {
+  std::string body;
+  std::shared_ptr<BodyStream> kept;
+  run(
+      config(),
+      [&](ClientContext& ctx) {
+        Client c(ctx.port);
+        if (!c.send(get("/stream")) || !c.read(true)) return;
+        ctx.request_stop();
+        body = c.read_to_end();
+      },
+      [&](HttpServer& server, RunResult&) {
+        server.route("GET", "/stream", [&](const Request&) {
+          Response r;
+          r.stream = [&](std::shared_ptr<BodyStream> s) {
+            s->write("data: hello\n\n");
+            kept = s;
+          };
+          return r;
+        });
+      });
+  BOOST_TEST(body == "data: hello\n\n");
+  BOOST_REQUIRE(kept);
+  BOOST_TEST(!kept->open());
+  BOOST_TEST(!kept->write("late"));
 }
 
 BOOST_AUTO_TEST_CASE(loopback_addresses) {
