@@ -1,13 +1,16 @@
+// The transfer service of `qpipe api` (see service.h).
 #include "api/service.h"
 
-#include <chrono>
+#include <algorithm>
 #include <climits>
 #include <cstdlib>
-#include <ctime>
+#include <cstring>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "api/dashboard.h"
 #include "api/gen_source.h"
+#include "api/ip_literal.h"
 #include "api/json_body.h"
 #include "api/metrics.h"
 #include "core/fs.h"
@@ -15,7 +18,6 @@
 #include "core/units.h"
 #include "frontend/option_ranges.h"
 #include "frontend/output.h"
-#include "frontend/stats_json.h"
 #include "tls/known_hosts.h"
 #include "uv/fd_io.h"
 #include "version.h"
@@ -26,53 +28,9 @@ using nlohmann::json;
 
 namespace {
 
-// The states of a transfer, and their names in GET /v1/transfers.
-enum class State { pending, running, done, failed, cancelled };
-constexpr const char* kStateNames[] = {"pending", "running", "done", "failed", "cancelled"};
-
-const char* state_name(State s) {
-  return kStateNames[static_cast<size_t>(s)];
-}
-
-} // namespace
-
-struct Service::Record {
-  std::string id, role;
-  State state = State::pending;
-  std::unique_ptr<app::Transfer> transfer;
-  app::TransferStats stats;
-  std::string error;
-  std::string started, finished;
-  bool over = false;
-
-  // Takes the engine's latest stats; a listener's address is kept when they
-  // do not carry it.
-  void refresh(const app::TransferStats& s) {
-    std::string local = std::move(stats.local);
-    stats = s;
-    if (stats.local.empty()) stats.local = std::move(local);
-  }
-  // Asks a live transfer for its stats.
-  void refresh() {
-    if (transfer && !over) refresh(transfer->stats());
-  }
-};
-
-namespace {
-
-std::string now_iso() {
-  auto now = std::chrono::system_clock::now();
-  auto t = std::chrono::system_clock::to_time_t(now);
-  auto ms =
-      std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count() % 1000;
-  std::tm tm;
-  gmtime_r(&t, &tm);
-  char buf[40];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S", &tm);
-  return strprintf("%s.%03lldZ", buf, static_cast<long long>(ms));
-}
-
-json to_json(const Service::Record& r);
+// Progress events go out this often while someone listens: as often as the
+// engine measures.
+constexpr uint64_t kTickMs = 250;
 
 // A value checked by one of the checks that both front ends share; a failed
 // check becomes the field's error in f.
@@ -84,11 +42,18 @@ void take(JsonFields& f, std::string_view field, Out& out, const Result<T>& chec
     f.fail(field, checked.error().why);
 }
 
+std::string compact(const json& j) {
+  return j.dump(-1, ' ', false, json::error_handler_t::replace);
+}
+
 } // namespace
 
 Service::Service(uv_loop_t* loop, ServiceConfig config, const Logger& log)
     : loop_(loop), config_(std::move(config)), log_(log),
-      server_(loop, ServerConfig{config_.bind, config_.port, config_.token, {}}, &log) {
+      server_(loop,
+              ServerConfig{config_.bind, config_.port, config_.token, config_.allowed_hosts, {}},
+              &log),
+      records_(config_.records) {
   auto bind = [this](Response (Service::*fn)(const Request&)) {
     return [this, fn](const Request& r) { return (this->*fn)(r); };
   };
@@ -97,9 +62,11 @@ Service::Service(uv_loop_t* loop, ServiceConfig config, const Logger& log)
   server_.route("POST", "/v1/listeners", bind(&Service::start_listener));
   server_.route("GET", "/v1/transfers", bind(&Service::list));
   server_.route("GET", "/v1/transfers/{id}", bind(&Service::get));
-  server_.route("DELETE", "/v1/transfers/{id}", bind(&Service::cancel));
+  server_.route("GET", "/v1/transfers/{id}/events", bind(&Service::events));
+  server_.route("DELETE", "/v1/transfers/{id}", bind(&Service::remove));
   server_.route("GET", "/metrics", bind(&Service::metrics));
   server_.route("GET", "/openapi.json", bind(&Service::openapi));
+  add_dashboard_routes(server_);
 }
 
 Service::~Service() = default;
@@ -111,52 +78,92 @@ Status Service::start() {
   struct stat st;
   if (stat(real, &st) != 0 || !S_ISDIR(st.st_mode))
     return make_error(Errc::usage, config_.root, "--root must be a directory");
+  int rv = reaper_.init(loop_, [this] { retired_.clear(); });
+  if (rv == 0) rv = tick_.init(loop_, [this] { on_tick(); });
+  if (rv == 0) rv = sweep_.init(loop_, [this] { records_.expire(uv_now(loop_)); });
+  if (rv != 0) return uv_error(Errc::connect, "timer", rv);
+  // Aged records go within a second of their time, or a minute for long ages.
+  uint64_t sweep = std::clamp<uint64_t>(config_.records.ttl_ms, 1000, 60'000);
+  sweep_.start(sweep, sweep);
   return server_.start();
 }
 
 void Service::shutdown(std::function<void()> done) {
   shutting_down_ = true;
-  for (auto& [id, r] : records_)
-    if (!r->over && r->transfer)
-      r->transfer->cancel(make_error(Errc::interrupted, "api", "the service is shutting down"));
+  std::vector<app::Transfer*> running;
+  for (auto& [n, live] : live_)
+    running.push_back(live.transfer.get());
+  for (app::Transfer* t : running)
+    t->cancel(make_error(Errc::interrupted, "api", "the service is shutting down"));
+  hub_.end_all();
+  tick_.stop();
+  sweep_.stop();
   server_.stop(std::move(done));
 }
 
-Service::Record& Service::add_record(std::string role) {
-  auto r = std::make_unique<Record>();
-  r->id = strprintf("t%llu", static_cast<unsigned long long>(next_id_++));
-  r->role = std::move(role);
-  r->started = now_iso();
-  Record& ref = *r;
-  records_[ref.id] = std::move(r);
-  return ref;
-}
-
-app::TransferEvents Service::events_for(Record& r) {
+app::TransferEvents Service::events_for(uint64_t n) {
   app::TransferEvents ev;
-  Record* rp = &r;
-  ev.on_progress = [rp](const app::TransferStats& s) {
-    rp->refresh(s);
-    if (rp->state == State::pending && (s.bytes > 0 || !s.peer.empty())) rp->state = State::running;
+  ev.on_progress = [this, n](const app::TransferStats& s) {
+    if (auto* r = records_.find(n)) r->refresh(s);
   };
   ev.on_info = [this](const std::string& line) { log_.verbose(line); };
-  ev.on_done = [rp](const Status& st, const app::TransferStats& s) {
-    rp->refresh(s);
-    rp->over = true;
-    rp->finished = now_iso();
-    if (st.ok()) {
-      rp->state = State::done;
-    } else {
-      bool cancelled = rp->state == State::cancelled || st.error().code == Errc::interrupted;
-      rp->state = cancelled ? State::cancelled : State::failed;
-      rp->error = st.error().message();
-    }
+  ev.on_done = [this, n](const Status& st, const app::TransferStats& s) {
+    transfer_over(n, st, s);
   };
-  ev.on_transfer_done = [rp](const Status& st, const app::TransferStats& s) {
-    rp->refresh(s);
-    if (!st.ok()) rp->error = st.error().message();
+  ev.on_transfer_done = [this, n](const Status& st, const app::TransferStats& s) {
+    auto* r = records_.find(n);
+    if (!r) return;
+    r->refresh(s);
+    if (!st.ok()) r->error = st.error().message();
+  };
+  ev.on_file = [this, n](const app::FileEvent& e) {
+    if (auto* r = records_.find(n)) r->on_file(e);
   };
   return ev;
+}
+
+void Service::transfer_over(uint64_t n, const Status& st, const app::TransferStats& s) {
+  if (auto* r = records_.find(n)) {
+    r->end(st, s, now_iso());
+    hub_.finish(n, "end", compact(to_json(*r)));
+  }
+  if (auto it = live_.find(n); it != live_.end()) {
+    --(it->second.send ? live_sends_ : live_listeners_);
+    // Called from inside the engine object: it is destroyed a moment later.
+    retired_.push_back(std::move(it->second.transfer));
+    live_.erase(it);
+    reaper_.start(0);
+  }
+  records_.finished(n, uv_now(loop_));
+}
+
+void Service::refresh(TransferRecord& r) {
+  auto it = live_.find(r.number);
+  if (it != live_.end() && !r.over) r.refresh(it->second.transfer->stats());
+}
+
+TransferRecord* Service::find(const Request& req) {
+  records_.expire(uv_now(loop_));
+  return records_.find(req.param("id"));
+}
+
+void Service::on_tick() {
+  if (hub_.empty()) return tick_.stop();
+  for (uint64_t n : hub_.watched()) {
+    auto* r = records_.find(n);
+    if (!r) continue;
+    refresh(*r);
+    hub_.publish(n, "progress", compact(to_json(*r)));
+  }
+}
+
+Response Service::too_many(const char* what, size_t max, const char* option) const {
+  Response r = json_error(429, "too_many",
+                          strprintf("%zu %s are running, the most allowed (%s); wait for one to "
+                                    "end or cancel one",
+                                    max, what, option));
+  r.headers.set("Retry-After", "1");
+  return r;
 }
 
 Checked<std::string> Service::resolve_under_root(const std::string& rel, bool must_exist) {
@@ -205,6 +212,7 @@ Response Service::start_send(const Request& req) {
   auto chunk = f.optional_string("chunk_size");
   f.reject_unknown();
   if (!f.ok()) return f.error();
+  if (live_sends_ >= config_.max_sends) return too_many("sends", config_.max_sends, "--max-sends");
 
   app::SendOptions o;
   auto hp = parse_host_port(peer, false, app::kDefaultPort);
@@ -218,6 +226,7 @@ Response Service::start_send(const Request& req) {
   if (limit) take(f, "limit", o.limit_bytes_per_second, parse_rate(*limit, "limit"));
   if (chunk) take(f, "chunk_size", o.chunk_size, frontend::parse_chunk_size(*chunk, "chunk_size"));
   if (pin && insecure.value_or(false)) f.fail("insecure", "not together with \"pin\"");
+  if (secret && secret->empty()) f.fail("secret", "must not be empty");
   if (!f.ok()) return f.error();
   if (pin) {
     o.verify = app::Verify::pin;
@@ -260,17 +269,18 @@ Response Service::start_send(const Request& req) {
     if (!kind) return field_error("source.gen.kind", kind.error().why);
     src = std::make_unique<GenSource>(loop_, *kind, static_cast<uint64_t>(seed.value_or(0)), *size);
   }
-  Record& r = add_record("send");
-  auto t = app::start_send(loop_, o, std::move(src), log_, events_for(r));
+  TransferRecord& r = records_.add("send");
+  uint64_t n = r.number;
+  auto t = app::start_send(loop_, o, std::move(src), log_, events_for(n));
   if (!t) {
-    r.state = State::failed;
-    r.error = t.error().message();
-    r.over = true;
-    r.finished = now_iso();
-    return json_ok(201, to_json(r));
+    r.end(t.error(), app::TransferStats{}, now_iso());
+    json j = to_json(r);
+    records_.finished(n, uv_now(loop_)); // may drop it at once (--max-records 0)
+    return json_ok(201, j);
   }
-  r.transfer = std::move(*t);
-  r.state = State::running;
+  live_[n] = Live{std::move(*t), true};
+  ++live_sends_;
+  r.state = TransferState::running;
   r.stats.peer = peer;
   return json_ok(201, to_json(r));
 }
@@ -284,8 +294,13 @@ Response Service::start_listener(const Request& req) {
   std::string output = f.required_string("output");
   auto secret = f.optional_string("secret");
   auto keep = f.optional_bool("keep_listening");
+  auto overwrite = f.optional_bool("overwrite");
+  auto unauthenticated = f.optional_bool("allow_unauthenticated");
   f.reject_unknown();
+  if (secret && secret->empty()) f.fail("secret", "must not be empty");
   if (!f.ok()) return f.error();
+  if (live_listeners_ >= config_.max_listeners)
+    return too_many("listeners", config_.max_listeners, "--max-listeners");
   app::ListenOptions o;
   if (listen) {
     auto hp = parse_host_port(*listen, true, app::kDefaultPort);
@@ -293,53 +308,95 @@ Response Service::start_listener(const Request& req) {
     o.host = hp->host;
     o.port = hp->port;
   }
+  // Anyone who can reach a listener on another address can send to it.
+  if (!is_loopback_address(o.host) && !secret && !unauthenticated.value_or(false))
+    return json_error(403, "forbidden",
+                      "a listener on " + (o.host.empty() ? std::string("all addresses") : o.host) +
+                          " can be reached from other hosts: give it a \"secret\", or say "
+                          "\"allow_unauthenticated\": true");
   auto full = resolve_under_root(output, false);
   if (!full) return full.error();
+  // What is there stays there unless the request says otherwise: an existing
+  // file is not replaced, nor a file inside an existing directory.
+  o.no_clobber = !overwrite.value_or(false);
+  struct stat st;
+  if (o.no_clobber && stat(full->c_str(), &st) == 0 && !S_ISDIR(st.st_mode))
+    return json_error(409, "conflict",
+                      "output: " + output + " exists; \"overwrite\": true replaces it");
   o.output = *full;
   o.keep_listening = keep.value_or(false);
   o.identity_dir = config_.identity_dir;
   if (secret) o.secret = *secret;
   auto sinks = frontend::output_sinks(loop_, o);
-  Record& r = add_record("listen");
-  auto t = app::start_listen(loop_, o, std::move(sinks), log_, events_for(r));
+  TransferRecord& r = records_.add("listen");
+  uint64_t n = r.number;
+  auto t = app::start_listen(loop_, o, std::move(sinks), log_, events_for(n));
   if (!t) {
     int status = t.error().code == Errc::usage ? 422 : 409;
-    std::string msg = t.error().message();
-    records_.erase(r.id);
-    return json_error(status, status == 422 ? "unprocessable" : "conflict", msg);
+    records_.discard(n);
+    return json_error(status, status == 422 ? "unprocessable" : "conflict", t.error().message());
   }
-  r.transfer = std::move(*t);
-  r.refresh();
+  app::Transfer& transfer = **t;
+  live_[n] = Live{std::move(*t), false};
+  ++live_listeners_;
+  r.refresh(transfer.stats());
   return json_ok(201, to_json(r));
 }
 
 Response Service::list(const Request&) {
+  records_.expire(uv_now(loop_));
   json a = json::array();
-  for (auto& [id, r] : records_) {
-    r->refresh();
-    a.push_back(to_json(*r));
-  }
+  records_.for_each([&](TransferRecord& r) {
+    refresh(r);
+    a.push_back(to_json(r));
+  });
   return json_ok(200, json{{"transfers", a}});
 }
 
 Response Service::get(const Request& req) {
-  auto it = records_.find(std::string(req.param("id")));
-  if (it == records_.end()) return json_error(404, "not_found", "no transfer with that id");
-  Record& r = *it->second;
-  r.refresh();
-  return json_ok(200, to_json(r));
+  TransferRecord* r = find(req);
+  if (!r) return json_error(404, "not_found", "no transfer with that id");
+  refresh(*r);
+  return json_ok(200, to_json(*r));
 }
 
-Response Service::cancel(const Request& req) {
-  auto it = records_.find(std::string(req.param("id")));
-  if (it == records_.end()) return json_error(404, "not_found", "no transfer with that id");
-  Record& r = *it->second;
-  if (r.over)
-    return json_error(409, "conflict",
-                      std::string("the transfer is already ") + state_name(r.state));
-  r.state = State::cancelled;
-  r.transfer->cancel(make_error(Errc::interrupted, "api", "cancelled by DELETE"));
-  return json_ok(200, to_json(r));
+Response Service::events(const Request& req) {
+  TransferRecord* r = find(req);
+  if (!r) return json_error(404, "not_found", "no transfer with that id");
+  Response resp;
+  resp.headers.set("Content-Type", "text/event-stream");
+  resp.headers.set("Cache-Control", "no-store");
+  uint64_t n = r->number;
+  // The current state at once; then progress while it runs, and the end.
+  resp.stream = [this, n](std::shared_ptr<BodyStream> stream) {
+    TransferRecord* r = records_.find(n);
+    if (!r) return stream->end();
+    refresh(*r);
+    if (r->over) {
+      if (stream->write(sse_event("end", compact(to_json(*r))))) stream->end();
+      return;
+    }
+    if (!stream->write(sse_event("progress", compact(to_json(*r))))) return;
+    bool idle = hub_.empty();
+    hub_.subscribe(n, std::move(stream));
+    if (idle) tick_.start(kTickMs, kTickMs);
+  };
+  return resp;
+}
+
+Response Service::remove(const Request& req) {
+  TransferRecord* r = find(req);
+  if (!r) return json_error(404, "not_found", "no transfer with that id");
+  if (r->over) { // finished: the record goes
+    json j = to_json(*r);
+    records_.remove(r->number);
+    return json_ok(200, j);
+  }
+  if (r->state == TransferState::cancelled)
+    return json_error(409, "conflict", "the transfer is being cancelled");
+  r->state = TransferState::cancelled;
+  live_.at(r->number).transfer->cancel(make_error(Errc::interrupted, "api", "cancelled by DELETE"));
+  return json_ok(200, to_json(*r));
 }
 
 Response Service::metrics(const Request&) {
@@ -348,11 +405,12 @@ Response Service::metrics(const Request&) {
   for (const char* name : kStateNames)
     by_state[name] = 0;
   uint64_t bytes = 0, wire = 0;
-  for (auto& [id, r] : records_) {
-    ++by_state[state_name(r->state)];
-    bytes += r->stats.bytes;
-    wire += r->stats.wire_bytes;
-  }
+  records_.expire(uv_now(loop_));
+  records_.for_each([&](TransferRecord& r) {
+    ++by_state[state_name(r.state)];
+    bytes += r.stats.bytes;
+    wire += r.stats.wire_bytes;
+  });
   w.family("qpipe_transfers", "Transfers by state.", MetricType::gauge);
   for (auto& [state, n] : by_state)
     w.sample(static_cast<double>(n), {{"state", state}});
@@ -361,6 +419,9 @@ Response Service::metrics(const Request&) {
   w.sample(static_cast<double>(bytes));
   w.family("qpipe_transfer_wire_bytes", "UDP bytes of the transfers listed.", MetricType::gauge);
   w.sample(static_cast<double>(wire));
+  w.family("qpipe_transfers_live", "Sends and listeners running, by role.", MetricType::gauge);
+  w.sample(static_cast<double>(live_listeners_), {{"role", "listen"}});
+  w.sample(static_cast<double>(live_sends_), {{"role", "send"}});
   server_.write_metrics(w);
   return text_response(200, std::string(MetricsWriter::kContentType), w.take());
 }
@@ -368,26 +429,5 @@ Response Service::metrics(const Request&) {
 Response Service::openapi(const Request&) {
   return text_response(200, "application/json", openapi_document());
 }
-
-namespace {
-json nullable(const std::string& s) {
-  return s.empty() ? json(nullptr) : json(s);
-}
-
-// The stats as the CLI's --stats=json has them, and what the api adds.
-json to_json(const Service::Record& r) {
-  json j = frontend::to_json(r.stats);
-  j["id"] = r.id;
-  j["role"] = r.role;
-  j["state"] = state_name(r.state);
-  j["peer"] = nullable(r.stats.peer);
-  j["fingerprint"] = nullable(r.stats.fingerprint);
-  j["started"] = r.started;
-  j["finished"] = nullable(r.finished);
-  j["error"] = nullable(r.error);
-  if (r.role == "listen") j["listen"] = r.stats.local;
-  return j;
-}
-} // namespace
 
 } // namespace qpipe::api
