@@ -83,9 +83,25 @@ constexpr OptionSpec kTable[] = {
     {OptId::port, 0, "port", Arg::required, "PORT", kApi,
      "TCP port of the HTTP service (default 8000; 0 picks a free one)", nullptr, nullptr},
     {OptId::token_file, 0, "token-file", Arg::required, "FILE", kApi,
-     "bearer token that requests must present (or QPIPE_API_TOKEN)", "file", nullptr},
+     "token that requests must present (or QPIPE_API_TOKEN; default: a generated one)", "file",
+     "Requests must present the token in FILE (or in \\fBQPIPE_API_TOKEN\\fR). Without either, the "
+     "token in \\fI$XDG_RUNTIME_DIR/qpipe/api\\-token\\fR is used, generated (mode 0600) when "
+     "missing; see SERVICE."},
     {OptId::root, 0, "root", Arg::required, "DIR", kApi,
      "directory that request paths are relative to (default: .)", "dir", nullptr},
+    {OptId::allow_host, 0, "allow-host", Arg::required, "NAME", kApi,
+     "also accept requests for Host NAME, any port (repeatable)", "host",
+     "Also accept requests whose Host header names NAME (with any port), for example the name a "
+     "reverse proxy or other hosts use. May be given more than once. Loopback names and the "
+     "bound address are always accepted; any other name is refused (DNS rebinding)."},
+    {OptId::max_sends, 0, "max-sends", Arg::required, "N", kApi,
+     "run at most N sends at once (default 16); more get 429", nullptr, nullptr},
+    {OptId::max_listeners, 0, "max-listeners", Arg::required, "N", kApi,
+     "run at most N listeners at once (default 16); more get 429", nullptr, nullptr},
+    {OptId::max_records, 0, "max-records", Arg::required, "N", kApi,
+     "keep at most N finished transfers (default 1000), oldest out first", nullptr, nullptr},
+    {OptId::record_ttl, 0, "record-ttl", Arg::required, "SECONDS", kApi,
+     "forget a finished transfer SECONDS after it ended (default 3600)", nullptr, nullptr},
     {OptId::help, 'h', "help", Arg::none, nullptr, kAll, "show this help and exit", nullptr,
      nullptr},
     {OptId::version, 'V', "version", Arg::none, nullptr, kAll,

@@ -248,6 +248,31 @@ Status apply(Config& c, const Given& g) {
   case OptId::token_file:
     c.api.token_file = v;
     return {};
+  case OptId::allow_host:
+    if (v.empty() || v.find_first_of(":/[] \t") != std::string::npos)
+      return usage(what, "'" + v + "' is not a host name (give the name alone, without a port)");
+    c.api.allowed_hosts.push_back(v);
+    return {};
+  case OptId::max_sends:
+  case OptId::max_listeners: {
+    auto n = parse_int(v, what, 1, 1024);
+    if (!n) return n.error();
+    (g.spec->id == OptId::max_sends ? c.api.max_sends : c.api.max_listeners) =
+        static_cast<size_t>(*n);
+    return {};
+  }
+  case OptId::max_records: {
+    auto n = parse_int(v, what, 0, 1'000'000);
+    if (!n) return n.error();
+    c.api.max_records = static_cast<size_t>(*n);
+    return {};
+  }
+  case OptId::record_ttl: {
+    auto n = parse_int(v, what, 0, 30 * 86400);
+    if (!n) return n.error();
+    c.api.record_ttl_s = static_cast<uint64_t>(*n);
+    return {};
+  }
   case OptId::zstd: {
     if (!g.value) {
       c.send.zstd_level = 3;

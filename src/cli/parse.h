@@ -23,6 +23,10 @@ struct ApiOptions {
   uint16_t port = 8000;
   std::string token_file;
   std::string root = ".";
+  std::vector<std::string> allowed_hosts; // --allow-host
+  size_t max_sends = 16, max_listeners = 16;
+  size_t max_records = 1000;
+  uint64_t record_ttl_s = 3600;
 };
 
 struct Config {
