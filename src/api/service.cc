@@ -278,8 +278,10 @@ Response Service::start_send(const Request& req) {
     records_.finished(n, uv_now(loop_)); // may drop it at once (--max-records 0)
     return json_ok(201, j);
   }
+  app::Transfer& transfer = **t;
   live_[n] = Live{std::move(*t), true};
   ++live_sends_;
+  r.refresh(transfer.stats()); // the size, when the source knows it
   r.state = TransferState::running;
   r.stats.peer = peer;
   return json_ok(201, to_json(r));
