@@ -43,11 +43,21 @@ _qpipe() {
       COMPREPLY=($(compgen -f -- "$cur")); return ;;
     --root)
       COMPREPLY=($(compgen -d -- "$cur")); return ;;
+    --allow-host)
+      COMPREPLY=($(compgen -A hostname -- "$cur")); return ;;
+    --max-sends)
+      return ;;
+    --max-listeners)
+      return ;;
+    --max-records)
+      return ;;
+    --record-ttl)
+      return ;;
   esac
   if [[ $cur == -* ]]; then
     case $mode in
       gen) COMPREPLY=($(compgen -W '--quiet -q --verbose -v --seed --kind --check --force -f --help -h --version -V' -- "$cur")) ;;
-      api) COMPREPLY=($(compgen -W '--quiet -q --verbose -v --bind --port --token-file --root --help -h --version -V' -- "$cur")) ;;
+      api) COMPREPLY=($(compgen -W '--quiet -q --verbose -v --bind --port --token-file --root --allow-host --max-sends --max-listeners --max-records --record-ttl --help -h --version -V' -- "$cur")) ;;
       *) COMPREPLY=($(compgen -W '--listen -l --zstd -z --streams -P --chunk-size --output -o --print-fingerprint --max-connections --max-streams --keep-listening -k --cert --key --pin --ca --insecure --secret-file --cc --limit --progress -p --no-progress --quiet -q --verbose -v --stats --resume --sync --no-clobber --ipv4 -4 --ipv6 -6 --bind --idle-timeout --help -h --version -V' -- "$cur")) ;;
     esac
   elif [[ $COMP_CWORD -eq 1 ]]; then
