@@ -60,7 +60,8 @@ struct ListenOptions : CommonOptions {
   int max_streams = kMaxStreams; // chunk streams a sender may have open at once
   bool keep_listening = false;
   std::string cert_file, key_file; // --cert/--key; empty: the stored identity
-  std::string identity_dir;        // where the stored identity lives
+  std::string identity_dir;        // where the stored identity lives (the front
+                                   // ends default it: frontend::default_identity_dir)
   std::optional<std::string> secret;
 };
 
