@@ -24,7 +24,7 @@ inline constexpr int kMaxStreams = 256;
 inline constexpr int kDefaultStreams = 8;
 
 struct CommonOptions {
-  transport::CongestionControl cc = transport::CongestionControl::cubic;
+  transport::CongestionControl cc = transport::CongestionControl::bbr;
   int family = AF_UNSPEC; // AF_INET with -4, AF_INET6 with -6
   std::string bind;       // local address, empty for any
   uint64_t idle_timeout_ms = transport::kDefaultIdleTimeoutMs;
