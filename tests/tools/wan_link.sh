@@ -51,19 +51,19 @@ wan_down() {
   local name=$1 var
   var=WAN_LINKEM_PID_$(printf '%s' "$name" | tr -c 'A-Za-z0-9_' _)
   if [ -n "${!var:-}" ]; then
-    kill -TERM "${!var}" 2>/dev/null
-    wait "${!var}" 2>/dev/null
+    kill -TERM "${!var}" 2>/dev/null || true
+    wait "${!var}" 2>/dev/null || true
     eval "$var="
   fi
-  ip netns del "$name-a" 2>/dev/null
-  ip netns del "$name-b" 2>/dev/null
+  ip netns del "$name-a" 2>/dev/null || true
+  ip netns del "$name-b" 2>/dev/null || true
   return 0
 }
 
 # A namespace may only pick what the host allows (net.ipv4.tcp_allowed_congestion_control).
 wan_tcp_cc() {
   local name=$1 cc=$2 allowed
-  modprobe "tcp_$cc" 2>/dev/null
+  modprobe "tcp_$cc" 2>/dev/null || true
   allowed=$(sysctl -n net.ipv4.tcp_allowed_congestion_control)
   case " $allowed " in *" $cc "*) ;; *) sysctl -qw net.ipv4.tcp_allowed_congestion_control="$allowed $cc" ;; esac
   ip netns exec "$name-a" sysctl -qw net.ipv4.tcp_congestion_control="$cc" &&
