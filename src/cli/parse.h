@@ -1,7 +1,9 @@
 // Command-line parsing: argv -> Config, in two steps as ripgrep does it.
 // First what the user typed is collected against the option table (unknown
 // options, missing arguments, options of another mode are usage errors);
-// then it is resolved into typed, validated settings.
+// then it is resolved into typed, validated settings. A send's settings
+// start from what the config file says of its HOST (cli/host_config.h), so
+// that the options typed win over it.
 #pragma once
 
 #include <optional>

@@ -90,6 +90,13 @@ check "a missing -F file: exit 2 (got $rc)" \
   bash -c "[ $rc = 2 ] && grep -q '$TMP/missing.conf: No such file' $TMP/e4.err"
 check "a listener takes no -F" bash -c "! $QPIPE -l -F $conf 2>/dev/null"
 
+# The example the package ships parses, and says what its comments say.
+src=${QPIPE_SOURCE_DIR:-$(cd "$(dirname "$0")/../.." && pwd)}
+install -m 0600 "$src/packaging/examples/config" "$TMP/example.conf"
+"$QPIPE" -F "$TMP/example.conf" --print-config backup >"$TMP/p4.out" 2>"$TMP/p4.err"; rc=$?
+check "the shipped example config parses (exit $rc)" \
+  bash -c "[ $rc = 0 ] && grep -qx 'address 192.0.2.10' $TMP/p4.out && grep -qx 'zstd 3' $TMP/p4.out && grep -qx 'limit 104857600' $TMP/p4.out"
+
 pkill -INT -f "^$QPIPE -l 127.0.0.1:0 -k"; wait_rc l 10 >/dev/null
 check "the listener got exactly what the accepted sends sent" \
   bash -c "[ \"\$(cat $TMP/l.data)\" = \"\$(printf 'via-alias\nvia-address\npinned-right\nvia-F')\" ]"
