@@ -61,7 +61,8 @@ uninstall() {
 trap 'uninstall; cleanup' EXIT
 
 # Build.
-deb=$("$src/scripts/package" --build-dir "$build_dir" --out "$TMP/dist" 2>"$TMP/package.err"); rc=$?
+deb=$(QPIPE_MAINTAINER="qpipe tests <qpipe-tests@example.org>" \
+  "$src/scripts/package" --build-dir "$build_dir" --out "$TMP/dist" 2>"$TMP/package.err"); rc=$?
 check "scripts/package builds a .deb (exit $rc)" bash -c "[ $rc = 0 ] && [ -f '$deb' ]"
 [ -f "$deb" ] || { cat "$TMP/package.err"; finish; exit; }
 dpkg-deb -c "$deb" | awk '{print $NF}' | sed 's|^\./|/|' >"$TMP/files"
@@ -78,6 +79,14 @@ for lib in libc6 libstdc++6 libuv1 libzstd1 libxxhash0 adduser; do
 done
 check "Depends names neither ngtcp2 nor wolfSSL (linked in)" bash -c "! grep -qiE 'ngtcp2|wolfssl' <<<'$depends'"
 check "the package is for this architecture" [ "$(dpkg-deb -f "$deb" Architecture)" = "$(dpkg --print-architecture)" ]
+
+if command -v lintian >/dev/null; then
+  lintian --fail-on error,warning "$deb" >"$TMP/lintian.out" 2>&1; rc=$?
+  check "lintian finds no error or warning (exit $rc)" [ "$rc" = 0 ]
+  [ "$rc" = 0 ] || sed 's/^/    | /' "$TMP/lintian.out"
+else
+  echo "ok - lintian # SKIP lintian is not installed"
+fi
 
 # Install.
 printf '%s %s\n' "$made_user" "$made_state" >"$marker"
