@@ -66,6 +66,8 @@ enum class OptId {
   max_records,
   record_ttl,
   print_fingerprint,
+  config,
+  print_config,
   help,
   version,
 };
