@@ -62,14 +62,15 @@ st=$(req POST /v1/listeners '{"listen":":0","output":"open2.bin","allow_unauthen
 check "with \"allow_unauthenticated\": true: 201 (got $st)" [ "$st" = 201 ]
 
 # DELETE of a finished transfer removes its record.
-req DELETE /v1/transfers/$l2 >/dev/null
-wait_state "$l2" cancelled 20
-st=$(req DELETE /v1/transfers/$l2)
+req POST /v1/listeners '{"listen":"127.0.0.1:0","output":"gone.bin"}' >/dev/null; gone=$(field "d['id']")
+req DELETE /v1/transfers/$gone >/dev/null
+wait_state "$gone" cancelled 20
+st=$(req DELETE /v1/transfers/$gone)
 check "DELETE of a finished transfer: 200 (got $st)" [ "$st" = 200 ]
-check "  ... it is gone: 404" [ "$(req GET /v1/transfers/$l2)" = 404 ]
+check "  ... it is gone: 404" [ "$(req GET /v1/transfers/$gone)" = 404 ]
 req GET /v1/transfers >/dev/null
-check "  ... and no longer listed" [ "$(field "[t['id'] for t in d['transfers'] if t['id'] == '$l2']")" = "[]" ]
-check "DELETE of it again: 404" [ "$(req DELETE /v1/transfers/$l2)" = 404 ]
+check "  ... and no longer listed" [ "$(field "[t['id'] for t in d['transfers'] if t['id'] == '$gone']")" = "[]" ]
+check "DELETE of it again: 404" [ "$(req DELETE /v1/transfers/$gone)" = 404 ]
 stop_api a >/dev/null
 
 api b "--allow-host qpipe.example"

@@ -32,6 +32,9 @@ struct Harness {
     api::ServerConfig cfg;
     cfg.bind = "127.0.0.1";
     cfg.port = 0;
+    // The seeds' Host, so that requests get past the browser rules to the
+    // routes (the rules themselves are fuzzed on every other Host).
+    cfg.allowed_hosts = {"x", "z"};
     cfg.limits.max_body_bytes = 64 * 1024;
     cfg.limits.idle_timeout_ms = 2000;
     cfg.limits.request_timeout_ms = 2000;
