@@ -75,7 +75,9 @@ const llhttp_settings_t* HttpConnection::parser_settings() {
 
 HttpConnection::HttpConnection(ConnectionHost& host) : host_(host) {}
 
-HttpConnection::~HttpConnection() = default;
+HttpConnection::~HttpConnection() {
+  if (stream_) stream_->detach(); // a writer kept elsewhere must not reach a freed connection
+}
 
 int HttpConnection::start(uv_loop_t* loop, uv_stream_t* listener) {
   HandleGroup& group = host_.handle_group();
