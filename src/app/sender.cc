@@ -203,6 +203,9 @@ void Sender::on_handshake_completed() {
     return fail(Abort{st.error(), AppError::refused});
   log_.verbose("connected to " + peer_name_ + " (QUIC, TLS 1.3, ALPN " + std::string(kAlpn) +
                "), fingerprint " + peer_fingerprint_);
+  if (const auto& hooks = opts_.test_hooks; hooks && hooks->close_after_handshake)
+    return fail(Abort{make_error(Errc::transfer, "test", hooks->close_after_handshake->second),
+                      static_cast<AppError>(hooks->close_after_handshake->first)});
   auto id = conn_->open_bidi_stream();
   if (!id) return fail(Abort{id.error(), AppError::internal});
   // AUTH and HELLO go first, before what the pipeline queued meanwhile.
@@ -211,8 +214,8 @@ void Sender::on_handshake_completed() {
   hello.chunk_size = opts_.chunk_size;
   hello.size_hint = pipeline_.total_size().value_or(UINT64_MAX);
   hello.files = pipeline_.named_files();
-  control_out_.prepend(wire::encode(hello));
-  if (opts_.secret) {
+  if (sends_hello(opts_.test_hooks)) control_out_.prepend(wire::encode(hello));
+  if (opts_.secret && sends_hello(opts_.test_hooks)) {
     auto proof = tls::secret_proof(conn_->ssl(), *opts_.secret);
     if (!proof) return fail(Abort{proof.error(), AppError::internal});
     control_out_.prepend(wire::encode(wire::Auth{*proof}));
@@ -268,7 +271,7 @@ bool Sender::next_send(transport::SendSlot& slot) {
   for (auto& cp : pipeline_.chunks()) {
     SendChunk& c = *cp;
     if (c.stream_id < 0) break; // streams are assigned in order
-    if (c.fin_sent || c.blocked) continue;
+    if (c.fin_sent || c.blocked || withheld(opts_.test_hooks, c.seq)) continue;
     slot.stream_id = c.stream_id;
     slot.cnt = 0;
     constexpr size_t H = wire::ChunkHeader::kSize;
