@@ -294,6 +294,14 @@ int Connection::stream_close(uint32_t flags, int64_t stream_id, uint64_t app_err
 }
 
 int Connection::handshake_completed() {
+  // The peer's idle timeout is known now; PINGs keep a quiet connection alive.
+  const ngtcp2_transport_params* local = ngtcp2_conn_get_local_transport_params(conn_);
+  const ngtcp2_transport_params* remote = ngtcp2_conn_get_remote_transport_params(conn_);
+  uint64_t idle =
+      effective_idle_timeout_ms(local->max_idle_timeout / NGTCP2_MILLISECONDS,
+                                remote ? remote->max_idle_timeout / NGTCP2_MILLISECONDS : 0);
+  if (idle > 0)
+    ngtcp2_conn_set_keep_alive_timeout(conn_, keep_alive_ms(idle) * NGTCP2_MILLISECONDS);
   handler_->on_handshake_completed();
   return 0;
 }
