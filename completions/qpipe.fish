@@ -10,7 +10,7 @@ complete -c qpipe -l print-fingerprint -d 'print the listener\'s fingerprint and
 complete -c qpipe -l max-connections -x -d 'serve at most N senders at once (default 128); more are refused'
 complete -c qpipe -l max-streams -x -d 'let a sender have at most N chunk streams open (default 256)'
 complete -c qpipe -s k -l keep-listening -d 'accept further transfers after the first'
-complete -c qpipe -l cert -r -F -d 'certificate to present (with --key)'
+complete -c qpipe -l cert -r -F -d 'certificate to present, or a PEM chain with it first (with --key)'
 complete -c qpipe -l key -r -F -d 'private key of --cert'
 complete -c qpipe -l pin -x -d 'accept only a listener with this public-key fingerprint'
 complete -c qpipe -l ca -r -F -d 'verify the listener\'s certificate chain and name against these CAs'
