@@ -88,8 +88,9 @@ Outcome Receiver::on_message(const wire::File& m) {
   if (!hello_ || m.index != files_.size() || m.index >= hello_->files ||
       (!files_.empty() && m.first_seq < files_.back().first_seq))
     return protocol_abort("unexpected FILE");
-  if (opts_.output_is_directory)
-    if (auto st = validate_file_name(m.name); !st) return Abort{st.error(), AppError::protocol};
+  // In every mode: the name reaches messages and the progress line even when
+  // it names no path here.
+  if (auto st = validate_file_name(m.name); !st) return Abort{st.error(), AppError::protocol};
   FileState& f = files_.emplace_back();
   f.meta.name = m.name;
   f.meta.mode = m.mode;

@@ -75,6 +75,15 @@ private:
   void fail(const Abort& a);
   void finish(Status st);
   void deliver(const Status& st);
+  // Test builds only (send_test_hooks.h): close once the handshake is
+  // confirmed, so that the reason travels in a 1-RTT packet.
+  void test_hook_close() {
+    const auto& hooks = opts_.test_hooks;
+    if (!hooks || !hooks->close_after_handshake) return;
+    if (phase_ != Phase::sending && phase_ != Phase::ending) return;
+    fail(Abort{make_error(Errc::transfer, "test", hooks->close_after_handshake->second),
+               static_cast<AppError>(hooks->close_after_handshake->first)});
+  }
 
   uv_loop_t* loop_;
   SendOptions opts_;
@@ -114,6 +123,7 @@ Status Sender::start() {
     return st;
   if (int rv = progress_timer_.init(loop_,
                                     [this] {
+                                      test_hook_close();
                                       if (events_.on_progress) events_.on_progress(stats());
                                     });
       rv != 0)
@@ -203,9 +213,6 @@ void Sender::on_handshake_completed() {
     return fail(Abort{st.error(), AppError::refused});
   log_.verbose("connected to " + peer_name_ + " (QUIC, TLS 1.3, ALPN " + std::string(kAlpn) +
                "), fingerprint " + peer_fingerprint_);
-  if (const auto& hooks = opts_.test_hooks; hooks && hooks->close_after_handshake)
-    return fail(Abort{make_error(Errc::transfer, "test", hooks->close_after_handshake->second),
-                      static_cast<AppError>(hooks->close_after_handshake->first)});
   auto id = conn_->open_bidi_stream();
   if (!id) return fail(Abort{id.error(), AppError::internal});
   // AUTH and HELLO go first, before what the pipeline queued meanwhile.
@@ -220,7 +227,8 @@ void Sender::on_handshake_completed() {
     if (!proof) return fail(Abort{proof.error(), AppError::internal});
     control_out_.prepend(wire::encode(wire::Auth{*proof}));
   }
-  control_out_.open(*id);
+  // Without HELLO (a test hook) nothing goes on the control stream at all.
+  if (sends_hello(opts_.test_hooks)) control_out_.open(*id);
   phase_ = Phase::sending;
   on_progressed();
 }

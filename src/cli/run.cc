@@ -15,6 +15,7 @@
 
 #include "app/transfer.h"
 #include "core/fs.h"
+#include "core/printable.h"
 #include "core/units.h"
 #include "tls/identity_store.h"
 #include "tls/secret.h"
@@ -35,7 +36,7 @@ std::string progress_line(const app::TransferStats& s) {
   line += "  " + format_rate(rate) + "  " + format_duration(s.seconds);
   if (s.files_total > 0)
     line += strprintf("  [%u/%u] %s", std::min(s.files_done + 1, s.files_total), s.files_total,
-                      s.file.c_str());
+                      printable(s.file).c_str()); // a name the peer chose
   if (s.size && rate > 0 && *s.size > s.bytes)
     line += "  ETA " + format_duration(static_cast<double>(*s.size - s.bytes) / rate);
   return line;

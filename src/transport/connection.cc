@@ -11,6 +11,8 @@
 #include <sys/random.h>
 #include <wolfssl/ssl.h>
 
+#include "core/printable.h"
+
 namespace qpipe::transport {
 
 uint64_t now_ns() {
@@ -364,7 +366,8 @@ void Connection::handle_error(int rv) {
     const ngtcp2_ccerr* e = ngtcp2_conn_get_ccerr(conn_);
     CloseInfo info;
     info.code = e->error_code;
-    info.reason.assign(reinterpret_cast<const char*>(e->reason), e->reasonlen);
+    // The peer wrote the reason: it enters messages only as printable text.
+    info.reason = printable({reinterpret_cast<const char*>(e->reason), e->reasonlen});
     info.kind = e->type == NGTCP2_CCERR_TYPE_APPLICATION ? CloseInfo::Kind::peer_app
                                                          : CloseInfo::Kind::peer_transport;
     if (e->type == NGTCP2_CCERR_TYPE_IDLE_CLOSE) info.kind = CloseInfo::Kind::idle_timeout;

@@ -9,11 +9,12 @@
 //                               (a lying header, or a bomb when compressed)
 //   QPIPE_TEST_TAMPER=hash      chunk 1's hash has a bit flipped
 //   QPIPE_TEST_TAMPER=name=N    every file claims the name N
-//   QPIPE_TEST_NO_HELLO=1       after the handshake, send neither AUTH nor HELLO
-//                               (chunks go out if the listener grants streams)
+//   QPIPE_TEST_NO_HELLO=1       after the handshake, send nothing on the control
+//                               stream (no AUTH, no HELLO, no END); chunks
+//                               go out if the listener grants streams
 //   QPIPE_TEST_WITHHOLD_CHUNK=N chunk N's stream is opened but never sent
-//   QPIPE_TEST_CLOSE=CODE:TEXT  right after the handshake, close with
-//                               application error CODE and reason TEXT
+//   QPIPE_TEST_CLOSE=CODE:TEXT  as NO_HELLO, and close with application
+//                               error CODE and reason TEXT a moment later
 //
 // They are installed before main() runs, through the CLI's hook point
 // (cli::set_send_test_hooks_source, a plain function pointer), so main.cc
