@@ -79,7 +79,7 @@ Outcome Receiver::on_chunk_data(int64_t stream_id, std::span<const uint8_t> data
   auto& slot = receiving_[stream_id];
   if (!slot) slot = std::make_unique<RxChunk>();
   auto check_seq = [this](const wire::ChunkHeader& h) -> Outcome {
-    if (h.seq < next_write_ || !seqs_.insert(h.seq).second)
+    if (!seqs_.claim(h.seq))
       return protocol_abort(
           strprintf("chunk %llu sent twice", static_cast<unsigned long long>(h.seq)));
     return {};
@@ -185,7 +185,7 @@ void Receiver::on_written(RxChunk* c, int err) {
   c->recycle(pool_);
   if (c->raw) raw_pool_->put(std::move(c->raw));
   ready_.erase(c->hdr.seq);
-  ++next_write_;
+  seqs_.written_below(++next_write_);
   if (conn_ && !conn_->closed()) {
     conn_->extend_max_offset(consumed);
     conn_->extend_max_streams_uni(1);

@@ -16,11 +16,11 @@
 #include <map>
 #include <memory>
 #include <optional>
-#include <set>
 #include <string>
 #include <unordered_map>
 #include <vector>
 
+#include "app/chunk_seqs.h"
 #include "app/control_out.h"
 #include "app/resume.h"
 #include "app/rx_chunk.h"
@@ -155,7 +155,7 @@ private:
 
   std::unordered_map<int64_t, std::unique_ptr<RxChunk>> receiving_;
   std::map<uint64_t, std::unique_ptr<RxChunk>> ready_;
-  std::set<uint64_t> seqs_;
+  ChunkSeqs seqs_;
   uint64_t next_write_ = 0, bytes_written_ = 0;
   bool writing_ = false;
   Digester digester_;
