@@ -229,8 +229,9 @@ Connection::client(uv_loop_t* loop, UdpSocket* socket, const Address& remote,
 
 Result<std::unique_ptr<Connection>>
 Connection::server(uv_loop_t* loop, UdpSocket* socket, const Address& local, const Address& remote,
-                   const ngtcp2_pkt_hd& hd, const ConnectionSettings& s, WOLFSSL_CTX* tls,
-                   ConnectionHandler* handler, const Logger& log) {
+                   const ngtcp2_pkt_hd& hd, const ngtcp2_cid* retry_odcid,
+                   const ConnectionSettings& s, WOLFSSL_CTX* tls, ConnectionHandler* handler,
+                   const Logger& log) {
   std::unique_ptr<Connection> c(new Connection(socket, handler, log));
   c->local_ = local;
   c->remote_ = remote;
@@ -240,6 +241,15 @@ Connection::server(uv_loop_t* loop, UdpSocket* socket, const Address& local, con
   if (auto st = c->init_common(s, settings, params); !st) return st.error();
   params.original_dcid = hd.dcid;
   params.original_dcid_present = 1;
+  if (retry_odcid) {
+    // After a Retry: the sender's first DCID, and the one our Retry gave it.
+    params.original_dcid = *retry_odcid;
+    params.retry_scid = hd.dcid;
+    params.retry_scid_present = 1;
+    settings.token = hd.token;
+    settings.tokenlen = hd.tokenlen;
+    settings.token_type = NGTCP2_TOKEN_TYPE_RETRY;
+  }
   params.stateless_reset_token_present = 1;
   ngtcp2_crypto_generate_stateless_reset_token(
       params.stateless_reset_token, c->reset_secret_.data(), c->reset_secret_.size(), &scid);
