@@ -7,7 +7,7 @@ complete -c qpipe -s P -l streams -x -d 'parallel QUIC streams in flight (defaul
 complete -c qpipe -l chunk-size -x -d 'bytes per chunk (default 1M, 64K-16M)'
 complete -c qpipe -s o -l output -r -F -d 'write to PATH (a file, or a directory for named files) instead of stdout'
 complete -c qpipe -l print-fingerprint -d 'print the listener\'s fingerprint and exit'
-complete -c qpipe -l max-connections -x -d 'serve at most N senders at once (default 128); more are refused'
+complete -c qpipe -l max-connections -x -d 'serve at most N transfers at once (default 128); more are refused'
 complete -c qpipe -l max-streams -x -d 'let a sender have at most N chunk streams open (default 256)'
 complete -c qpipe -s k -l keep-listening -d 'accept further transfers after the first'
 complete -c qpipe -l cert -r -F -d 'certificate to present, or a PEM chain with it first (with --key)'

@@ -28,7 +28,7 @@ constexpr OptionSpec kTable[] = {
      "Print the fingerprint of the listener's identity (the stored one, or \\-\\-cert) on "
      "stdout and exit, for scripts that pass it to \\fB\\-\\-pin\\fR."},
     {OptId::max_connections, 0, "max-connections", Arg::required, "N", kListen,
-     "serve at most N senders at once (default 128); more are refused", nullptr, nullptr},
+     "serve at most N transfers at once (default 128); more are refused", nullptr, nullptr},
     {OptId::max_streams, 0, "max-streams", Arg::required, "N", kListen,
      "let a sender have at most N chunk streams open (default 256)", nullptr, nullptr},
     {OptId::keep_listening, 'k', "keep-listening", Arg::none, nullptr, kListen,
