@@ -146,4 +146,25 @@ BOOST_AUTO_TEST_CASE(blocks_and_decompression_stay_within_the_reservation) {
   BOOST_TEST(m.allocated() == kChunk); // kept for the next awaited chunk
 }
 
+BOOST_AUTO_TEST_CASE(credit_leaves_room_for_the_buffers_decompressed_ahead) {
+  // Chunks that compress well hold little credit, so many may be
+  // decompressed ahead; the credit granted afterwards must still let the
+  // blocks it admits fit, or a well-behaved sender would be cut.
+  MemoryBudget b(kListenerMemory);
+  TransferMemory m(b, kChunk, 8);
+  m.join([] {});
+  m.saw_zstd();
+  m.rebalance(kControlAllowance);
+  uint64_t outstanding = kControlAllowance;
+  std::vector<std::unique_ptr<uint8_t[]>> ahead;
+  ahead.push_back(m.take_raw()); // the awaited chunk's
+  while (m.may_decompress_ahead(outstanding, true))
+    ahead.push_back(m.take_raw());
+  BOOST_TEST(ahead.size() > 16u); // beyond the 15 MiB of ahead_room: data compressed well
+  outstanding += m.credit_to_add(outstanding);
+  // Everything the credit lets in, in full blocks and one partial per stream.
+  uint64_t blocks = outstanding + 8 * kBlockSize;
+  BOOST_TEST(m.take_block(blocks, true), "the credit granted lets in blocks that do not fit");
+}
+
 BOOST_AUTO_TEST_SUITE_END()
