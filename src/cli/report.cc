@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <unistd.h>
 
+#include "core/printable.h"
 #include "core/units.h"
 #include "frontend/stats_json.h"
 
@@ -24,7 +25,7 @@ std::string progress_line(const app::TransferStats& s) {
   line += "  " + format_rate(rate) + "  " + format_duration(s.seconds);
   if (s.files_total > 0)
     line += strprintf("  [%u/%u] %s", std::min(s.files_done + 1, s.files_total), s.files_total,
-                      s.file.c_str());
+                      printable(s.file).c_str()); // a name the peer chose
   if (s.size && rate > 0 && *s.size > s.bytes)
     line += "  ETA " + format_duration(static_cast<double>(*s.size - s.bytes) / rate);
   return line;

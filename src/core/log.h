@@ -1,4 +1,5 @@
-// Messages to the user: one line each on stderr, prefixed `qpipe: `.
+// Messages to the user: one line each on stderr, prefixed `qpipe: `, with
+// control characters shown as escapes (core/printable.h), whoever wrote them.
 //
 // stdout carries data only. A Logger is owned by whoever runs a mode (the CLI,
 // or `qpipe api`) and handed to the engine; it is the only writer of messages.

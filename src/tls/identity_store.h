@@ -38,10 +38,14 @@ Result<Identity> load_or_create_identity(const std::string& dir);
 
 // The identity of --cert and --key, each PEM or DER. The key may be ECDSA
 // (P-256 and other curves wolfSSL supports), Ed25519 or RSA, in SEC1,
-// PKCS#1 or unencrypted PKCS#8; encrypted keys are refused. Only the first
-// certificate of a PEM file is used. Errc::local_io when a file cannot be
+// PKCS#1 or unencrypted PKCS#8; encrypted keys are refused. A PEM
+// certificate file may hold a chain: the listener's own certificate first,
+// then up to 9 intermediates, which the listener sends with it (so that a
+// sender with --ca ROOT can verify it). Errc::local_io when a file cannot be
 // read; Errc::refused when the key file is too open, a file is not a
-// certificate or key, or the key does not match the certificate.
+// certificate or key, wolfSSL cannot use the certificate (for one, more than
+// 128 subject alternative names), or the key does not match the first
+// certificate.
 Result<Identity> load_identity(const std::string& cert_file, const std::string& key_file);
 
 // "SHA256:<base64>" of the SubjectPublicKeyInfo of a DER certificate.

@@ -112,16 +112,46 @@ Result<Identity> generate_identity() {
   return id;
 }
 
+namespace {
+// The identity's certificate and intermediates as one PEM text.
+Result<std::string> chain_pem(const Identity& id) {
+  std::string out;
+  auto add = [&out](const std::vector<uint8_t>& der) {
+    std::string pem(der.size() * 2 + 128, '\0');
+    int n = wc_DerToPem(der.data(), static_cast<word32>(der.size()),
+                        reinterpret_cast<uint8_t*>(pem.data()), static_cast<word32>(pem.size()),
+                        CERT_TYPE);
+    if (n <= 0) return false;
+    out.append(pem.data(), static_cast<size_t>(n));
+    return true;
+  };
+  if (!add(id.cert_der)) return tls_error("encoding the certificate as PEM");
+  for (const auto& der : id.chain_der)
+    if (!add(der)) return tls_error("encoding the certificate chain as PEM");
+  return out;
+}
+} // namespace
+
 Result<Ctx> make_server_context(const Identity& id) {
   Ctx ctx(wolfSSL_CTX_new(wolfTLSv1_3_server_method()));
   if (!ctx) return tls_error("wolfSSL_CTX_new");
   if (ngtcp2_crypto_wolfssl_configure_server_context(ctx.get()) != 0)
     return tls_error("configuring QUIC");
   if (auto s = common_setup(ctx.get()); !s) return s.error();
-  if (wolfSSL_CTX_use_certificate_buffer(ctx.get(), id.cert_der.data(),
-                                         static_cast<long>(id.cert_der.size()),
-                                         WOLFSSL_FILETYPE_ASN1) != WOLFSSL_SUCCESS)
-    return tls_error("loading the certificate");
+  if (id.chain_der.empty()) {
+    if (wolfSSL_CTX_use_certificate_buffer(ctx.get(), id.cert_der.data(),
+                                           static_cast<long>(id.cert_der.size()),
+                                           WOLFSSL_FILETYPE_ASN1) != WOLFSSL_SUCCESS)
+      return tls_error("loading the certificate");
+  } else {
+    // wolfSSL takes a chain as PEM: the certificate, then its intermediates.
+    auto pem = chain_pem(id);
+    if (!pem) return pem.error();
+    if (wolfSSL_CTX_use_certificate_chain_buffer(
+            ctx.get(), reinterpret_cast<const unsigned char*>(pem->data()),
+            static_cast<long>(pem->size())) != WOLFSSL_SUCCESS)
+      return tls_error("loading the certificate chain");
+  }
   if (wolfSSL_CTX_use_PrivateKey_buffer(ctx.get(), id.key_der.data(),
                                         static_cast<long>(id.key_der.size()),
                                         WOLFSSL_FILETYPE_ASN1) != WOLFSSL_SUCCESS)

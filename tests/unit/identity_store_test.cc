@@ -526,6 +526,31 @@ BOOST_AUTO_TEST_CASE(a_mismatched_pair_is_refused) {
   }
 }
 
+BOOST_AUTO_TEST_CASE(a_pem_chain_keeps_its_intermediates_and_the_leaf_comes_first) {
+  TempDir tmp;
+  Identity a = generated(), b = generated(), c = generated();
+  write_file(tmp / "chain.pem",
+             pem(a.cert_der, CERT_TYPE) + pem(b.cert_der, CERT_TYPE) + pem(c.cert_der, CERT_TYPE),
+             0644);
+  write_file(tmp / "a.key", pem(a.key_der, ECC_PRIVATEKEY_TYPE), 0600);
+  write_file(tmp / "b.key", pem(b.key_der, ECC_PRIVATEKEY_TYPE), 0600);
+  auto id = load_identity(tmp / "chain.pem", tmp / "a.key");
+  BOOST_REQUIRE_MESSAGE(id.ok(), why(id));
+  BOOST_TEST(id->fingerprint == a.fingerprint);
+  BOOST_TEST(id->cert_der == a.cert_der, boost::test_tools::per_element());
+  BOOST_REQUIRE_EQUAL(id->chain_der.size(), 2u);
+  BOOST_TEST(id->chain_der[0] == b.cert_der, boost::test_tools::per_element());
+  BOOST_TEST(id->chain_der[1] == c.cert_der, boost::test_tools::per_element());
+  BOOST_TEST(make_server_context(*id).ok());
+  // The key of the second certificate: the order is wrong, and the message says so.
+  auto wrong_order = load_identity(tmp / "chain.pem", tmp / "b.key");
+  require_error(wrong_order, Errc::refused, "number 2 here; put it first");
+  // A block without its END line.
+  std::string cut = pem(a.cert_der, CERT_TYPE) + pem(b.cert_der, CERT_TYPE);
+  write_file(tmp / "cut.pem", cut.substr(0, cut.rfind("-----END")), 0644);
+  require_error(load_identity(tmp / "cut.pem", tmp / "a.key"), Errc::refused, "no END line");
+}
+
 BOOST_AUTO_TEST_CASE(an_ec_key_without_its_public_part_loads) {
   TempDir tmp;
   write_file(tmp / "c.pem", std::string(kEcFixture.cert_pem), 0644);
