@@ -48,7 +48,7 @@ wait_for "[ \$(pgrep -c -f '^$QPIPE_TEST_HOOKS 127.0.0.1:$PORT') -ge 12 ]" 10
 sleep 2 # what each peer can push in: the point is that it is nothing
 rss1=$(status_kb "$lpid" VmRSS)
 grow=$((rss1 - rss0))
-check "12 peers sending chunks without HELLO: the listener grew by ${grow} KiB (at most 6 MiB)" [ "$grow" -le 6144 ]
+check_memory "12 peers sending chunks without HELLO: the listener grew by ${grow} KiB (at most 6 MiB)" [ "$grow" -le 6144 ]
 for i in $(seq 1 12); do wait_rc "c$i" 15 >/dev/null; done
 check "... and they were closed at the deadline (exit $(cat "$TMP/c1.rc"))" [ "$(cat "$TMP/c1.rc")" = 4 ]
 pkill -INT -f "^$QPIPE -l 127.0.0.1:0 -k\$"; wait_rc b 10 >/dev/null
@@ -82,7 +82,7 @@ hwm=$(status_kb "$mpid" VmHWM)
 cut=0
 for i in $(seq 1 8); do [ "$(cat "$TMP/w$i.rc")" = 1 ] && grep -q "did not come" "$TMP/w$i.err" && cut=$((cut + 1)); done
 check "8 senders withholding chunk 0: all 8 cut for it ($cut)" [ "$cut" = 8 ]
-check "... the listener's peak memory: $((hwm / 1024)) MiB (at most 110 MiB)" [ "$hwm" -le $((110 * 1024)) ]
+check_memory "... the listener's peak memory: $((hwm / 1024)) MiB (at most 110 MiB)" [ "$hwm" -le $((110 * 1024)) ]
 timeout 60 "$QPIPE" 127.0.0.1:"$PORT" "$TMP/src.bin" --pin "$fp" 2>"$TMP/m.serr"; src=$?
 check "... then a real sender gets through (exit $src)" bash -c "[ $src = 0 ] && cmp -s $TMP/src.bin $TMP/dst/src.bin"
 pkill -INT -f "^$QPIPE -l 127.0.0.1:0 -k -o $TMP/dst"; wait_rc m 10 >/dev/null
