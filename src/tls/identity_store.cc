@@ -174,14 +174,14 @@ Result<std::vector<uint8_t>> read_cert_der(const std::string& path) {
                             static_cast<int>(data->size()), der.data(),
                             static_cast<int>(der.size()), CERT_TYPE);
     if (n <= 0)
-      return make_error(Errc::refused, path,
+      return make_error(Errc::usage, path,
                         "not a readable PEM certificate, or corrupt: " + wolf_error(n));
     der.resize(static_cast<size_t>(n));
   } else {
     der.assign(data->begin(), data->end());
   }
   if (!find_spki(der))
-    return make_error(Errc::refused, path, "not a certificate (PEM or DER), or corrupt");
+    return make_error(Errc::usage, path, "not a certificate (PEM or DER), or corrupt");
   return der;
 }
 
@@ -192,7 +192,7 @@ Result<std::vector<uint8_t>> read_key_der(const std::string& path) {
   if (looks_like_pem(*data)) {
     if (data->find("ENCRYPTED") != std::string::npos) {
       wipe(*data);
-      return make_error(Errc::refused, path,
+      return make_error(Errc::usage, path,
                         "encrypted keys are not supported; decrypt it first, for example with "
                         "`openssl pkey -in ENCRYPTED -out DECRYPTED`");
     }
@@ -203,7 +203,7 @@ Result<std::vector<uint8_t>> read_key_der(const std::string& path) {
     wipe(*data);
     if (n <= 0) {
       ::explicit_bzero(der.data(), der.size());
-      return make_error(Errc::refused, path,
+      return make_error(Errc::usage, path,
                         "not a readable PEM private key, or corrupt: " + wolf_error(n));
     }
     der.resize(static_cast<size_t>(n));
@@ -232,7 +232,7 @@ Result<bool> exists(const std::string& path) {
   struct stat st;
   if (::stat(path.c_str(), &st) == 0) return true;
   if (errno == ENOENT) return false;
-  return errno_error(Errc::local_io, path, errno);
+  return errno_error(Errc::usage, path, errno); // cannot be read: local configuration
 }
 
 std::string env_dir(const char* name) {
@@ -293,12 +293,12 @@ Result<Identity> load_identity(const std::string& cert_file, const std::string& 
   int rc = wolfSSL_CTX_use_certificate_buffer(
       ctx.get(), id.cert_der.data(), static_cast<long>(id.cert_der.size()), WOLFSSL_FILETYPE_ASN1);
   if (rc != WOLFSSL_SUCCESS)
-    return make_error(Errc::refused, cert_file,
+    return make_error(Errc::usage, cert_file,
                       "wolfSSL cannot use this certificate: " + wolf_error(rc));
   rc = wolfSSL_CTX_use_PrivateKey_buffer(
       ctx.get(), id.key_der.data(), static_cast<long>(id.key_der.size()), WOLFSSL_FILETYPE_ASN1);
   if (rc != WOLFSSL_SUCCESS)
-    return make_error(Errc::refused, key_file,
+    return make_error(Errc::usage, key_file,
                       "not a usable private key (ECDSA, Ed25519 or RSA; PEM or DER), or "
                       "corrupt: " +
                           wolf_error(rc));
@@ -307,12 +307,12 @@ Result<Identity> load_identity(const std::string& cert_file, const std::string& 
   if (rc == WOLFSSL_SUCCESS && spki_is_ec(*spki) && !ecc_key_matches(id.key_der, *spki))
     rc = WOLFSSL_FAILURE;
   if (rc != WOLFSSL_SUCCESS)
-    return make_error(Errc::refused, key_file,
+    return make_error(Errc::usage, key_file,
                       "this key does not match the certificate " + cert_file);
   wolfSSL_ERR_clear_error();
 
   auto fp = fingerprint_of_cert(id.cert_der);
-  if (!fp) return make_error(Errc::refused, cert_file, fp.error().why);
+  if (!fp) return make_error(Errc::usage, cert_file, fp.error().why);
   id.fingerprint = std::move(*fp);
   return id;
 }
@@ -331,7 +331,7 @@ Result<Identity> load_or_create_identity(const std::string& dir) {
   if (!cert_exists) return cert_exists.error();
   if (*key_exists) {
     if (!*cert_exists)
-      return make_error(Errc::refused, cert_path,
+      return make_error(Errc::usage, cert_path,
                         "missing, but its key " + key_path +
                             " exists; restore the certificate, or remove the key to generate a "
                             "new identity (its fingerprint will change)");

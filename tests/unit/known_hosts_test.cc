@@ -143,11 +143,11 @@ BOOST_AUTO_TEST_CASE(a_missing_file_is_empty) {
   BOOST_TEST(!fs::exists(dir / "qpipe")); // loading creates nothing
 }
 
-BOOST_AUTO_TEST_CASE(an_unreadable_path_is_a_local_error) {
+BOOST_AUTO_TEST_CASE(an_unreadable_path_is_a_configuration_error) {
   TempDir dir;
   auto kh = KnownHosts::load(dir.path); // a directory
   BOOST_REQUIRE(!kh.ok());
-  BOOST_TEST(static_cast<int>(kh.error().code) == static_cast<int>(Errc::local_io));
+  BOOST_TEST(static_cast<int>(kh.error().code) == static_cast<int>(Errc::usage));
   write_file(dir / "file", "");
   auto under_file = KnownHosts::load(dir / "file/known_hosts");
   BOOST_REQUIRE(!under_file.ok());
