@@ -4,12 +4,14 @@
 // then it is resolved into typed, validated settings.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "app/options.h"
 #include "cli/options.h"
 #include "core/error.h"
+#include "core/host_port.h"
 #include "core/log.h"
 #include "gen/gen_command.h"
 
@@ -32,6 +34,7 @@ struct Config {
   Verbosity verbosity = Verbosity::normal;
   Progress progress = Progress::automatic;
   StatsFormat stats = StatsFormat::none;
+  std::string stats_file; // --stats-file: the summary goes there instead of stderr
   app::SendOptions send;
   app::ListenOptions listen;
   gen::GenOptions gen;
@@ -39,6 +42,10 @@ struct Config {
   std::vector<std::string> files; // FILE... of a send; "-" is stdin
   std::string secret_file;        // --secret-file (read when the transfer starts)
   bool print_fingerprint = false;
+  std::optional<uint64_t> input_size; // -s: the size of piped stdin, a hint for progress
+  bool output_stdout = false;         // -o -: stdout, even when it is a terminal
+  // --forget HOST[:PORT]: port 0 forgets every port of the host.
+  std::optional<HostPort> forget;
 };
 
 Result<Config> parse_command_line(int argc, const char* const* argv);
