@@ -69,7 +69,9 @@ constexpr OptionSpec kTable[] = {
      "\\fBpayload_wire_bytes\\fR, \\fBudp_payload\\fR, \\fBgso\\fR, \\fBgro\\fR, \\fBpeer\\fR, "
      "and \\fBerror\\fR on failure. A member without a measurement is absent: \\fBrtt_ms\\fR "
      "before the first RTT sample (a refused connection), \\fBlost_packets\\fR when the peer "
-     "never said what it received. The value must be attached: \\fB\\-\\-stats=json\\fR."},
+     "never said what it received. With \\-q the summary is all that standard error carries "
+     "on success (no \\(lqfirst contact\\(rq line, say). The value must be attached: "
+     "\\fB\\-\\-stats=json\\fR."},
     {OptId::stats_file, 0, "stats-file", Arg::required, "FILE", kSend | kListen,
      "write the --stats summary to FILE instead of stderr (text unless --stats=json)", "file",
      "Write the summary of \\fB\\-\\-stats\\fR (text, or JSON with \\fB\\-\\-stats=json\\fR) to "

@@ -57,11 +57,9 @@ int forget(const Config& config, const Logger& log) {
   const HostPort& hp = *config.forget;
   auto removed = kh->remove(hp.host, hp.port);
   if (!removed) return failed(log, removed.error());
-  std::string which = hp.port == 0 ? tls::known_hosts_key(hp.host, 1) : "";
-  if (hp.port == 0)
-    which = which.substr(0, which.rfind(':')) + " (every port)";
-  else
-    which = tls::known_hosts_key(hp.host, hp.port);
+  // The host as known_hosts spells it ("[::1]", lower case), with its port or not.
+  std::string key = tls::known_hosts_key(hp.host, hp.port == 0 ? 1 : hp.port);
+  std::string which = hp.port != 0 ? key : key.substr(0, key.rfind(':')) + " (every port)";
   if (*removed == 0)
     log.info("no entry for " + which + " in " + file);
   else
