@@ -26,6 +26,7 @@ _qpipe_value() {
     --secret-file) _qpipe_files "$2" -f ;;
     --cc) COMPREPLY=($(compgen -W 'cubic bbr reno' -- "$2")) ;;
     --limit) COMPREPLY=() ;;
+    --config|-F) _qpipe_files "$2" -f ;;
     --stats) COMPREPLY=($(compgen -W 'text json' -- "$2")) ;;
     --stats-file) _qpipe_files "$2" -f ;;
     --size|-s) COMPREPLY=() ;;
@@ -39,6 +40,32 @@ _qpipe_value() {
     --root) _qpipe_files "$2" -d ;;
     *) return 1 ;;
   esac
+}
+# The aliases of the config file (-F FILE, or $XDG_CONFIG_HOME/qpipe/config).
+_qpipe_aliases() {
+  local f=${XDG_CONFIG_HOME:-$HOME/.config}/qpipe/config i
+  for ((i = 1; i < COMP_CWORD; i++)); do
+    case ${COMP_WORDS[i]} in
+      -F|--config) f=${COMP_WORDS[i+1]} ;;
+      --config=*) f=${COMP_WORDS[i]#--config=} ;;
+    esac
+  done
+  f=${f/#\~/$HOME}
+  [[ $f != none && -r $f ]] && awk '{ sub(/^[ \t]+/, ""); n = split($0, w, /[ \t=]+/); if (tolower(w[1]) == "host") for (i = 2; i <= n; i++) if (w[i] != "" && w[i] !~ /[*?!"]/) print w[i] }' "$f" 2>/dev/null
+}
+# Whether the word being completed is a send's HOST: no -l, and no other
+# argument before it (the words that options take skipped).
+_qpipe_before_host() {
+  local i skip=
+  for ((i = 1; i < COMP_CWORD; i++)); do
+    if [[ -n $skip ]]; then skip=; continue; fi
+    case ${COMP_WORDS[i]} in
+      -l|--listen) return 1 ;;
+      --streams|-P|--chunk-size|--output|-o|--max-connections|--max-streams|--cert|--key|--pin|--ca|--secret-file|--cc|--limit|--config|-F|--stats-file|--size|-s|--forget|--bind|--idle-timeout|--seed|--kind|--port|--token-file|--root) skip=1 ;;
+      -*) ;;
+      *) return 1 ;;
+    esac
+  done
 }
 _qpipe() {
   local cur prev mode=send
@@ -57,17 +84,19 @@ _qpipe() {
   fi
   # The word after an option that requires a value is that value.
   case $prev in
-    --streams|-P|--chunk-size|--output|-o|--max-connections|--max-streams|--cert|--key|--pin|--ca|--secret-file|--cc|--limit|--stats-file|--size|-s|--forget|--bind|--idle-timeout|--seed|--kind|--port|--token-file|--root)
+    --streams|-P|--chunk-size|--output|-o|--max-connections|--max-streams|--cert|--key|--pin|--ca|--secret-file|--cc|--limit|--config|-F|--stats-file|--size|-s|--forget|--bind|--idle-timeout|--seed|--kind|--port|--token-file|--root)
       _qpipe_value "$prev" "$cur"; return ;;
   esac
   if [[ $cur == -* ]]; then
     case $mode in
       gen) COMPREPLY=($(compgen -W '--quiet -q --verbose -v --seed --kind --check --force -f --help -h --version -V' -- "$cur")) ;;
       api) COMPREPLY=($(compgen -W '--quiet -q --verbose -v --bind --port --token-file --root --help -h --version -V' -- "$cur")) ;;
-      *) COMPREPLY=($(compgen -W '--listen -l --zstd -z --streams -P --chunk-size --output -o --print-fingerprint --max-connections --max-streams --keep-listening -k --cert --key --pin --ca --insecure --secret-file --cc --limit --progress -p --no-progress --quiet -q --verbose -v --stats --stats-file --size -s --forget --resume --sync --no-clobber --ipv4 -4 --ipv6 -6 --bind --idle-timeout --help -h --version -V' -- "$cur")) ;;
+      *) COMPREPLY=($(compgen -W '--listen -l --zstd -z --streams -P --chunk-size --output -o --print-fingerprint --max-connections --max-streams --keep-listening -k --cert --key --pin --ca --insecure --secret-file --cc --limit --config -F --print-config --progress -p --no-progress --quiet -q --verbose -v --stats --stats-file --size -s --forget --resume --sync --no-clobber --ipv4 -4 --ipv6 -6 --bind --idle-timeout --help -h --version -V' -- "$cur")) ;;
     esac
   elif [[ $COMP_CWORD -eq 1 ]]; then
-    COMPREPLY=($(compgen -W 'gen api help' -A hostname -- "$cur"))
+    COMPREPLY=($(compgen -W "gen api help $(_qpipe_aliases)" -A hostname -- "$cur"))
+  elif [[ $mode == send ]] && _qpipe_before_host; then
+    COMPREPLY=($(compgen -W "$(_qpipe_aliases)" -A hostname -- "$cur"))
   else
     _qpipe_files "$cur" -f
   fi

@@ -48,9 +48,19 @@ constexpr OptionSpec kTable[] = {
     {OptId::secret_file, 0, "secret-file", Arg::required, "FILE", kSend | kListen,
      "shared secret that the sender must prove (or QPIPE_SECRET)", "file", nullptr},
     {OptId::cc, 0, "cc", Arg::required, "ALGO", kSend | kListen,
-     "congestion control: cubic (default), bbr or reno", "cubic bbr reno", nullptr},
+     "congestion control: bbr (default), cubic or reno", "cubic bbr reno", nullptr},
     {OptId::limit, 0, "limit", Arg::required, "RATE", kSend,
      "cap the sending rate (100M = 100 MiB/s)", nullptr, nullptr},
+    {OptId::config, 'F', "config", Arg::required, "FILE", kSend,
+     "host aliases from FILE (default ~/.config/qpipe/config; none: no file)", "file",
+     "Read host aliases and per\\-host settings from \\fIFILE\\fR instead of "
+     "\\fI$XDG_CONFIG_HOME/qpipe/config\\fR; \\fB\\-F none\\fR reads no config file (see "
+     "CONFIGURATION)."},
+    {OptId::print_config, 0, "print-config", Arg::none, nullptr, kSend,
+     "print the settings that apply to HOST (config file and options) and exit", nullptr,
+     "Print the settings that a send to \\fIHOST\\fR would use, after the config file and the "
+     "options on the command line, one \\(lqkeyword value\\(rq line each, as \\fBssh \\-G\\fR "
+     "does, and exit."},
     {OptId::progress, 'p', "progress", Arg::none, nullptr, kSend | kListen,
      "show progress (default when stderr is a terminal)", nullptr, nullptr},
     {OptId::no_progress, 0, "no-progress", Arg::none, nullptr, kSend | kListen,
@@ -130,6 +140,7 @@ constexpr SynopsisLine kSynopsis[] = {
     {"qpipe gen", "[OPTIONS] SIZE", "write deterministic test data"},
     {"qpipe gen --check", "[OPTIONS] SIZE", "verify stdin against that data"},
     {"qpipe api", "[OPTIONS]", "HTTP/JSON service for transfers"},
+    {"qpipe --print-config", "[OPTIONS] HOST", "show what the config file sets for HOST"},
     {"qpipe --forget", "HOST[:PORT]", "forget a listener's recorded identity"},
 };
 

@@ -64,6 +64,8 @@ enum class OptId {
   token_file,
   root,
   print_fingerprint,
+  config,
+  print_config,
   help,
   version,
 };

@@ -7,6 +7,7 @@
 #include <optional>
 
 #include "cli/hints.h"
+#include "cli/host_config.h"
 #include "core/host_port.h"
 #include "core/units.h"
 #include "frontend/option_ranges.h"
@@ -300,6 +301,11 @@ Status apply(Config& c, const Given& g) {
   case OptId::print_fingerprint:
     c.print_fingerprint = true;
     return {};
+  case OptId::config: // read before the options, by apply_host_config
+    return {};
+  case OptId::print_config:
+    c.print_config = true;
+    return {};
   case OptId::pin: {
     if (!tls::is_fingerprint(v))
       return usage(what, "'" + v +
@@ -325,6 +331,11 @@ Status apply(Config& c, const Given& g) {
 }
 
 } // namespace
+
+Status apply_option(Config& c, OptId id, const std::optional<std::string>& value,
+                    const std::string& spelled) {
+  return apply(c, Given{&option(id), value, spelled});
+}
 
 void set_send_test_hooks_source(SendTestHooksSource source) {
   send_test_hooks_source = source;
@@ -365,6 +376,18 @@ Result<Config> parse_command_line(int argc, const char* const* argv) {
   }
   if (c.help || c.version) return c;
   if (auto e = mistaken_positionals(c.mode, positionals)) return *e;
+  // A send's destination first: what the config file says of its HOST is
+  // applied before the options, so that they win.
+  std::optional<HostPort> destination;
+  if (c.mode == kSend && !positionals.empty()) {
+    auto hp = parse_host_port(positionals[0], false, 0); // port 0: none given
+    if (!hp) return hp.error();
+    destination = *hp;
+    std::optional<std::string> config_option;
+    for (const auto& g : given)
+      if (g.spec->id == OptId::config) config_option = g.value;
+    if (auto s = apply_host_config(c, config_option, hp->host); !s) return s.error();
+  }
   for (const auto& g : given) {
     if (!(g.spec->modes & c.mode))
       return usage(g.spelled, std::string("is not an option of ") + mode_name(c.mode) +
@@ -388,11 +411,11 @@ Result<Config> parse_command_line(int argc, const char* const* argv) {
   case kSend: {
     if (positionals.empty())
       return usage("destination", "missing HOST[:PORT] to send to (or -l to listen)");
-    auto hp = parse_host_port(positionals[0], false, app::kDefaultPort);
-    if (!hp) return hp.error();
-    c.send.host = hp->host;
-    c.send.port = hp->port;
-    c.send.peer_key = tls::known_hosts_key(hp->host, hp->port);
+    // The host is the config file's Address, else HOST; a port in HOST:PORT
+    // wins over its Port. The known_hosts key is the address and port
+    // connected to, so that two aliases of one listener share its entry.
+    if (destination->port != 0) c.send.port = destination->port;
+    c.send.peer_key = tls::known_hosts_key(c.send.host, c.send.port);
     c.files.assign(positionals.begin() + 1, positionals.end());
     if (send_test_hooks_source) c.send.test_hooks = send_test_hooks_source();
     if (std::count(c.files.begin(), c.files.end(), "-") > 1)

@@ -1,7 +1,9 @@
 // Command-line parsing: argv -> Config, in two steps as ripgrep does it.
 // First what the user typed is collected against the option table (unknown
 // options, missing arguments, options of another mode are usage errors);
-// then it is resolved into typed, validated settings.
+// then it is resolved into typed, validated settings. A send's settings
+// start from what the config file says of its HOST (cli/host_config.h), so
+// that the options typed win over it.
 #pragma once
 
 #include <optional>
@@ -46,9 +48,20 @@ struct Config {
   bool output_stdout = false;         // -o -: stdout, even when it is a terminal
   // --forget HOST[:PORT]: port 0 forgets every port of the host.
   std::optional<HostPort> forget;
+  // The config file (cli/host_config.h): the one a send read (empty: none),
+  // the HOST as the user typed it, and --print-config.
+  std::string config_file;
+  std::string host_name;
+  bool print_config = false;
 };
 
 Result<Config> parse_command_line(int argc, const char* const* argv);
+
+// Applies one option to c as if the user had typed it, with the checks and
+// messages of the command line; `spelled` leads the message. For the
+// settings of the config file (cli/host_config.h), which stand for options.
+Status apply_option(Config& c, OptId id, const std::optional<std::string>& value,
+                    const std::string& spelled);
 
 // The hook point of the test build: qpipe-test-hooks (src/main.cc with
 // tests/tools/test_hooks.cc) sets a source before main() runs, and

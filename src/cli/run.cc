@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "app/transfer.h"
+#include "cli/host_config.h"
 #include "cli/report.h"
 #include "cli/send_items.h"
 #include "cli/sized_source.h"
@@ -103,6 +104,10 @@ int run_transfer(const Config& config_in, const Logger& log_in) {
   std::signal(SIGPIPE, SIG_IGN);
   Logger log = log_in;
   Config config = config_in;
+  if (config.print_config) { // nothing is read or sent: what applies, and exit
+    std::fputs(print_config_text(config).c_str(), stdout);
+    return std::fflush(stdout) == 0 ? 0 : 5;
+  }
   if (auto st = resolve_files(config); !st) return failed(log, st.error());
   if (config.print_fingerprint) return print_fingerprint(config.listen, log);
   if (config.forget) return forget(config, log);

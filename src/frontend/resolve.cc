@@ -16,6 +16,10 @@ std::string default_known_hosts_file() {
   return tls::xdg_config_home() + "/qpipe/known_hosts";
 }
 
+std::string default_config_file() {
+  return tls::xdg_config_home() + "/qpipe/config";
+}
+
 Result<std::optional<std::string>> read_secret(const std::string& file, const char* env_var) {
   if (!file.empty()) {
     auto s = tls::read_secret_file(file);

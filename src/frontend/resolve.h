@@ -15,6 +15,8 @@ namespace qpipe::frontend {
 std::string default_identity_dir();
 // $XDG_CONFIG_HOME/qpipe/known_hosts: the listeners a sender has trusted.
 std::string default_known_hosts_file();
+// $XDG_CONFIG_HOME/qpipe/config: the CLI's host aliases (cli/config_file.h).
+std::string default_config_file();
 
 // The secret in `file` when one is named (it must be private; see
 // tls::read_secret_file), else the value of the environment variable

@@ -62,6 +62,22 @@ if command -v man >/dev/null; then
 else
   echo "ok - man SYNOPSIS, ENVIRONMENT, EXAMPLES # SKIP man is not installed"
 fi
+# Host aliases of the config file are offered where a send's HOST goes.
+mkdir -p "$TMP/cc/qpipe"
+printf 'Host backup b2\n  Port 5000\nHost *.lan !x\n' > "$TMP/cc/qpipe/config"
+printf 'Host other\n' > "$TMP/other.conf"
+check "bash completion offers the config file's aliases for HOST" env XDG_CONFIG_HOME="$TMP/cc" bash -c "
+  source '$src/completions/qpipe.bash'
+  COMP_WORDS=(qpipe -z -P 4 b); COMP_CWORD=4; _qpipe
+  [[ \" \${COMPREPLY[*]} \" == *' backup '* && \" \${COMPREPLY[*]} \" == *' b2 '* ]] || exit 1
+  COMP_WORDS=(qpipe -l b); COMP_CWORD=2; _qpipe
+  [[ \" \${COMPREPLY[*]} \" != *' backup '* ]] || exit 1
+  COMP_WORDS=(qpipe -F '$TMP/other.conf' o); COMP_CWORD=3; _qpipe
+  [[ \" \${COMPREPLY[*]} \" == *' other '* ]]"
+if command -v fish >/dev/null; then
+  check "fish completion offers the config file's aliases" env XDG_CONFIG_HOME="$TMP/cc" fish -c "
+    source '$src/completions/qpipe.fish'; complete -C 'qpipe ba' | string match -q -r '^backup\t'"
+else echo "ok - fish completion offers aliases # SKIP fish is not installed"; fi
 if command -v zsh >/dev/null; then check "zsh completion parses" zsh -n "$src/completions/_qpipe"
 else echo "ok - zsh completion parses # SKIP zsh is not installed"; fi
 if command -v fish >/dev/null; then check "fish completion parses" fish -n "$src/completions/qpipe.fish"

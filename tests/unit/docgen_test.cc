@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "cli/config_file.h"
 #include "cli/docgen.h"
 #include "cli/options.h"
 
@@ -214,6 +215,20 @@ BOOST_AUTO_TEST_CASE(include_calls_the_function) {
   std::string other = render_man_page("x @INCLUDE:a@\n@INCLUDE:a\n", "1", include);
   BOOST_TEST(asked.empty());
   BOOST_TEST(other == "x @INCLUDE:a@\n@INCLUDE:a\n");
+}
+
+BOOST_AUTO_TEST_CASE(config_keywords_and_aliases) {
+  // Every keyword of the config file is in the man page, with its option.
+  std::string page = render_man_page("@CONFIG_KEYWORDS@\n", "1", no_include);
+  for (const auto& k : config_keywords()) {
+    BOOST_TEST_INFO(k.name);
+    BOOST_TEST(contains(page, std::string(".TP\n\\fB") + k.name + "\\fR"));
+    if (k.option) BOOST_TEST(contains(page, "Like \\fB" + roff_option(k.option) + "\\fR."));
+  }
+  // The three completions offer the aliases of the config file.
+  BOOST_TEST(contains(bash_completion(), "$(_qpipe_aliases)"));
+  BOOST_TEST(contains(zsh_completion(), "'1:host or mode:_qpipe_destinations'"));
+  BOOST_TEST(contains(fish_completion(), "-a '(__qpipe_aliases)'"));
 }
 
 BOOST_AUTO_TEST_SUITE_END()
