@@ -157,8 +157,8 @@ Status Listener::start() {
   progress_timer_.start(250, 250);
   tick_timer_.start(250, 250);
   if (events_.on_info)
-    events_.on_info("listening on " + socket_->local().to_string() + ", fingerprint " +
-                    identity_.fingerprint);
+    events_.on_info(std::string(kListeningPrefix) + socket_->local().to_string() +
+                    ", fingerprint " + identity_.fingerprint);
   return {};
 }
 
@@ -236,11 +236,8 @@ void Listener::receiver_finished(Receiver& r, const Status& st) {
     last_stats_ = r.stats();
     active_.erase(&r);
     if (opts_.keep_listening) {
-      if (st.ok())
-        log_.info(strprintf("received %llu bytes from %s",
-                            static_cast<unsigned long long>(last_stats_.bytes), r.peer().c_str()));
-      else
-        log_.error(st.error());
+      // The front end reports each transfer (its error or its summary), as
+      // it reports the only one of a listener without -k.
       if (events_.on_transfer_done) events_.on_transfer_done(st, last_stats_);
     } else {
       complete(st);

@@ -38,10 +38,12 @@ TransferStats Receiver::stats() const {
   if (conn_) {
     auto cs = conn_->stats();
     s.wire_bytes = cs.wire_bytes_sent + cs.wire_bytes_received;
-    s.rtt_ms = cs.smoothed_rtt_ms;
+    if (cs.rtt_sampled) s.rtt_ms = cs.smoothed_rtt_ms;
     s.udp_payload = cs.max_udp_payload;
-    if (end_ && end_->datagrams_sent > cs.datagrams_received)
-      s.lost_packets = end_->datagrams_sent - cs.datagrams_received;
+    if (end_)
+      s.lost_packets = end_->datagrams_sent > cs.datagrams_received
+                           ? end_->datagrams_sent - cs.datagrams_received
+                           : 0;
   }
   return s;
 }

@@ -152,10 +152,12 @@ TransferStats Sender::stats() const {
   if (conn_) last_conn_stats_ = conn_->stats();
   const auto& cs = last_conn_stats_;
   s.wire_bytes = cs.wire_bytes_sent + cs.wire_bytes_received;
-  s.rtt_ms = cs.smoothed_rtt_ms;
+  if (cs.rtt_sampled) s.rtt_ms = cs.smoothed_rtt_ms;
   s.udp_payload = cs.max_udp_payload;
-  if (peer_datagrams_received_ && cs.datagrams_sent > *peer_datagrams_received_)
-    s.lost_packets = cs.datagrams_sent - *peer_datagrams_received_;
+  if (peer_datagrams_received_)
+    s.lost_packets = cs.datagrams_sent > *peer_datagrams_received_
+                         ? cs.datagrams_sent - *peer_datagrams_received_
+                         : 0;
   if (socket_) {
     s.gso = socket_->gso_enabled();
     s.gro = socket_->gro_seen();

@@ -26,6 +26,9 @@ void Logger::error(const Error& e) const {
 void Logger::error(const std::string& line) const {
   emit(line);
 }
+void Logger::always(const std::string& line) const {
+  emit(line);
+}
 void Logger::warn(const std::string& line) const {
   if (verbosity_ >= Verbosity::normal) emit("warning: " + line);
 }

@@ -173,7 +173,7 @@ Result<std::vector<uint8_t>> pem_cert_to_der(std::string_view pem, const std::st
       wc_CertPemToDer(reinterpret_cast<const uint8_t*>(pem.data()), static_cast<int>(pem.size()),
                       der.data(), static_cast<int>(der.size()), CERT_TYPE);
   if (n <= 0)
-    return make_error(Errc::refused, path,
+    return make_error(Errc::usage, path,
                       "not a readable PEM certificate, or corrupt: " + wolf_error(n));
   der.resize(static_cast<size_t>(n));
   return der;
@@ -195,14 +195,14 @@ Result<std::vector<std::vector<uint8_t>>> read_cert_chain(const std::string& pat
     for (size_t at = text.find(kBegin); at != std::string_view::npos; at = text.find(kBegin, at)) {
       size_t end = text.find(kEnd, at);
       if (end == std::string_view::npos)
-        return make_error(Errc::refused, path,
+        return make_error(Errc::usage, path,
                           strprintf("certificate %zu has no END line", chain.size() + 1));
       end += kEnd.size();
       auto der = pem_cert_to_der(text.substr(at, end - at), path);
       if (!der) return der.error();
       chain.push_back(std::move(*der));
       if (chain.size() > kMaxChainCerts)
-        return make_error(Errc::refused, path,
+        return make_error(Errc::usage, path,
                           strprintf("more than %zu certificates in one chain", kMaxChainCerts));
       at = end;
     }
@@ -214,7 +214,7 @@ Result<std::vector<std::vector<uint8_t>>> read_cert_chain(const std::string& pat
   }
   for (size_t i = 0; i < chain.size(); ++i)
     if (!find_spki(chain[i]))
-      return make_error(Errc::refused, path,
+      return make_error(Errc::usage, path,
                         chain.size() == 1
                             ? std::string("not a certificate (PEM or DER), or corrupt")
                             : strprintf("certificate %zu is corrupt", i + 1));
@@ -233,7 +233,7 @@ Status check_parses(const std::vector<uint8_t>& der, const std::string& path) {
   std::string why = "wolfSSL cannot use this certificate: " + wolf_error(rc);
   if (rc == ASN_ALT_NAME_E)
     why += strprintf("; it takes at most %d subject alternative names", WOLFSSL_MAX_ALT_NAMES);
-  return make_error(Errc::refused, path, why);
+  return make_error(Errc::usage, path, why);
 }
 
 // Whether the private key belongs to the certificate, judged by wolfSSL as
@@ -246,12 +246,12 @@ Result<bool> key_matches(const std::vector<uint8_t>& cert_der, const std::string
   int rc = wolfSSL_CTX_use_certificate_buffer(
       ctx.get(), cert_der.data(), static_cast<long>(cert_der.size()), WOLFSSL_FILETYPE_ASN1);
   if (rc != WOLFSSL_SUCCESS)
-    return make_error(Errc::refused, cert_file,
+    return make_error(Errc::usage, cert_file,
                       "wolfSSL cannot use this certificate: " + wolf_error(rc));
   rc = wolfSSL_CTX_use_PrivateKey_buffer(ctx.get(), key_der.data(),
                                          static_cast<long>(key_der.size()), WOLFSSL_FILETYPE_ASN1);
   if (rc != WOLFSSL_SUCCESS)
-    return make_error(Errc::refused, key_file,
+    return make_error(Errc::usage, key_file,
                       "not a usable private key (ECDSA, Ed25519 or RSA; PEM or DER), or "
                       "corrupt: " +
                           wolf_error(rc));
@@ -269,7 +269,7 @@ Result<std::vector<uint8_t>> read_key_der(const std::string& path) {
   if (looks_like_pem(*data)) {
     if (data->find("ENCRYPTED") != std::string::npos) {
       wipe(*data);
-      return make_error(Errc::refused, path,
+      return make_error(Errc::usage, path,
                         "encrypted keys are not supported; decrypt it first, for example with "
                         "`openssl pkey -in ENCRYPTED -out DECRYPTED`");
     }
@@ -280,7 +280,7 @@ Result<std::vector<uint8_t>> read_key_der(const std::string& path) {
     wipe(*data);
     if (n <= 0) {
       ::explicit_bzero(der.data(), der.size());
-      return make_error(Errc::refused, path,
+      return make_error(Errc::usage, path,
                         "not a readable PEM private key, or corrupt: " + wolf_error(n));
     }
     der.resize(static_cast<size_t>(n));
@@ -309,7 +309,7 @@ Result<bool> exists(const std::string& path) {
   struct stat st;
   if (::stat(path.c_str(), &st) == 0) return true;
   if (errno == ENOENT) return false;
-  return errno_error(Errc::local_io, path, errno);
+  return errno_error(Errc::usage, path, errno); // cannot be read: local configuration
 }
 
 std::string env_dir(const char* name) {
@@ -348,9 +348,9 @@ std::string xdg_config_home() {
 
 Result<std::string> fingerprint_of_cert(std::span<const uint8_t> cert_der) {
   auto spki = find_spki(cert_der);
-  if (!spki) return make_error(Errc::refused, "certificate", "not a DER X.509 certificate");
+  if (!spki) return make_error(Errc::usage, "certificate", "not a DER X.509 certificate");
   auto fp = fingerprint_of_spki(*spki);
-  if (!fp) return make_error(Errc::refused, "certificate", "cannot compute the fingerprint");
+  if (!fp) return make_error(Errc::usage, "certificate", "cannot compute the fingerprint");
   return std::move(*fp);
 }
 
@@ -373,17 +373,17 @@ Result<Identity> load_identity(const std::string& cert_file, const std::string& 
     for (size_t i = 0; i < id.chain_der.size(); ++i) {
       auto other = key_matches(id.chain_der[i], cert_file, id.key_der, key_file);
       if (other && *other)
-        return make_error(Errc::refused, cert_file,
+        return make_error(Errc::usage, cert_file,
                           strprintf("the certificate of the key %s is number %zu here; put it "
                                     "first, then its intermediates",
                                     key_file.c_str(), i + 2));
     }
-    return make_error(Errc::refused, key_file,
+    return make_error(Errc::usage, key_file,
                       "this key does not match the certificate " + cert_file);
   }
 
   auto fp = fingerprint_of_cert(id.cert_der);
-  if (!fp) return make_error(Errc::refused, cert_file, fp.error().why);
+  if (!fp) return make_error(Errc::usage, cert_file, fp.error().why);
   id.fingerprint = std::move(*fp);
   return id;
 }
@@ -402,7 +402,7 @@ Result<Identity> load_or_create_identity(const std::string& dir) {
   if (!cert_exists) return cert_exists.error();
   if (*key_exists) {
     if (!*cert_exists)
-      return make_error(Errc::refused, cert_path,
+      return make_error(Errc::usage, cert_path,
                         "missing, but its key " + key_path +
                             " exists; restore the certificate, or remove the key to generate a "
                             "new identity (its fingerprint will change)");

@@ -32,8 +32,9 @@ struct ListenerTrust {
 Result<std::string> listener_fingerprint(WOLFSSL* ssl, const std::string& peer_name);
 
 // Whether `fingerprint` is the listener the user trusts. Records it on first
-// contact (known_hosts); on a change, explains on `log` what was recorded
-// and how to accept the new identity, and refuses (Errc::refused).
+// contact (known_hosts), and quietly when the host presented the same
+// fingerprint on another port; on a change, explains on `log` what was
+// recorded and how to accept the new identity, and refuses (Errc::refused).
 Status check_listener(const std::string& fingerprint, const ListenerTrust& trust,
                       const std::string& peer_name, const Logger& log);
 

@@ -12,6 +12,7 @@
 #include <cstring>
 #include <netinet/in.h>
 
+#include "core/fs.h"
 #include "core/log.h"
 #include "tls/fingerprint.h"
 
@@ -21,6 +22,9 @@ namespace {
 constexpr const char* kCiphers =
     "TLS13-AES128-GCM-SHA256:TLS13-AES256-GCM-SHA384:TLS13-CHACHA20-POLY1305-SHA256";
 constexpr const char* kGroups = "X25519:P-256";
+
+// A CA file larger than this is no CA file.
+constexpr size_t kMaxCaFile = 16 << 20;
 
 Error tls_error(const std::string& what) {
   return make_error(Errc::connect, "TLS", what + ": " + last_error());
@@ -171,8 +175,21 @@ Result<Ctx> make_client_context(const std::string& ca_file) {
     // after the handshake (pin or known_hosts), not by a chain.
     wolfSSL_CTX_set_verify(ctx.get(), WOLFSSL_VERIFY_NONE, nullptr);
   } else {
-    if (wolfSSL_CTX_load_verify_locations(ctx.get(), ca_file.c_str(), nullptr) != WOLFSSL_SUCCESS)
-      return make_error(Errc::usage, ca_file, "cannot load CA certificates: " + last_error());
+    // Read here, so that a file that cannot be read says why (wolfSSL's
+    // own loader leaves no error behind: "unknown error").
+    auto pem = read_file(ca_file, kMaxCaFile);
+    if (!pem) return pem.error();
+    const bool is_pem = pem->find("-----BEGIN ") != std::string::npos;
+    wolfSSL_ERR_clear_error();
+    int rc = wolfSSL_CTX_load_verify_buffer(
+        ctx.get(), reinterpret_cast<const unsigned char*>(pem->data()),
+        static_cast<long>(pem->size()), is_pem ? WOLFSSL_FILETYPE_PEM : WOLFSSL_FILETYPE_ASN1);
+    if (rc != WOLFSSL_SUCCESS) {
+      char buf[WOLFSSL_MAX_ERROR_SZ];
+      wolfSSL_ERR_error_string_n(static_cast<unsigned long>(rc), buf, sizeof buf);
+      return make_error(Errc::usage, ca_file,
+                        strprintf("cannot load CA certificates: %s (%d)", buf, rc));
+    }
     wolfSSL_CTX_set_verify(ctx.get(), WOLFSSL_VERIFY_PEER, nullptr);
   }
   return ctx;

@@ -588,6 +588,9 @@ ConnectionStats Connection::stats() const {
   s.datagrams_received = datagrams_received_;
   ngtcp2_conn_info ci;
   ngtcp2_conn_get_conn_info(conn_, &ci);
+  // ngtcp2 keeps min_rtt at UINT64_MAX until it takes an RTT sample;
+  // smoothed_rtt is the initial guess (333 ms) until then.
+  s.rtt_sampled = ci.min_rtt != UINT64_MAX;
   s.smoothed_rtt_ms = static_cast<double>(ci.smoothed_rtt) / NGTCP2_MILLISECONDS;
   s.min_rtt_ms = static_cast<double>(ci.min_rtt) / NGTCP2_MILLISECONDS;
   s.cwnd = ci.cwnd;

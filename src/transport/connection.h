@@ -118,6 +118,7 @@ struct ConnectionStats {
   uint64_t wire_bytes_received = 0;
   uint64_t datagrams_sent = 0;
   uint64_t datagrams_received = 0;
+  bool rtt_sampled = false; // false until the first RTT sample: the RTTs are defaults
   double smoothed_rtt_ms = 0;
   double min_rtt_ms = 0;
   uint64_t cwnd = 0;
