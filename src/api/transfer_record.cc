@@ -102,9 +102,9 @@ json identity_json(const tls::IdentityRefusal& x) {
   std::string fix =
       x.known_hosts.empty()
           ? "If the change is expected, send with \"pin\": \"" + x.presented + "\""
-          : strprintf("If the change is expected, remove line %d of %s, or send with \"pin\": "
-                      "\"%s\"",
-                      x.line, x.known_hosts.c_str(), x.presented.c_str());
+          : strprintf("If the change is expected, run qpipe --forget %s (or remove line %d of %s), "
+                      "or send with \"pin\": \"%s\"",
+                      x.key.c_str(), x.line, x.known_hosts.c_str(), x.presented.c_str());
   json j = {{"presented", x.presented}, {"expected", x.expected}, {"fix", fix}};
   if (!x.known_hosts.empty()) {
     j["known_hosts"] = x.known_hosts;

@@ -2,6 +2,20 @@
 // datagrams to them by connection ID, and runs one Receiver per connection.
 // Without -k it ends with the first transfer; with -k it keeps listening,
 // and with -k -o DIR transfers run side by side.
+//
+// Admission, so that peers that prove nothing cost little and hold nothing
+// for long:
+// - Transfers (senders whose HELLO, and AUTH with a secret, were accepted)
+//   count against --max-connections; beyond it, new senders are refused.
+// - Connections that have not proven themselves yet have a budget of their
+//   own, kHandshakeBudget. Beyond kRetryAbove of them, an Initial without a
+//   Retry token gets a Retry instead of state (retry_tokens.h), so senders
+//   with forged addresses cost nothing; beyond the budget, even a validated
+//   Initial is dropped (its sender repeats it a moment later). Each has
+//   kProofDeadlineMs after its handshake (receiver.h).
+// - Chunk data of all transfers shares one MemoryBudget (memory_budget.h).
+#include <algorithm>
+#include <cstring>
 #include <ngtcp2/ngtcp2_crypto.h>
 #include <set>
 #include <unordered_map>
@@ -14,6 +28,7 @@
 #include "core/fs.h"
 #include "tls/identity_store.h"
 #include "tls/tls_context.h"
+#include "transport/retry_tokens.h"
 #include "uv/fd_io.h"
 
 namespace qpipe::app {
@@ -24,6 +39,11 @@ using transport::AppError;
 std::string cid_key(const uint8_t* data, size_t len) {
   return std::string(reinterpret_cast<const char*>(data), len);
 }
+
+// Connections not yet proven, at most; above kRetryAbove, address
+// validation first.
+constexpr size_t kHandshakeBudget = 64;
+constexpr size_t kRetryAbove = 16;
 
 class Listener final : public Transfer, public ReceiverHost {
 public:
@@ -48,11 +68,14 @@ public:
 
   // ReceiverHost
   Status begin_transfer(Receiver& r) override;
+  MemoryBudget& memory() override { return memory_; }
   Result<std::unique_ptr<ByteSink>> make_sink(const FileMeta* file) override;
   std::optional<std::string> partial_path(const FileMeta& meta) const override;
-  size_t active_transfers() const override { return active_.size(); }
   void receiver_finished(Receiver& r, const Status& st) override;
-  void receiver_idle() override { completion_.poke(); }
+  void receiver_idle() override {
+    cleanup_timer_.start(0); // a finished receiver may be freed now
+    completion_.poke();
+  }
   void file_event(const FileEvent& e) override {
     if (events_.on_file) events_.on_file(e);
   }
@@ -60,8 +83,14 @@ public:
 private:
   Result<std::unique_ptr<transport::UdpSocket>> open_socket();
   void on_datagram(const transport::Datagram& d);
-  void refuse(const transport::Datagram& d, const ngtcp2_pkt_hd& hd);
-  void accept(const transport::Datagram& d, const ngtcp2_pkt_hd& hd, const ngtcp2_version_cid& vc);
+  void refuse(const transport::Datagram& d, const ngtcp2_pkt_hd& hd, uint64_t code,
+              const char* reason);
+  void send_retry(const transport::Datagram& d, const ngtcp2_pkt_hd& hd);
+  void accept(const transport::Datagram& d, const ngtcp2_pkt_hd& hd, const ngtcp2_version_cid& vc,
+              const ngtcp2_cid* retry_odcid);
+  size_t proven() const;
+  size_t unproven() const;
+  void tick();
   void flush_all() {
     for (auto& r : receivers_)
       if (r->conn() && !r->conn()->closed()) r->conn()->flush();
@@ -91,12 +120,15 @@ private:
   tls::Identity identity_;
   tls::Ctx tls_;
   std::unique_ptr<transport::UdpSocket> socket_;
+  transport::RetryTokens retry_;
+  // Declared before the receivers: they give their part back as they go.
+  MemoryBudget memory_{kListenerMemory};
   std::vector<std::unique_ptr<Receiver>> receivers_;
   std::unordered_map<std::string, Receiver*> by_cid_;
   std::set<Receiver*> active_; // receivers with a transfer under way
   TransferStats last_stats_;
-  bool refusal_logged_ = false;
-  uvx::Timer cleanup_timer_, progress_timer_;
+  bool refusal_logged_ = false, retry_logged_ = false, full_logged_ = false;
+  uvx::Timer cleanup_timer_, progress_timer_, tick_timer_;
 };
 
 Status Listener::start() {
@@ -117,6 +149,8 @@ Status Listener::start() {
     return uv_error(Errc::connect, "timer", rv);
   if (int rv = progress_timer_.init(loop_, [this] { progress(); }); rv != 0)
     return uv_error(Errc::connect, "timer", rv);
+  if (int rv = tick_timer_.init(loop_, [this] { tick(); }); rv != 0)
+    return uv_error(Errc::connect, "timer", rv);
   auto sock = open_socket();
   if (!sock) return sock.error();
   socket_ = std::move(*sock);
@@ -124,9 +158,10 @@ Status Listener::start() {
                  [](int) { /* ICMP errors about a sender are handled by its idle timeout */ },
                  [this] { flush_all(); });
   progress_timer_.start(250, 250);
+  tick_timer_.start(250, 250);
   if (events_.on_info)
-    events_.on_info("listening on " + socket_->local().to_string() + ", fingerprint " +
-                    identity_.fingerprint);
+    events_.on_info(std::string(kListeningPrefix) + socket_->local().to_string() +
+                    ", fingerprint " + identity_.fingerprint);
   return {};
 }
 
@@ -157,8 +192,31 @@ Status Listener::begin_transfer(Receiver& r) {
   bool concurrent = opts_.keep_listening && opts_.output_is_directory;
   if (!active_.empty() && !active_.count(&r) && !concurrent)
     return make_error(Errc::transfer, "listener", "busy with another transfer");
+  // Slots may have filled while this sender was proving itself.
+  if (proven() >= static_cast<size_t>(opts_.max_connections))
+    return make_error(Errc::transfer, "listener",
+                      "busy: --max-connections " + std::to_string(opts_.max_connections) +
+                          " transfers under way");
   active_.insert(&r);
   return {};
+}
+
+size_t Listener::proven() const {
+  return static_cast<size_t>(std::count_if(receivers_.begin(), receivers_.end(),
+                                           [](const auto& r) { return r->proven(); }));
+}
+
+size_t Listener::unproven() const {
+  return static_cast<size_t>(std::count_if(receivers_.begin(), receivers_.end(), [](const auto& r) {
+    return !r->proven() && !r->finished() && r->conn() && !r->conn()->closed();
+  }));
+}
+
+void Listener::tick() {
+  uint64_t now = transport::now_ns();
+  for (size_t i = 0; i < receivers_.size(); ++i)
+    receivers_[i]->on_tick(now);
+  flush_all();
 }
 
 Result<std::unique_ptr<ByteSink>> Listener::make_sink(const FileMeta* file) {
@@ -181,11 +239,8 @@ void Listener::receiver_finished(Receiver& r, const Status& st) {
     last_stats_ = r.stats();
     active_.erase(&r);
     if (opts_.keep_listening) {
-      if (st.ok())
-        log_.info(strprintf("received %llu bytes from %s",
-                            static_cast<unsigned long long>(last_stats_.bytes), r.peer().c_str()));
-      else
-        log_.error(st.error());
+      // The front end reports each transfer (its error or its summary), as
+      // it reports the only one of a listener without -k.
       if (events_.on_transfer_done) events_.on_transfer_done(st, last_stats_);
     } else {
       complete(st);
@@ -213,35 +268,67 @@ void Listener::on_datagram(const transport::Datagram& d) {
   }
   ngtcp2_pkt_hd hd;
   if (ngtcp2_accept(&hd, d.data.data(), d.data.size()) != 0) return;
-  if (receivers_.size() >= static_cast<size_t>(opts_.max_connections)) return refuse(d, hd);
-  accept(d, hd, vc);
+  if (proven() >= static_cast<size_t>(opts_.max_connections)) {
+    if (!refusal_logged_)
+      log_.info("refusing senders beyond --max-connections " +
+                std::to_string(opts_.max_connections));
+    refusal_logged_ = true;
+    return refuse(d, hd, NGTCP2_CONNECTION_REFUSED, "too many connections");
+  }
+  ngtcp2_cid odcid;
+  auto token = retry_.check(hd, d.remote, transport::now_ns(), &odcid);
+  if (token == transport::RetryTokens::Check::invalid)
+    return refuse(d, hd, NGTCP2_INVALID_TOKEN, "invalid or expired address validation token");
+  bool validated = token == transport::RetryTokens::Check::valid;
+  size_t pending = unproven();
+  if (!validated && pending >= kRetryAbove) return send_retry(d, hd);
+  if (pending >= kHandshakeBudget) {
+    // The sender repeats its Initial; by then a handshake may have ended.
+    if (!full_logged_)
+      log_.verbose(strprintf("%zu senders are proving themselves; new ones wait", pending));
+    full_logged_ = true;
+    return;
+  }
+  accept(d, hd, vc, validated ? &odcid : nullptr);
 }
 
-// Beyond --max-connections: refused at once, without state; the sender hears why.
-void Listener::refuse(const transport::Datagram& d, const ngtcp2_pkt_hd& hd) {
-  static const char reason[] = "too many connections";
+// Refused at once, without state; the sender hears why.
+void Listener::refuse(const transport::Datagram& d, const ngtcp2_pkt_hd& hd, uint64_t code,
+                      const char* reason) {
   uint8_t buf[1500];
-  auto n = ngtcp2_crypto_write_connection_close(
-      buf, sizeof buf, hd.version, &hd.scid, &hd.dcid, NGTCP2_CONNECTION_REFUSED,
-      reinterpret_cast<const uint8_t*>(reason), sizeof reason - 1);
+  auto n = ngtcp2_crypto_write_connection_close(buf, sizeof buf, hd.version, &hd.scid, &hd.dcid,
+                                                code, reinterpret_cast<const uint8_t*>(reason),
+                                                std::strlen(reason));
   if (n > 0) socket_->send(d.remote, buf, static_cast<size_t>(n), static_cast<size_t>(n));
-  if (!refusal_logged_)
-    log_.info("refusing senders beyond --max-connections " + std::to_string(opts_.max_connections));
-  refusal_logged_ = true;
+}
+
+// Many connections are proving themselves: before state is kept for one
+// more, its sender shows that it receives at its address.
+void Listener::send_retry(const transport::Datagram& d, const ngtcp2_pkt_hd& hd) {
+  uint8_t buf[256];
+  size_t n = retry_.write_retry(buf, sizeof buf, hd, d.remote, transport::now_ns());
+  if (n > 0) socket_->send(d.remote, buf, n, n);
+  if (!retry_logged_)
+    log_.verbose(strprintf("over %zu senders proving themselves: asking new ones to validate "
+                           "their address (Retry)",
+                           kRetryAbove));
+  retry_logged_ = true;
 }
 
 void Listener::accept(const transport::Datagram& d, const ngtcp2_pkt_hd& hd,
-                      const ngtcp2_version_cid& vc) {
+                      const ngtcp2_version_cid& vc, const ngtcp2_cid* retry_odcid) {
   transport::ConnectionSettings cs;
   cs.cc = opts_.cc;
   cs.idle_timeout_ms = opts_.idle_timeout_ms;
-  cs.max_data = kInitialWindow; // grown after HELLO, see Receiver::size_window
+  // Control messages only, and no chunk stream, until the sender has proven
+  // itself (Receiver::on_memory_granted).
+  cs.max_data = kControlAllowance;
   cs.max_stream_data_uni = wire::ChunkHeader::kSize + wire::max_wire_len(wire::kMaxChunkRaw);
-  cs.max_streams_uni = static_cast<uint64_t>(opts_.max_streams);
+  cs.max_streams_uni = 0;
   cs.max_streams_bidi = 1;
   auto r = std::make_unique<Receiver>(*this, loop_, opts_, log_);
-  auto conn = transport::Connection::server(loop_, socket_.get(), d.local, d.remote, hd, cs,
-                                            tls_.get(), r.get(), log_);
+  auto conn = transport::Connection::server(loop_, socket_.get(), d.local, d.remote, hd,
+                                            retry_odcid, cs, tls_.get(), r.get(), log_);
   if (!conn) {
     log_.verbose("cannot accept a connection: " + conn.error().message());
     return;
@@ -278,6 +365,7 @@ void Listener::cleanup() {
 
 void Listener::deliver(const Status& st) {
   progress_timer_.close();
+  tick_timer_.close();
   cleanup_timer_.close();
   receivers_.clear();
   by_cid_.clear();

@@ -1,6 +1,7 @@
 #include "app/receiver.h"
 
 #include "app/close_reason.h"
+#include "core/units.h"
 #include "pipeline/codec.h"
 
 namespace qpipe::app {
@@ -40,22 +41,64 @@ TransferStats Receiver::stats() const {
   if (conn_) {
     auto cs = conn_->stats();
     s.wire_bytes = cs.wire_bytes_sent + cs.wire_bytes_received;
-    s.rtt_ms = cs.smoothed_rtt_ms;
+    if (cs.rtt_sampled) s.rtt_ms = cs.smoothed_rtt_ms;
     s.udp_payload = cs.max_udp_payload;
-    if (end_ && end_->datagrams_sent > cs.datagrams_received)
-      s.lost_packets = end_->datagrams_sent - cs.datagrams_received;
+    if (end_)
+      s.lost_packets = end_->datagrams_sent > cs.datagrams_received
+                           ? end_->datagrams_sent - cs.datagrams_received
+                           : 0;
   }
   return s;
 }
 
 void Receiver::on_handshake_completed() {
   phase_ = Phase::connected;
+  proof_deadline_ns_ =
+      transport::now_ns() + std::min(kProofDeadlineMs, opts_.idle_timeout_ms) * 1'000'000;
   log_.verbose("connection from " + peer_);
+}
+
+void Receiver::on_tick(uint64_t now) {
+  if (finished()) return;
+  if (phase_ == Phase::connected || phase_ == Phase::authenticated) {
+    if (now >= proof_deadline_ns_)
+      fail(Abort{
+          make_error(Errc::transfer, peer_,
+                     strprintf("no AUTH and HELLO within %llu s of the handshake",
+                               static_cast<unsigned long long>(
+                                   std::min(kProofDeadlineMs, opts_.idle_timeout_ms) / 1000))),
+          AppError::refused});
+    return;
+  }
+  if (phase_ != Phase::receiving) return;
+  // The clock runs only while chunks wait for the one the writer needs and
+  // nothing is being written or checked here: then only the sender can
+  // move the transfer on.
+  bool holding = !receiving_.empty() || !ready_.empty();
+  if (!holding || writing_ || !work_.idle()) {
+    last_progress_ns_ = now;
+    return;
+  }
+  if (now - last_progress_ns_ < opts_.idle_timeout_ms * 1'000'000) return;
+  uint64_t held = memory_ ? memory_->allocated() : 0;
+  fail(Abort{make_error(Errc::transfer, peer_,
+                        strprintf("chunk %llu did not come for %llu s while %s of other chunks "
+                                  "waited for it; giving up",
+                                  static_cast<unsigned long long>(next_write_),
+                                  static_cast<unsigned long long>(opts_.idle_timeout_ms / 1000),
+                                  format_bytes(held).c_str())),
+             AppError::protocol});
 }
 
 Outcome Receiver::on_stream_data(int64_t stream_id, std::span<const uint8_t> data, bool fin) {
   if (finished()) return {};
-  if (stream_id == 0) return on_control(data);
+  if (stream_id == 0) {
+    // Control bytes are consumed as they arrive: their credit goes back.
+    credit_consumed_ += data.size();
+    Outcome o = on_control(data);
+    if (!finished()) grant_credit();
+    return o;
+  }
   if ((stream_id & 0x3) == 0x2) return on_chunk_data(stream_id, data, fin);
   return protocol_abort("data on an unexpected stream");
 }
@@ -79,15 +122,21 @@ void Receiver::on_closed(const CloseInfo& info) {
 }
 
 Outcome Receiver::on_chunk_data(int64_t stream_id, std::span<const uint8_t> data, bool fin) {
+  // Chunk streams are granted only with the transfer's memory.
+  if (!memory_ || !memory_->granted()) return protocol_abort("chunk data before HELLO");
+  if (receiving_.empty() && ready_.empty()) last_progress_ns_ = transport::now_ns();
   auto& slot = receiving_[stream_id];
   if (!slot) slot = std::make_unique<RxChunk>();
   auto check_seq = [this](const wire::ChunkHeader& h) -> Outcome {
-    if (h.seq < next_write_ || !seqs_.insert(h.seq).second)
+    if (!seqs_.claim(h.seq))
       return protocol_abort(
           strprintf("chunk %llu sent twice", static_cast<unsigned long long>(h.seq)));
+    if (h.codec == wire::Codec::zstd) memory_->saw_zstd();
     return {};
   };
-  if (auto o = slot->feed(data, pool_, check_seq); !o) return o;
+  auto alloc = [this](size_t n) { return take_block(n); };
+  if (auto o = slot->feed(data, alloc, check_seq); !o) return o;
+  if (slot->have_header && slot->hdr.seq == next_write_) last_progress_ns_ = transport::now_ns();
   if (!fin) return {};
   if (!slot->complete()) return protocol_abort("chunk shorter than its header says");
   std::unique_ptr<RxChunk> done = std::move(slot);
@@ -110,7 +159,12 @@ void Receiver::process_ready() {
     if (zstd && seq >= next_write_ + ahead) break;
     if (cp->hdr.raw_len > hello_->chunk_size)
       return fail(protocol_abort("chunk larger than the announced chunk size"));
-    if (zstd) cp->raw = raw_pool_->get();
+    // The awaited chunk always has room for its buffer; others only when
+    // the transfer's memory allows.
+    if (zstd && seq != next_write_ &&
+        !memory_->may_decompress_ahead(outstanding(), awaited_has_raw()))
+      break;
+    if (zstd) cp->raw = memory_->take_raw();
     cp->processing = true;
     int rv = work_.run(
         [cp] {
@@ -135,7 +189,8 @@ void Receiver::on_processed(RxChunk* c) {
   c->processing = false;
   c->hashed = true;
   if (c->error) return fail(Abort{*c->error, AppError::protocol});
-  if (c->raw) c->recycle(pool_); // the compressed blocks are no longer needed
+  if (c->raw) // the compressed blocks are no longer needed
+    c->recycle([this](std::unique_ptr<uint8_t[]> b, size_t n) { give_block(std::move(b), n); });
   if (c->actual != c->hdr.hash)
     return fail(Abort{make_error(Errc::transfer, peer_,
                                  strprintf("chunk %llu failed its integrity check",
@@ -183,15 +238,16 @@ void Receiver::on_written(RxChunk* c, int err) {
     files_[cur_file_].digester.add_chunk(c->hdr.hash, c->hdr.raw_len);
     files_[cur_file_].bytes += c->hdr.raw_len;
   }
-  uint64_t consumed = wire::ChunkHeader::kSize + c->hdr.wire_len;
   payload_wire_ += c->hdr.wire_len;
-  c->recycle(pool_);
-  if (c->raw) raw_pool_->put(std::move(c->raw));
+  credit_consumed_ += wire::ChunkHeader::kSize + c->hdr.wire_len;
+  c->recycle([this](std::unique_ptr<uint8_t[]> b, size_t n) { give_block(std::move(b), n); });
+  if (c->raw) memory_->give_raw(std::move(c->raw));
   ready_.erase(c->hdr.seq);
-  ++next_write_;
+  seqs_.written_below(++next_write_);
+  last_progress_ns_ = transport::now_ns();
   if (conn_ && !conn_->closed()) {
-    conn_->extend_max_offset(consumed);
     conn_->extend_max_streams_uni(1);
+    grant_credit();
   }
   process_ready();
   try_write();
@@ -281,11 +337,46 @@ Outcome Receiver::verify_end() {
   return {};
 }
 
-void Receiver::size_window(uint32_t chunk_size) {
-  uint64_t chunk_wire = wire::ChunkHeader::kSize + wire::max_wire_len(chunk_size);
-  uint64_t share = kConnWindow / std::max<size_t>(1, host_.active_transfers());
-  uint64_t target = std::max(2 * chunk_wire, share);
-  if (conn_ && target > kInitialWindow) conn_->extend_max_offset(target - kInitialWindow);
+// The transfer's minimum was reserved: the sender may open chunk streams.
+// From inside HELLO's handling the connection is flushed by the socket's
+// batch; from a budget grant (another transfer gave memory back) here.
+void Receiver::on_memory_granted(bool from_hello) {
+  if (finished() || !conn_ || conn_->closed()) return;
+  if (!from_hello) log_.verbose("memory for the transfer from " + peer_ + " is free now");
+  last_progress_ns_ = transport::now_ns();
+  conn_->extend_max_streams_uni(memory_->stream_credit(static_cast<uint32_t>(opts_.max_streams)));
+  grant_credit();
+  if (!from_hello) conn_->flush();
+}
+
+void Receiver::grant_credit() {
+  if (!conn_ || conn_->closed()) return;
+  uint64_t add = 0;
+  if (memory_ && memory_->granted()) {
+    memory_->rebalance(outstanding());
+    add = memory_->credit_to_add(outstanding());
+  } else if (outstanding() < kControlAllowance) {
+    add = kControlAllowance - outstanding();
+  }
+  if (add == 0) return;
+  conn_->extend_max_offset(add);
+  credit_granted_ += add;
+}
+
+bool Receiver::awaited_has_raw() const {
+  auto it = ready_.find(next_write_);
+  return it != ready_.end() && it->second->raw;
+}
+
+std::unique_ptr<uint8_t[]> Receiver::take_block(size_t n) {
+  if (!memory_->take_block(n, awaited_has_raw())) return nullptr;
+  if (n == kBlockSize) return host_.memory().get_block();
+  return std::unique_ptr<uint8_t[]>(new uint8_t[n]);
+}
+
+void Receiver::give_block(std::unique_ptr<uint8_t[]> b, size_t n) {
+  memory_->give_block(n);
+  if (n == kBlockSize) host_.memory().put_block(std::move(b));
 }
 
 void Receiver::fail(const Abort& a) {
@@ -305,6 +396,9 @@ void Receiver::finish(Status st) {
     sink_->cancel();
     sink_->abort();
   }
+  // A transfer still waiting for memory leaves the line now; one that holds
+  // memory gives it back when its buffers are gone (with the receiver).
+  if (memory_ && !memory_->granted()) memory_.reset();
   work_.stop([this] { host_.receiver_idle(); });
   if (started || !st.ok()) host_.receiver_finished(*this, st);
 }

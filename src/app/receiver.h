@@ -7,24 +7,32 @@
 // file's digest and the stream digest, and confirms with DONE only after the
 // last write succeeded (and, for -o, the rename).
 //
-// Memory: connection-level flow control is returned to the sender only after
-// the bytes were written, and stream credit only after a whole chunk was
-// written, so what is buffered never exceeds the connection window however
-// slowly the sink drains.
+// Memory: before the sender has proven itself (HELLO, and AUTH with a
+// secret) it gets credit for control messages only (kControlAllowance) and
+// no chunk stream, and it must do so within kProofDeadlineMs of the
+// handshake. Then its transfer reserves its part of the listener's one
+// MemoryBudget (TransferMemory; it waits for it when others hold it all),
+// which sets the credit and streams it is granted. Connection credit is
+// returned only after the bytes were written, and stream credit only after
+// a whole chunk was, so what is buffered stays within the reservation
+// however slowly the sink drains. A transfer that holds chunks while the one
+// the writer waits for makes no progress for the idle timeout is cut.
 #pragma once
 
 #include <map>
 #include <memory>
 #include <optional>
-#include <set>
 #include <string>
 #include <unordered_map>
 #include <vector>
 
+#include "app/chunk_seqs.h"
 #include "app/control_out.h"
+#include "app/memory_budget.h"
 #include "app/resume.h"
 #include "app/rx_chunk.h"
 #include "app/transfer.h"
+#include "app/transfer_memory.h"
 #include "pipeline/digest.h"
 #include "transport/connection.h"
 #include "uv/work.h"
@@ -38,13 +46,14 @@ class ReceiverHost {
 public:
   virtual ~ReceiverHost() = default;
   // A sender's HELLO: may this transfer start now? (One at a time, unless
-  // the listener takes files side by side.)
+  // the listener takes files side by side; at most --max-connections.)
   virtual Status begin_transfer(Receiver& r) = 0;
+  // The listener's one budget for chunk data.
+  virtual MemoryBudget& memory() = 0;
   // The sink for a stream (file null) or a named file.
   virtual Result<std::unique_ptr<ByteSink>> make_sink(const FileMeta* file) = 0;
   // Where --resume keeps the part of a file (none when writing to stdout).
   virtual std::optional<std::string> partial_path(const FileMeta& meta) const = 0;
-  virtual size_t active_transfers() const = 0;
   // The receiver ended: a transfer (started or not) succeeded or failed.
   virtual void receiver_finished(Receiver& r, const Status& st) = 0;
   // A finished receiver's last read, write or job came back.
@@ -53,15 +62,9 @@ public:
   virtual void file_event(const FileEvent& e) = 0;
 };
 
-// Connection flow control: kInitialWindow until HELLO says the chunk size,
-// then kConnWindow shared among the transfers under way, but never less than
-// two chunks per connection (a window below one chunk could never complete
-// the chunk the writer waits for).
-inline constexpr uint64_t kConnWindow = 24ull << 20;
-inline constexpr uint64_t kInitialWindow = 2ull << 20;
-// Decompression runs only this far ahead of the writer, so that decompressed
-// bytes waiting for the sink stay bounded.
-inline constexpr uint64_t kDecompressedAhead = 16ull << 20;
+// A sender that completed the handshake has this long (or the idle timeout,
+// when shorter) to prove itself with AUTH and HELLO.
+inline constexpr uint64_t kProofDeadlineMs = 5'000;
 
 class Receiver final : public transport::ConnectionHandler {
 public:
@@ -71,12 +74,18 @@ public:
   void attach(std::unique_ptr<transport::Connection> c) { conn_ = std::move(c); }
   transport::Connection* conn() const { return conn_.get(); }
   bool finished() const { return phase_ == Phase::finished; }
+  // HELLO (and AUTH with a secret) accepted: a transfer, counted against
+  // --max-connections; before, a connection in the handshake budget.
+  bool proven() const { return phase_ >= Phase::receiving && !finished(); }
   // No write or thread-pool job is outstanding: its buffers can be freed.
   bool idle() const { return !writing_ && work_.idle(); }
   const std::string& peer() const { return peer_; }
   void set_peer(std::string p) { peer_ = std::move(p); }
   TransferStats stats() const;
   void abort(const Error& e, transport::AppError code) { fail(transport::Abort{e, code}); }
+  // About 4 times a second: the proof deadline, and a transfer that holds
+  // chunks while the one the writer waits for does not come.
+  void on_tick(uint64_t now_ns);
 
   // ConnectionHandler
   void on_handshake_completed() override;
@@ -129,7 +138,14 @@ private:
   void report_file(FileEvent::State state);
   void maybe_finish();
   transport::Outcome verify_end();
-  void size_window(uint32_t chunk_size);
+  void on_memory_granted(bool from_hello);
+  // Adds the connection credit the transfer's memory allows (before HELLO:
+  // what keeps kControlAllowance open for control messages).
+  void grant_credit();
+  uint64_t outstanding() const { return credit_granted_ - credit_consumed_; }
+  bool awaited_has_raw() const;
+  std::unique_ptr<uint8_t[]> take_block(size_t n);
+  void give_block(std::unique_ptr<uint8_t[]> b, size_t n);
   void send_control(const wire::Message& m);
   bool named() const { return hello_ && hello_->files > 0; }
 
@@ -156,16 +172,19 @@ private:
   size_t cur_file_ = 0;
   uint32_t files_done_ = 0;
 
+  // The transfer's part of the listener's memory, from HELLO on. Declared
+  // before the chunks, so that their blocks are gone before it is.
+  std::optional<TransferMemory> memory_;
+  uint64_t credit_granted_ = kControlAllowance, credit_consumed_ = 0;
+  uint64_t proof_deadline_ns_ = 0, last_progress_ns_ = 0;
+
   std::unordered_map<int64_t, std::unique_ptr<RxChunk>> receiving_;
   std::map<uint64_t, std::unique_ptr<RxChunk>> ready_;
-  std::set<uint64_t> seqs_;
+  ChunkSeqs seqs_;
   uint64_t next_write_ = 0, bytes_written_ = 0;
   bool writing_ = false;
   Digester digester_;
   uint64_t start_ns_ = transport::now_ns(), end_ns_ = 0;
-  // Blocks are reused; up to the connection window's worth are kept.
-  BufferPool pool_{kBlockSize, kConnWindow / kBlockSize};
-  std::optional<BufferPool> raw_pool_; // decompressed chunks, chunk_size each
   uint64_t payload_wire_ = 0;
 };
 

@@ -79,8 +79,17 @@ Outcome Receiver::accept_hello(const wire::Hello& h) {
     if (!sink) return Abort{sink.error(), AppError::output_failed};
     sink_ = std::move(*sink);
   }
-  raw_pool_.emplace(h.chunk_size, std::max<size_t>(2, kDecompressedAhead / h.chunk_size));
-  size_window(h.chunk_size);
+  // The transfer's part of the listener's memory: chunk streams and credit
+  // come with it, now or when other transfers give some back.
+  // (The sender has at most min(its streams, --max-streams) chunks in flight.)
+  memory_.emplace(host_.memory(), h.chunk_size,
+                  std::min<uint32_t>(h.streams, static_cast<uint32_t>(opts_.max_streams)));
+  if (memory_->join([this] { on_memory_granted(false); }))
+    on_memory_granted(true);
+  else
+    log_.verbose(strprintf("the transfer from %s waits for memory (%s in use by %zu others)",
+                           peer_.c_str(), format_bytes(host_.memory().used()).c_str(),
+                           host_.memory().members()));
   return {};
 }
 
@@ -88,8 +97,9 @@ Outcome Receiver::on_message(const wire::File& m) {
   if (!hello_ || m.index != files_.size() || m.index >= hello_->files ||
       (!files_.empty() && m.first_seq < files_.back().first_seq))
     return protocol_abort("unexpected FILE");
-  if (opts_.output_is_directory)
-    if (auto st = validate_file_name(m.name); !st) return Abort{st.error(), AppError::protocol};
+  // In every mode: the name reaches messages and the progress line even when
+  // it names no path here.
+  if (auto st = validate_file_name(m.name); !st) return Abort{st.error(), AppError::protocol};
   FileState& f = files_.emplace_back();
   f.meta.name = m.name;
   f.meta.mode = m.mode;

@@ -1,7 +1,8 @@
 // A chunk on the listening side, as it arrives on its stream: the header,
-// then the payload in pooled blocks of kBlockSize bytes; after the thread
-// pool has checked it (and decompressed a zstd chunk into `raw`), what the
-// writer hands to the sink.
+// then the payload in blocks of kBlockSize bytes (the last one only as large
+// as the rest of the chunk, so that a whole chunk holds no more memory than
+// its length); after the thread pool has checked it (and decompressed a
+// zstd chunk into `raw`), what the writer hands to the sink.
 #pragma once
 
 #include <array>
@@ -13,14 +14,12 @@
 #include <sys/uio.h>
 #include <vector>
 
-#include "core/buffer_pool.h"
+#include "app/memory_budget.h"
 #include "core/error.h"
 #include "pipeline/wire.h"
 #include "transport/connection.h"
 
 namespace qpipe::app {
-
-inline constexpr size_t kBlockSize = 64 * 1024;
 
 struct RxChunk {
   std::array<uint8_t, wire::ChunkHeader::kSize> hbuf{};
@@ -34,13 +33,13 @@ struct RxChunk {
   std::unique_ptr<uint8_t[]> raw; // the decompressed bytes of a zstd chunk
   std::optional<Error> error;     // set by a failed decompression
 
-  // Takes stream data: header bytes first, then payload into blocks from
-  // `pool`. A header that does not decode, or more payload than it
-  // announced, is a protocol error. `header_done` runs when the header is
-  // complete (to check its sequence number).
-  template <typename HeaderCheck>
-  transport::Outcome feed(std::span<const uint8_t> data, BufferPool& pool,
-                          HeaderCheck&& header_done);
+  // Takes stream data: header bytes first, then payload into blocks that
+  // `alloc(size)` gives (null when they do not fit the transfer's memory).
+  // A header that does not decode, or more payload than it announced, is a
+  // protocol error. `header_done` runs when the header is complete (to
+  // check its sequence number).
+  template <typename Alloc, typename HeaderCheck>
+  transport::Outcome feed(std::span<const uint8_t> data, Alloc&& alloc, HeaderCheck&& header_done);
   // After the stream's FIN: whether exactly the announced payload arrived.
   bool complete() const { return have_header && got == hdr.wire_len; }
 
@@ -59,16 +58,19 @@ struct RxChunk {
     }
     return v;
   }
-  // Gives the received blocks back to the pool.
-  void recycle(BufferPool& pool) {
-    for (auto& b : blocks)
-      pool.put(std::move(b));
+  // Hands each received block and its size to `put`.
+  template <typename Put> void recycle(Put&& put) {
+    for (size_t i = 0; i < blocks.size(); ++i)
+      put(std::move(blocks[i]), block_size(i));
     blocks.clear();
+  }
+  size_t block_size(size_t i) const {
+    return std::min<size_t>(kBlockSize, hdr.wire_len - i * kBlockSize);
   }
 };
 
-template <typename HeaderCheck>
-transport::Outcome RxChunk::feed(std::span<const uint8_t> data, BufferPool& pool,
+template <typename Alloc, typename HeaderCheck>
+transport::Outcome RxChunk::feed(std::span<const uint8_t> data, Alloc&& alloc,
                                  HeaderCheck&& header_done) {
   constexpr size_t H = wire::ChunkHeader::kSize;
   if (!have_header) {
@@ -89,7 +91,13 @@ transport::Outcome RxChunk::feed(std::span<const uint8_t> data, BufferPool& pool
     return transport::protocol_abort("chunk longer than its header says");
   while (!data.empty()) {
     size_t off = got % kBlockSize;
-    if (off == 0) blocks.push_back(pool.get());
+    if (off == 0) {
+      auto block = alloc(block_size(blocks.size()));
+      if (!block)
+        return transport::protocol_abort(
+            "the sender has more chunk data in flight than its streams and credit allow");
+      blocks.push_back(std::move(block));
+    }
     size_t n = std::min(data.size(), kBlockSize - off);
     std::memcpy(blocks.back().get() + off, data.data(), n);
     got += n;

@@ -10,6 +10,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 
 #include "core/protocol.h"
 #include "pipeline/wire.h"
@@ -20,6 +21,11 @@ struct SendTestHooks {
   std::optional<std::string> alpn;                   // offered instead of kAlpn
   std::function<void(wire::ChunkHeader&)> on_header; // before a chunk header is encoded
   std::function<void(wire::File&)> on_file;          // before a File message is queued
+  bool no_hello = false; // send nothing on the control stream (no AUTH, HELLO or END)
+  std::optional<uint64_t> withheld_chunk; // this chunk's stream is opened but never sent
+  // As no_hello, and close with this application error code and reason (at
+  // the next progress tick, once the handshake is confirmed).
+  std::optional<std::pair<uint64_t, std::string>> close_after_handshake;
 };
 
 using SendTestHooksPtr = std::shared_ptr<const SendTestHooks>;
@@ -35,6 +41,14 @@ inline void apply_test_hook(const SendTestHooksPtr& hooks, wire::ChunkHeader& he
 
 inline void apply_test_hook(const SendTestHooksPtr& hooks, wire::File& file) {
   if (hooks && hooks->on_file) hooks->on_file(file);
+}
+
+inline bool sends_hello(const SendTestHooksPtr& hooks) {
+  return !hooks || (!hooks->no_hello && !hooks->close_after_handshake);
+}
+
+inline bool withheld(const SendTestHooksPtr& hooks, uint64_t seq) {
+  return hooks && hooks->withheld_chunk == seq;
 }
 
 } // namespace qpipe::app

@@ -76,6 +76,15 @@ private:
   void fail(const Abort& a);
   void finish(Status st);
   void deliver(const Status& st);
+  // Test builds only (send_test_hooks.h): close once the handshake is
+  // confirmed, so that the reason travels in a 1-RTT packet.
+  void test_hook_close() {
+    const auto& hooks = opts_.test_hooks;
+    if (!hooks || !hooks->close_after_handshake) return;
+    if (phase_ != Phase::sending && phase_ != Phase::ending) return;
+    fail(Abort{make_error(Errc::transfer, "test", hooks->close_after_handshake->second),
+               static_cast<AppError>(hooks->close_after_handshake->first)});
+  }
 
   uv_loop_t* loop_;
   SendOptions opts_;
@@ -116,6 +125,7 @@ Status Sender::start() {
     return st;
   if (int rv = progress_timer_.init(loop_,
                                     [this] {
+                                      test_hook_close();
                                       if (events_.on_progress) events_.on_progress(stats());
                                     });
       rv != 0)
@@ -144,10 +154,12 @@ TransferStats Sender::stats() const {
   if (conn_) last_conn_stats_ = conn_->stats();
   const auto& cs = last_conn_stats_;
   s.wire_bytes = cs.wire_bytes_sent + cs.wire_bytes_received;
-  s.rtt_ms = cs.smoothed_rtt_ms;
+  if (cs.rtt_sampled) s.rtt_ms = cs.smoothed_rtt_ms;
   s.udp_payload = cs.max_udp_payload;
-  if (peer_datagrams_received_ && cs.datagrams_sent > *peer_datagrams_received_)
-    s.lost_packets = cs.datagrams_sent - *peer_datagrams_received_;
+  if (peer_datagrams_received_)
+    s.lost_packets = cs.datagrams_sent > *peer_datagrams_received_
+                         ? cs.datagrams_sent - *peer_datagrams_received_
+                         : 0;
   if (socket_) {
     s.gso = socket_->gso_enabled();
     s.gro = socket_->gro_seen();
@@ -217,13 +229,14 @@ void Sender::on_handshake_completed() {
   hello.chunk_size = opts_.chunk_size;
   hello.size_hint = pipeline_.total_size().value_or(UINT64_MAX);
   hello.files = pipeline_.named_files();
-  control_out_.prepend(wire::encode(hello));
-  if (opts_.secret) {
+  if (sends_hello(opts_.test_hooks)) control_out_.prepend(wire::encode(hello));
+  if (opts_.secret && sends_hello(opts_.test_hooks)) {
     auto proof = tls::secret_proof(conn_->ssl(), *opts_.secret);
     if (!proof) return fail(Abort{proof.error(), AppError::internal});
     control_out_.prepend(wire::encode(wire::Auth{*proof}));
   }
-  control_out_.open(*id);
+  // Without HELLO (a test hook) nothing goes on the control stream at all.
+  if (sends_hello(opts_.test_hooks)) control_out_.open(*id);
   phase_ = Phase::sending;
   on_progressed();
 }
@@ -274,7 +287,7 @@ bool Sender::next_send(transport::SendSlot& slot) {
   for (auto& cp : pipeline_.chunks()) {
     SendChunk& c = *cp;
     if (c.stream_id < 0) break; // streams are assigned in order
-    if (c.fin_sent || c.blocked) continue;
+    if (c.fin_sent || c.blocked || withheld(opts_.test_hooks, c.seq)) continue;
     slot.stream_id = c.stream_id;
     slot.cnt = 0;
     constexpr size_t H = wire::ChunkHeader::kSize;

@@ -8,6 +8,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <uv.h>
 #include <vector>
 
@@ -31,13 +32,15 @@ struct TransferStats {
   uint64_t chunks = 0;
   uint64_t payload_wire_bytes = 0; // chunk payloads as they travelled (compressed or not)
   double seconds = 0;              // from the first packet to the end
-  double rtt_ms = 0;               // smoothed RTT
-  uint64_t lost_packets = 0;       // datagrams sent that the peer never received (estimate)
-  std::optional<uint64_t> size;    // total, when the sender knows it
-  std::string peer;                // "host:port"
-  std::string local;               // the address a listener listens on
-  std::string fingerprint;         // the listener's identity (either side)
-  size_t udp_payload = 0;          // largest UDP payload the path carried
+  // A field without a measurement is absent: the RTT until a sample was
+  // taken, the loss until the peer said how many datagrams it received.
+  std::optional<double> rtt_ms;         // smoothed RTT
+  std::optional<uint64_t> lost_packets; // datagrams sent that the peer never received (estimate)
+  std::optional<uint64_t> size;         // total, when the sender knows it
+  std::string peer;                     // "host:port"
+  std::string local;                    // the address a listener listens on
+  std::string fingerprint;              // the listener's identity (either side)
+  size_t udp_payload = 0;               // largest UDP payload the path carried
   bool gso = false, gro = false;
   uint32_t files_total = 0, files_done = 0; // when sending files
   std::string file;                         // the one being sent or written
@@ -58,9 +61,15 @@ struct FileEvent {
   std::string peer;             // the sender's address
 };
 
+// The beginning of the line a listener reports through on_info once it
+// listens: "listening on ADDRESS:PORT, fingerprint SHA256:...".
+inline constexpr std::string_view kListeningPrefix = "listening on ";
+
 struct TransferEvents {
   std::function<void(const TransferStats&)> on_progress; // about 4 times a second
-  std::function<void(const std::string&)> on_info;       // "listening on ..." and the like
+  // "listening on ..." (the listener's first line, which begins with
+  // kListeningPrefix) and the like.
+  std::function<void(const std::string&)> on_info;
   // Exactly once, when the whole send or listen is over. The transfer may be
   // destroyed from inside this callback.
   std::function<void(const Status&, const TransferStats&)> on_done;

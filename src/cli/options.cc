@@ -17,24 +17,26 @@ constexpr OptionSpec kTable[] = {
     {OptId::chunk_size, 0, "chunk-size", Arg::required, "SIZE", kSend,
      "bytes per chunk (default 1M, 64K-16M)", nullptr, nullptr},
     {OptId::output, 'o', "output", Arg::required, "PATH", kListen,
-     "write to PATH (a file, or a directory for named files) instead of stdout", "file",
+     "write to PATH (a file, or a directory for named files) instead of stdout; - is stdout",
+     "file",
      "Write to PATH instead of stdout. The data is written to a temporary file beside PATH and "
      "renamed to PATH only after the whole stream arrived and its digest matched; on any failure "
      "nothing appears at PATH. When PATH is a directory, the files a sender sends by name land "
      "in it, each renamed into place after its own digest matched, with its mode and "
-     "modification time."},
+     "modification time. A listener refuses to write to stdout when it is a terminal (exit 2, "
+     "before it listens); \\fB\\-o \\-\\fR writes to stdout all the same."},
     {OptId::print_fingerprint, 0, "print-fingerprint", Arg::none, nullptr, kListen,
      "print the listener's fingerprint and exit", nullptr,
      "Print the fingerprint of the listener's identity (the stored one, or \\-\\-cert) on "
      "stdout and exit, for scripts that pass it to \\fB\\-\\-pin\\fR."},
     {OptId::max_connections, 0, "max-connections", Arg::required, "N", kListen,
-     "serve at most N senders at once (default 128); more are refused", nullptr, nullptr},
+     "serve at most N transfers at once (default 128); more are refused", nullptr, nullptr},
     {OptId::max_streams, 0, "max-streams", Arg::required, "N", kListen,
      "let a sender have at most N chunk streams open (default 256)", nullptr, nullptr},
     {OptId::keep_listening, 'k', "keep-listening", Arg::none, nullptr, kListen,
      "accept further transfers after the first", nullptr, nullptr},
-    {OptId::cert, 0, "cert", Arg::required, "FILE", kListen, "certificate to present (with --key)",
-     "file", nullptr},
+    {OptId::cert, 0, "cert", Arg::required, "FILE", kListen,
+     "certificate to present, or a PEM chain with it first (with --key)", "file", nullptr},
     {OptId::key, 0, "key", Arg::required, "FILE", kListen, "private key of --cert", "file",
      nullptr},
     {OptId::pin, 0, "pin", Arg::required, "SHA256:FP", kSend,
@@ -67,7 +69,37 @@ constexpr OptionSpec kTable[] = {
     {OptId::verbose, 'v', "verbose", Arg::none, nullptr, kAll,
      "print more detail (twice for debugging output)", nullptr, nullptr},
     {OptId::stats, 0, "stats", Arg::optional, "json", kSend | kListen,
-     "print a summary at the end (as one JSON object with =json)", "json", nullptr},
+     "print a summary at the end, even with -q (=json: one bare JSON object)", "text json",
+     "Print a summary when the transfer ends (a listener with \\-k: after each transfer), even "
+     "with \\-q. As text, one \\(lqqpipe: \\(rq line. With \\fB=json\\fR, one JSON object on a "
+     "line of its own, without the \\(lqqpipe: \\(rq prefix, so that "
+     "\\fB2>&1 >/dev/null | jq .bytes\\fR works: \\fBok\\fR, \\fBbytes\\fR (payload bytes this "
+     "run carried), \\fBwire_bytes\\fR, \\fBseconds\\fR, \\fBrate\\fR (bytes per second), "
+     "\\fBratio\\fR, \\fBrtt_ms\\fR, \\fBlost_packets\\fR, \\fBchunks\\fR, "
+     "\\fBpayload_wire_bytes\\fR, \\fBudp_payload\\fR, \\fBgso\\fR, \\fBgro\\fR, \\fBpeer\\fR, "
+     "and \\fBerror\\fR on failure. A member without a measurement is absent: \\fBrtt_ms\\fR "
+     "before the first RTT sample (a refused connection), \\fBlost_packets\\fR when the peer "
+     "never said what it received. With \\-q the summary is all that standard error carries "
+     "on success (no \\(lqfirst contact\\(rq line, say). The value must be attached: "
+     "\\fB\\-\\-stats=json\\fR."},
+    {OptId::stats_file, 0, "stats-file", Arg::required, "FILE", kSend | kListen,
+     "write the --stats summary to FILE instead of stderr (text unless --stats=json)", "file",
+     "Write the summary of \\fB\\-\\-stats\\fR (text, or JSON with \\fB\\-\\-stats=json\\fR) to "
+     "FILE instead of standard error, one line per transfer, without the \\(lqqpipe: \\(rq "
+     "prefix; implies \\fB\\-\\-stats\\fR. FILE is created (or emptied) before the transfer "
+     "starts."},
+    {OptId::size, 's', "size", Arg::required, "SIZE", kSend,
+     "size of the piped input, for percent and ETA on both sides (as pv -s)", nullptr,
+     "The size of standard input when it is a pipe, as \\fBpv \\-s\\fR takes it: the progress "
+     "display of both sides shows percent and ETA (the listener learns it in HELLO). It is a "
+     "hint, not a promise: an input that ends sooner or runs longer is sent all the same; past "
+     "SIZE the display drops the percentage instead of showing more than 100%. Not with FILE "
+     "arguments, whose sizes are known."},
+    {OptId::forget, 0, "forget", Arg::required, "HOST[:PORT]", kSend,
+     "remove HOST's entries (all ports, or PORT's) from known_hosts and exit", "host",
+     "Remove the entries of HOST (every port, or only PORT) from the known_hosts file, as "
+     "\\fBssh\\-keygen \\-R\\fR does, say how many, and exit 0 (also when there was none). The "
+     "next transfer to HOST is a first contact again."},
     {OptId::resume, 0, "resume", Arg::none, nullptr, kSend | kListen,
      "keep an interrupted file's part and send only the rest next time", nullptr, nullptr},
     {OptId::sync, 0, "sync", Arg::none, nullptr, kListen, "fsync before renaming into place",
@@ -118,10 +150,24 @@ constexpr OptionSpec kTable[] = {
      "show the version and the library versions and exit", nullptr, nullptr},
 };
 
+constexpr SynopsisLine kSynopsis[] = {
+    {"qpipe", "[OPTIONS] HOST[:PORT] [FILE...]", "send stdin or FILEs to a listener"},
+    {"qpipe -l", "[OPTIONS] [[HOST]:PORT]", "listen; write what arrives to stdout"},
+    {"qpipe gen", "[OPTIONS] SIZE", "write deterministic test data"},
+    {"qpipe gen --check", "[OPTIONS] SIZE", "verify stdin against that data"},
+    {"qpipe api", "[OPTIONS]", "HTTP/JSON service for transfers"},
+    {"qpipe --print-config", "[OPTIONS] HOST", "show what the config file sets for HOST"},
+    {"qpipe --forget", "HOST[:PORT]", "forget a listener's recorded identity"},
+};
+
 } // namespace
 
 std::span<const OptionSpec> option_table() {
   return kTable;
+}
+
+std::span<const SynopsisLine> synopsis_table() {
+  return kSynopsis;
 }
 
 const OptionSpec& option(OptId id) {

@@ -46,6 +46,9 @@ enum class OptId {
   quiet,
   verbose,
   stats,
+  stats_file,
+  size,
+  forget,
   resume,
   sync,
   no_clobber,
@@ -85,6 +88,15 @@ struct OptionSpec {
 };
 
 std::span<const OptionSpec> option_table();
+
+// One line of the synopsis: `qpipe -l` `[OPTIONS] [[HOST]:PORT]`, and what
+// it does. --help and the man page's SYNOPSIS are both made from these.
+struct SynopsisLine {
+  const char* command; // "qpipe", "qpipe -l", "qpipe gen --check"
+  const char* args;    // ALL-CAPS words are placeholders
+  const char* what;
+};
+std::span<const SynopsisLine> synopsis_table();
 const OptionSpec& option(OptId id);
 
 const char* mode_name(Mode m);

@@ -6,6 +6,7 @@
 #include <map>
 #include <optional>
 
+#include "cli/hints.h"
 #include "cli/host_config.h"
 #include "core/host_port.h"
 #include "core/units.h"
@@ -84,8 +85,10 @@ Result<Mode> collect(int argc, const char* const* argv, std::vector<Given>& give
         name.resize(eq);
       }
       const OptionSpec* spec = find_long(name);
-      if (!spec) return usage("--" + name, "unknown option");
+      if (!spec) return usage("--" + name, "unknown option" + unknown_option_hint(name, mode));
       if (spec->arg == Arg::none && value) return usage("--" + name, "takes no argument");
+      if (spec->arg == Arg::optional && !value && i + 1 < argc)
+        if (auto e = detached_value(*spec, "--" + name, argv[i + 1])) return *e;
       if (spec->arg == Arg::required && !value) {
         if (i + 1 >= argc)
           return usage("--" + name, std::string("needs an argument ") + spec->arg_name);
@@ -103,6 +106,8 @@ Result<Mode> collect(int argc, const char* const* argv, std::vector<Given>& give
       if (spec->arg != Arg::none) {
         if (k + 1 < arg.size()) {
           value = arg.substr(k + 1);
+        } else if (spec->arg == Arg::optional && i + 1 < argc) {
+          if (auto e = detached_value(*spec, spelled, argv[i + 1])) return *e;
         } else if (spec->arg == Arg::required) {
           if (i + 1 >= argc)
             return usage(spelled, std::string("needs an argument ") + spec->arg_name);
@@ -160,13 +165,29 @@ Status apply(Config& c, const Given& g) {
     c.progress = Progress::off;
     return {};
   case OptId::stats:
-    if (!g.value)
+    if (!g.value || v == "text")
       c.stats = StatsFormat::text;
     else if (v == "json")
       c.stats = StatsFormat::json;
     else
       return usage(what, "'" + v + "' is not a format; use --stats or --stats=json");
     return {};
+  case OptId::stats_file:
+    if (v.empty()) return usage(what, "needs a file name");
+    c.stats_file = v;
+    return {};
+  case OptId::size: {
+    auto n = parse_size(v, what);
+    if (!n) return n.error();
+    c.input_size = *n;
+    return {};
+  }
+  case OptId::forget: {
+    auto hp = parse_host_port(v, false, 0); // port 0: none given, every port
+    if (!hp) return make_error(Errc::usage, what, hp.error().message());
+    c.forget = *hp;
+    return {};
+  }
   case OptId::streams:
     return set_checked(c.send.streams, v, what, frontend::check_streams);
   case OptId::chunk_size: {
@@ -210,7 +231,13 @@ Status apply(Config& c, const Given& g) {
   }
   case OptId::output:
     if (v.empty()) return usage(what, "needs a path");
+    if (v == "-") { // stdout, as named; even a terminal
+      c.listen.output.reset();
+      c.output_stdout = true;
+      return {};
+    }
     c.listen.output = v;
+    c.output_stdout = false;
     return {};
   case OptId::max_connections:
     return set_checked(c.listen.max_connections, v, what, frontend::check_max_connections);
@@ -349,10 +376,14 @@ Result<Config> parse_command_line(int argc, const char* const* argv) {
     if (a == "-h" || a == "--help") c.help = true;
     if (a == "-V" || a == "--version") c.version = true;
   }
+  // `qpipe help [gen|api]`, as git and go take it.
+  const bool help_word = argc > 1 && std::strcmp(argv[1], "help") == 0;
+  if (help_word) c.help = true;
   if (c.help || c.version) {
-    if (argc > 1 && std::strcmp(argv[1], "gen") == 0)
+    const char* mode_word = argc > (help_word ? 2 : 1) ? argv[help_word ? 2 : 1] : "";
+    if (std::strcmp(mode_word, "gen") == 0)
       c.mode = kGen;
-    else if (argc > 1 && std::strcmp(argv[1], "api") == 0)
+    else if (std::strcmp(mode_word, "api") == 0)
       c.mode = kApi;
     for (int i = 1; i < argc; ++i)
       if (std::string_view(argv[i]) == "-l" || std::string_view(argv[i]) == "--listen")
@@ -369,6 +400,7 @@ Result<Config> parse_command_line(int argc, const char* const* argv) {
     if (g.spec->id == OptId::version) c.version = true;
   }
   if (c.help || c.version) return c;
+  if (auto e = mistaken_positionals(c.mode, positionals)) return *e;
   // A send's destination first: what the config file says of its HOST is
   // applied before the options, so that they win.
   std::optional<HostPort> destination;
@@ -394,6 +426,12 @@ Result<Config> parse_command_line(int argc, const char* const* argv) {
   if (verifiers > 1) return usage("--pin/--ca/--insecure", "use only one of them");
   if (c.listen.cert_file.empty() != c.listen.key_file.empty())
     return usage(c.listen.cert_file.empty() ? "--key" : "--cert", "--cert and --key go together");
+  if (!c.stats_file.empty() && c.stats == StatsFormat::none) c.stats = StatsFormat::text;
+  if (c.forget) {
+    if (!positionals.empty())
+      return usage(positionals[0], "unexpected argument (--forget takes one HOST[:PORT])");
+    return c;
+  }
   switch (c.mode) {
   case kSend: {
     if (positionals.empty())
@@ -407,6 +445,8 @@ Result<Config> parse_command_line(int argc, const char* const* argv) {
     if (send_test_hooks_source) c.send.test_hooks = send_test_hooks_source();
     if (std::count(c.files.begin(), c.files.end(), "-") > 1)
       return usage("-", "stdin can be sent only once");
+    if (c.input_size && !c.files.empty())
+      return usage("-s", "gives the size of piped stdin; FILEs are sent with their own sizes");
     break;
   }
   case kListen: {
@@ -438,11 +478,14 @@ Result<Config> parse_command_line(int argc, const char* const* argv) {
 }
 
 std::string usage_text() {
-  return "Usage: qpipe [OPTIONS] HOST[:PORT] [FILE...]   send stdin or FILEs to a listener\n"
-         "       qpipe -l [OPTIONS] [[HOST]:PORT]        listen; write what arrives to stdout\n"
-         "       qpipe gen [OPTIONS] SIZE                write deterministic test data\n"
-         "       qpipe gen --check [OPTIONS] SIZE        verify stdin against that data\n"
-         "       qpipe api [OPTIONS]                     HTTP/JSON service for transfers\n";
+  std::string out;
+  for (const auto& line : synopsis_table()) {
+    std::string left =
+        std::string(out.empty() ? "Usage: " : "       ") + line.command + " " + line.args;
+    left.resize(std::max<size_t>(left.size() + 1, 47), ' ');
+    out += left + line.what + "\n";
+  }
+  return out;
 }
 
 static std::string help_line(const OptionSpec& o) {

@@ -13,6 +13,7 @@
 #include "app/options.h"
 #include "cli/options.h"
 #include "core/error.h"
+#include "core/host_port.h"
 #include "core/log.h"
 #include "gen/gen_command.h"
 
@@ -39,6 +40,7 @@ struct Config {
   Verbosity verbosity = Verbosity::normal;
   Progress progress = Progress::automatic;
   StatsFormat stats = StatsFormat::none;
+  std::string stats_file; // --stats-file: the summary goes there instead of stderr
   app::SendOptions send;
   app::ListenOptions listen;
   gen::GenOptions gen;
@@ -46,6 +48,10 @@ struct Config {
   std::vector<std::string> files; // FILE... of a send; "-" is stdin
   std::string secret_file;        // --secret-file (read when the transfer starts)
   bool print_fingerprint = false;
+  std::optional<uint64_t> input_size; // -s: the size of piped stdin, a hint for progress
+  bool output_stdout = false;         // -o -: stdout, even when it is a terminal
+  // --forget HOST[:PORT]: port 0 forgets every port of the host.
+  std::optional<HostPort> forget;
   // The config file (cli/host_config.h): the one a send read (empty: none),
   // the HOST as the user typed it, and --print-config.
   std::string config_file;

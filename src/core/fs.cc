@@ -41,14 +41,16 @@ int read_all(int fd, size_t max_bytes, std::string& out) {
 
 // Opens path for reading and checks that it is not a directory. With
 // `private_file`, also that group and others have no permission on it.
+// What it reads is configuration, so every failure is Errc::usage (see
+// read_file in fs.h).
 Result<std::string> read_whole_file(const std::string& path, size_t max_bytes, bool private_file) {
   UniqueFd f(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY));
-  if (!f) return errno_error(Errc::local_io, path, errno);
+  if (!f) return errno_error(Errc::usage, path, errno);
   struct stat st;
-  if (::fstat(f.get(), &st) != 0) return errno_error(Errc::local_io, path, errno);
-  if (S_ISDIR(st.st_mode)) return errno_error(Errc::local_io, path, EISDIR);
+  if (::fstat(f.get(), &st) != 0) return errno_error(Errc::usage, path, errno);
+  if (S_ISDIR(st.st_mode)) return errno_error(Errc::usage, path, EISDIR);
   if (private_file && (st.st_mode & 077) != 0)
-    return make_error(Errc::refused, path,
+    return make_error(Errc::usage, path,
                       strprintf("permissions %04o are too open: it must not be accessible by "
                                 "group or others; fix with: %s",
                                 static_cast<unsigned>(st.st_mode & 07777),
@@ -60,12 +62,11 @@ Result<std::string> read_whole_file(const std::string& path, size_t max_bytes, b
   int err = read_all(f.get(), max_bytes, data);
   if (err > 0) {
     wipe(data);
-    return errno_error(Errc::local_io, path, err);
+    return errno_error(Errc::usage, path, err);
   }
   if (err < 0) {
     wipe(data);
-    return make_error(private_file ? Errc::refused : Errc::local_io, path,
-                      strprintf("larger than %zu bytes", max_bytes));
+    return make_error(Errc::usage, path, strprintf("larger than %zu bytes", max_bytes));
   }
   return data;
 }

@@ -65,15 +65,17 @@ struct PathParts {
 // "a/" -> {"a", ""}. Nothing else is normalised: "a//c" -> {"a/", "c"}.
 PathParts split_path(const std::string& path);
 
-// Reads a whole file of at most max_bytes. Errc::local_io when it cannot be
-// opened or read, is a directory, or holds more than max_bytes.
+// Reads a whole small file that configures qpipe (a certificate, a CA file,
+// known_hosts). Local configuration that cannot be used is a usage error,
+// the rule of the man page's EXIT STATUS: Errc::usage (exit 2) when it
+// cannot be opened or read (with the system's reason), is a directory, or
+// holds more than max_bytes.
 Result<std::string> read_file(const std::string& path, size_t max_bytes);
 
-// Reads a file that must be private (a key, a secret): Errc::local_io when it
-// cannot be opened or read or is a directory, Errc::refused when group or
-// others have any permission on it (the message gives the chmod_hint) or when
-// it holds more than max_bytes. The bytes are kept in one allocation that the
-// caller clears with wipe() when done; on failure nothing is left behind.
+// Reads a file that must be private (a key, a secret), as read_file, and
+// also Errc::usage when group or others have any permission on it (the
+// message gives the chmod_hint). The bytes are kept in one allocation that
+// the caller clears with wipe() when done; on failure nothing is left behind.
 Result<std::string> read_private_file(const std::string& path, size_t max_bytes);
 
 // Overwrites s with zeros (not optimised away), then clears it: for strings

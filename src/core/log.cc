@@ -1,6 +1,8 @@
 #include "core/log.h"
 
 #include <cstdio>
+
+#include "core/printable.h"
 #include <unistd.h>
 
 namespace qpipe {
@@ -9,7 +11,9 @@ void Logger::emit(const std::string& line) const {
   std::string out;
   if (progress_active_) out += "\r\033[K";
   out += "qpipe: ";
-  out += line;
+  // Messages quote what peers send (close reasons, file names): nothing in
+  // them reaches the terminal as a control sequence.
+  out += printable(line);
   out += '\n';
   // One write(2) per line, so that lines from concurrent writers stay whole.
   ssize_t n = ::write(STDERR_FILENO, out.data(), out.size());
@@ -20,6 +24,9 @@ void Logger::error(const Error& e) const {
   emit(e.message());
 }
 void Logger::error(const std::string& line) const {
+  emit(line);
+}
+void Logger::always(const std::string& line) const {
   emit(line);
 }
 void Logger::warn(const std::string& line) const {

@@ -1,4 +1,5 @@
-// Messages to the user: one line each on stderr, prefixed `qpipe: `.
+// Messages to the user: one line each on stderr, prefixed `qpipe: `, with
+// control characters shown as escapes (core/printable.h), whoever wrote them.
 //
 // stdout carries data only. A Logger is owned by whoever runs a mode (the CLI,
 // or `qpipe api`) and handed to the engine; it is the only writer of messages.
@@ -22,6 +23,9 @@ public:
   // Errors are printed even with -q: the exit status alone does not say why.
   void error(const Error& e) const;
   void error(const std::string& line) const;
+  // What the user asked for by name (--stats, the port that -l 0 chose):
+  // printed even with -q, as errors are.
+  void always(const std::string& line) const;
   void warn(const std::string& line) const;    // not with -q
   void info(const std::string& line) const;    // not with -q
   void verbose(const std::string& line) const; // only with -v

@@ -109,16 +109,19 @@ Result<int64_t> check_range(int64_t n, std::string_view what, int64_t lo, int64_
 
 std::string format_bytes(uint64_t bytes) {
   static const char* units[] = {"B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB"};
-  if (bytes < 1024) return strprintf("%llu B", static_cast<unsigned long long>(bytes));
+  // Three significant digits, the precision chosen after rounding (9.999
+  // MiB is "10.0 MiB", never "10.00 MiB"), and never four digits before the
+  // point: from 999.5 of a unit on, the next unit ("0.98 KiB").
   double v = static_cast<double>(bytes);
   int u = 0;
-  while (v >= 1024 && u < 6) {
+  while (v >= 999.5 && u < 6) {
     v /= 1024;
     ++u;
   }
-  if (v >= 100) return strprintf("%.0f %s", v, units[u]);
-  if (v >= 10) return strprintf("%.1f %s", v, units[u]);
-  return strprintf("%.2f %s", v, units[u]);
+  if (u == 0) return strprintf("%llu B", static_cast<unsigned long long>(bytes));
+  if (v < 9.995) return strprintf("%.2f %s", v, units[u]);
+  if (v < 99.95) return strprintf("%.1f %s", v, units[u]);
+  return strprintf("%.0f %s", v, units[u]);
 }
 
 std::string format_rate(double bytes_per_second) {
@@ -130,15 +133,22 @@ std::string format_rate(double bytes_per_second) {
 
 std::string format_duration(double seconds) {
   if (!(seconds >= 0)) seconds = 0;
-  if (seconds < 60) return strprintf("%.1fs", seconds);
+  if (seconds < 59.95) return strprintf("%.1fs", seconds); // not "60.0s"
   if (seconds >= 1e15) return "forever"; // past any real duration, and short of 2^64
-  auto s = static_cast<uint64_t>(seconds);
+  auto s = static_cast<uint64_t>(std::llround(seconds));
   if (s < 3600)
     return strprintf("%llu:%02llu", static_cast<unsigned long long>(s / 60),
                      static_cast<unsigned long long>(s % 60));
   return strprintf("%llu:%02llu:%02llu", static_cast<unsigned long long>(s / 3600),
                    static_cast<unsigned long long>(s / 60 % 60),
                    static_cast<unsigned long long>(s % 60));
+}
+
+std::string count_of(uint64_t n, std::string_view singular, std::string_view plural) {
+  std::string out = std::to_string(n) + " ";
+  if (n == 1) return out.append(singular);
+  if (plural.empty()) return out.append(singular).append("s");
+  return out.append(plural);
 }
 
 } // namespace qpipe

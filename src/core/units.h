@@ -25,11 +25,16 @@ Result<int64_t> parse_int(std::string_view text, std::string_view what, int64_t 
 // parse_int and for the option checks of both front ends.
 Result<int64_t> check_range(int64_t n, std::string_view what, int64_t lo, int64_t hi);
 
-// "1.50 GiB", "512 B": binary units with three significant digits.
+// "1.50 GiB", "15.0 MiB", "150 KiB", "512 B": binary units with three
+// significant digits and at most three digits before the point (999 B, then
+// "0.98 KiB"); the one rule for every size qpipe prints.
 std::string format_bytes(uint64_t bytes);
 // "93.1 MiB/s".
 std::string format_rate(double bytes_per_second);
 // "1:02:03" or "12.3s".
 std::string format_duration(double seconds);
+// "1 packet", "2 packets", "0 files": n and the word in the number n asks
+// for; `plural` when adding "s" is wrong.
+std::string count_of(uint64_t n, std::string_view singular, std::string_view plural = {});
 
 } // namespace qpipe

@@ -28,19 +28,20 @@ double ratio(uint64_t a, uint64_t b) {
 
 nlohmann::ordered_json to_json(const app::TransferStats& s) {
   double rate = s.seconds > 0 ? static_cast<double>(s.bytes) / s.seconds : 0;
-  return {{"bytes", s.bytes},
-          {"wire_bytes", s.wire_bytes},
-          {"seconds", rounded(s.seconds, 6)},
-          {"rate", whole(rate)},
-          {"ratio", rounded(ratio(s.bytes, s.wire_bytes), 4)},
-          {"rtt_ms", rounded(s.rtt_ms, 3)},
-          {"lost_packets", s.lost_packets},
-          {"chunks", s.chunks},
-          {"payload_wire_bytes", s.payload_wire_bytes},
-          {"udp_payload", s.udp_payload},
-          {"gso", s.gso},
-          {"gro", s.gro},
-          {"peer", s.peer}};
+  nlohmann::ordered_json j{{"bytes", s.bytes},
+                           {"wire_bytes", s.wire_bytes},
+                           {"seconds", rounded(s.seconds, 6)},
+                           {"rate", whole(rate)},
+                           {"ratio", rounded(ratio(s.bytes, s.wire_bytes), 4)}};
+  if (s.rtt_ms) j["rtt_ms"] = rounded(*s.rtt_ms, 3);
+  if (s.lost_packets) j["lost_packets"] = *s.lost_packets;
+  j["chunks"] = s.chunks;
+  j["payload_wire_bytes"] = s.payload_wire_bytes;
+  j["udp_payload"] = s.udp_payload;
+  j["gso"] = s.gso;
+  j["gro"] = s.gro;
+  j["peer"] = s.peer;
+  return j;
 }
 
 } // namespace qpipe::frontend

@@ -3,9 +3,12 @@
 //
 // The members, in this order: bytes, wire_bytes, seconds, rate (bytes per
 // second), ratio (bytes per wire byte), rtt_ms, lost_packets, chunks,
-// payload_wire_bytes, udp_payload, gso, gro, peer. Fractions are rounded to
-// what they can mean: seconds and rtt_ms to the microsecond, ratio to four
-// places, rate to a whole byte per second.
+// payload_wire_bytes, udp_payload, gso, gro, peer. A member without a
+// measurement is absent: rtt_ms before the first RTT sample (a connection
+// that was refused), lost_packets while the peer has not said how many
+// datagrams it received. Fractions are rounded to what they can mean:
+// seconds and rtt_ms to the microsecond, ratio to four places, rate to a
+// whole byte per second.
 #pragma once
 
 #include <nlohmann/json.hpp>

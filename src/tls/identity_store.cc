@@ -13,6 +13,7 @@
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
+#include <iterator>
 #include <optional>
 #include <string_view>
 #include <vector>
@@ -30,6 +31,7 @@ namespace {
 
 constexpr size_t kMaxCertFile = 1 << 20;
 constexpr size_t kMaxKeyFile = 64 << 10;
+constexpr size_t kMaxChainCerts = 10; // the listener's own and up to 9 intermediates
 constexpr const char* kKeyName = "identity.key";
 constexpr const char* kCertName = "identity.crt";
 
@@ -164,25 +166,100 @@ bool looks_like_pem(std::string_view data) {
   return data.find("-----BEGIN ") != std::string_view::npos;
 }
 
-Result<std::vector<uint8_t>> read_cert_der(const std::string& path) {
+// One PEM certificate block as DER.
+Result<std::vector<uint8_t>> pem_cert_to_der(std::string_view pem, const std::string& path) {
+  std::vector<uint8_t> der(pem.size());
+  int n =
+      wc_CertPemToDer(reinterpret_cast<const uint8_t*>(pem.data()), static_cast<int>(pem.size()),
+                      der.data(), static_cast<int>(der.size()), CERT_TYPE);
+  if (n <= 0)
+    return make_error(Errc::usage, path,
+                      "not a readable PEM certificate, or corrupt: " + wolf_error(n));
+  der.resize(static_cast<size_t>(n));
+  return der;
+}
+
+// The certificates of a file, in order: every CERTIFICATE block of a PEM
+// file (the listener's own first, then its intermediates), or one DER
+// certificate.
+Result<std::vector<std::vector<uint8_t>>> read_cert_chain(const std::string& path) {
   auto data = read_file(path, kMaxCertFile);
   if (!data) return data.error();
-  std::vector<uint8_t> der;
-  if (looks_like_pem(*data)) {
-    der.resize(data->size());
-    int n = wc_CertPemToDer(reinterpret_cast<const uint8_t*>(data->data()),
-                            static_cast<int>(data->size()), der.data(),
-                            static_cast<int>(der.size()), CERT_TYPE);
-    if (n <= 0)
-      return make_error(Errc::refused, path,
-                        "not a readable PEM certificate, or corrupt: " + wolf_error(n));
-    der.resize(static_cast<size_t>(n));
+  std::vector<std::vector<uint8_t>> chain;
+  if (!looks_like_pem(*data)) {
+    chain.emplace_back(data->begin(), data->end());
   } else {
-    der.assign(data->begin(), data->end());
+    constexpr std::string_view kBegin = "-----BEGIN CERTIFICATE-----";
+    constexpr std::string_view kEnd = "-----END CERTIFICATE-----";
+    std::string_view text = *data;
+    for (size_t at = text.find(kBegin); at != std::string_view::npos; at = text.find(kBegin, at)) {
+      size_t end = text.find(kEnd, at);
+      if (end == std::string_view::npos)
+        return make_error(Errc::usage, path,
+                          strprintf("certificate %zu has no END line", chain.size() + 1));
+      end += kEnd.size();
+      auto der = pem_cert_to_der(text.substr(at, end - at), path);
+      if (!der) return der.error();
+      chain.push_back(std::move(*der));
+      if (chain.size() > kMaxChainCerts)
+        return make_error(Errc::usage, path,
+                          strprintf("more than %zu certificates in one chain", kMaxChainCerts));
+      at = end;
+    }
+    if (chain.empty()) { // another PEM type: wolfSSL says which is wrong
+      auto der = pem_cert_to_der(text, path);
+      if (!der) return der.error();
+      chain.push_back(std::move(*der));
+    }
   }
-  if (!find_spki(der))
-    return make_error(Errc::refused, path, "not a certificate (PEM or DER), or corrupt");
-  return der;
+  for (size_t i = 0; i < chain.size(); ++i)
+    if (!find_spki(chain[i]))
+      return make_error(Errc::usage, path,
+                        chain.size() == 1
+                            ? std::string("not a certificate (PEM or DER), or corrupt")
+                            : strprintf("certificate %zu is corrupt", i + 1));
+  return chain;
+}
+
+// Whether wolfSSL can parse the certificate as a peer will (a sender checks
+// what the listener presents with the same library). Its limits are not
+// obvious from its messages: one is said in words.
+Status check_parses(const std::vector<uint8_t>& der, const std::string& path) {
+  DecodedCert cert;
+  wc_InitDecodedCert(&cert, der.data(), static_cast<word32>(der.size()), nullptr);
+  int rc = wc_ParseCert(&cert, CERT_TYPE, NO_VERIFY, nullptr);
+  wc_FreeDecodedCert(&cert);
+  if (rc == 0) return {};
+  std::string why = "wolfSSL cannot use this certificate: " + wolf_error(rc);
+  if (rc == ASN_ALT_NAME_E)
+    why += strprintf("; it takes at most %d subject alternative names", WOLFSSL_MAX_ALT_NAMES);
+  return make_error(Errc::usage, path, why);
+}
+
+// Whether the private key belongs to the certificate, judged by wolfSSL as
+// the listener will use the pair (and, for ECDSA keys, by ecc_key_matches).
+Result<bool> key_matches(const std::vector<uint8_t>& cert_der, const std::string& cert_file,
+                         const std::vector<uint8_t>& key_der, const std::string& key_file) {
+  wolfSSL_ERR_clear_error();
+  Ctx ctx(wolfSSL_CTX_new(wolfTLSv1_3_server_method()));
+  if (!ctx) return make_error(Errc::local_io, "TLS", "wolfSSL_CTX_new failed");
+  int rc = wolfSSL_CTX_use_certificate_buffer(
+      ctx.get(), cert_der.data(), static_cast<long>(cert_der.size()), WOLFSSL_FILETYPE_ASN1);
+  if (rc != WOLFSSL_SUCCESS)
+    return make_error(Errc::usage, cert_file,
+                      "wolfSSL cannot use this certificate: " + wolf_error(rc));
+  rc = wolfSSL_CTX_use_PrivateKey_buffer(ctx.get(), key_der.data(),
+                                         static_cast<long>(key_der.size()), WOLFSSL_FILETYPE_ASN1);
+  if (rc != WOLFSSL_SUCCESS)
+    return make_error(Errc::usage, key_file,
+                      "not a usable private key (ECDSA, Ed25519 or RSA; PEM or DER), or "
+                      "corrupt: " +
+                          wolf_error(rc));
+  bool ok = wolfSSL_CTX_check_private_key(ctx.get()) == WOLFSSL_SUCCESS;
+  auto spki = find_spki(cert_der); // found: read_cert_chain checked
+  if (ok && spki_is_ec(*spki) && !ecc_key_matches(key_der, *spki)) ok = false;
+  wolfSSL_ERR_clear_error();
+  return ok;
 }
 
 Result<std::vector<uint8_t>> read_key_der(const std::string& path) {
@@ -192,7 +269,7 @@ Result<std::vector<uint8_t>> read_key_der(const std::string& path) {
   if (looks_like_pem(*data)) {
     if (data->find("ENCRYPTED") != std::string::npos) {
       wipe(*data);
-      return make_error(Errc::refused, path,
+      return make_error(Errc::usage, path,
                         "encrypted keys are not supported; decrypt it first, for example with "
                         "`openssl pkey -in ENCRYPTED -out DECRYPTED`");
     }
@@ -203,7 +280,7 @@ Result<std::vector<uint8_t>> read_key_der(const std::string& path) {
     wipe(*data);
     if (n <= 0) {
       ::explicit_bzero(der.data(), der.size());
-      return make_error(Errc::refused, path,
+      return make_error(Errc::usage, path,
                         "not a readable PEM private key, or corrupt: " + wolf_error(n));
     }
     der.resize(static_cast<size_t>(n));
@@ -232,7 +309,7 @@ Result<bool> exists(const std::string& path) {
   struct stat st;
   if (::stat(path.c_str(), &st) == 0) return true;
   if (errno == ENOENT) return false;
-  return errno_error(Errc::local_io, path, errno);
+  return errno_error(Errc::usage, path, errno); // cannot be read: local configuration
 }
 
 std::string env_dir(const char* name) {
@@ -271,48 +348,42 @@ std::string xdg_config_home() {
 
 Result<std::string> fingerprint_of_cert(std::span<const uint8_t> cert_der) {
   auto spki = find_spki(cert_der);
-  if (!spki) return make_error(Errc::refused, "certificate", "not a DER X.509 certificate");
+  if (!spki) return make_error(Errc::usage, "certificate", "not a DER X.509 certificate");
   auto fp = fingerprint_of_spki(*spki);
-  if (!fp) return make_error(Errc::refused, "certificate", "cannot compute the fingerprint");
+  if (!fp) return make_error(Errc::usage, "certificate", "cannot compute the fingerprint");
   return std::move(*fp);
 }
 
 Result<Identity> load_identity(const std::string& cert_file, const std::string& key_file) {
-  auto cert = read_cert_der(cert_file);
-  if (!cert) return cert.error();
+  auto chain = read_cert_chain(cert_file);
+  if (!chain) return chain.error();
   auto key = read_key_der(key_file);
   if (!key) return key.error();
   Identity id;
-  id.cert_der = std::move(*cert);
+  id.cert_der = std::move(chain->front());
+  id.chain_der.assign(std::make_move_iterator(chain->begin() + 1),
+                      std::make_move_iterator(chain->end()));
   id.key_der = std::move(*key);
+  if (auto st = check_parses(id.cert_der, cert_file); !st) return st.error();
 
-  // Let wolfSSL judge the pair as the listener will use it.
-  wolfSSL_ERR_clear_error();
-  Ctx ctx(wolfSSL_CTX_new(wolfTLSv1_3_server_method()));
-  if (!ctx) return make_error(Errc::local_io, "TLS", "wolfSSL_CTX_new failed");
-  int rc = wolfSSL_CTX_use_certificate_buffer(
-      ctx.get(), id.cert_der.data(), static_cast<long>(id.cert_der.size()), WOLFSSL_FILETYPE_ASN1);
-  if (rc != WOLFSSL_SUCCESS)
-    return make_error(Errc::refused, cert_file,
-                      "wolfSSL cannot use this certificate: " + wolf_error(rc));
-  rc = wolfSSL_CTX_use_PrivateKey_buffer(
-      ctx.get(), id.key_der.data(), static_cast<long>(id.key_der.size()), WOLFSSL_FILETYPE_ASN1);
-  if (rc != WOLFSSL_SUCCESS)
-    return make_error(Errc::refused, key_file,
-                      "not a usable private key (ECDSA, Ed25519 or RSA; PEM or DER), or "
-                      "corrupt: " +
-                          wolf_error(rc));
-  rc = wolfSSL_CTX_check_private_key(ctx.get());
-  auto spki = find_spki(id.cert_der); // found: read_cert_der checked
-  if (rc == WOLFSSL_SUCCESS && spki_is_ec(*spki) && !ecc_key_matches(id.key_der, *spki))
-    rc = WOLFSSL_FAILURE;
-  if (rc != WOLFSSL_SUCCESS)
-    return make_error(Errc::refused, key_file,
+  auto matches = key_matches(id.cert_der, cert_file, id.key_der, key_file);
+  if (!matches) return matches.error();
+  if (!*matches) {
+    // A chain in the other order (root first) is a common mistake: say so.
+    for (size_t i = 0; i < id.chain_der.size(); ++i) {
+      auto other = key_matches(id.chain_der[i], cert_file, id.key_der, key_file);
+      if (other && *other)
+        return make_error(Errc::usage, cert_file,
+                          strprintf("the certificate of the key %s is number %zu here; put it "
+                                    "first, then its intermediates",
+                                    key_file.c_str(), i + 2));
+    }
+    return make_error(Errc::usage, key_file,
                       "this key does not match the certificate " + cert_file);
-  wolfSSL_ERR_clear_error();
+  }
 
   auto fp = fingerprint_of_cert(id.cert_der);
-  if (!fp) return make_error(Errc::refused, cert_file, fp.error().why);
+  if (!fp) return make_error(Errc::usage, cert_file, fp.error().why);
   id.fingerprint = std::move(*fp);
   return id;
 }
@@ -331,7 +402,7 @@ Result<Identity> load_or_create_identity(const std::string& dir) {
   if (!cert_exists) return cert_exists.error();
   if (*key_exists) {
     if (!*cert_exists)
-      return make_error(Errc::refused, cert_path,
+      return make_error(Errc::usage, cert_path,
                         "missing, but its key " + key_path +
                             " exists; restore the certificate, or remove the key to generate a "
                             "new identity (its fingerprint will change)");

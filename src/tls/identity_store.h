@@ -32,16 +32,21 @@ std::string xdg_config_home();
 // does not exist a new identity is generated and written (the certificate
 // first, then the key, each atomically), so a crash leaves either the old
 // state or a complete identity. A key without its certificate is refused
-// rather than silently replaced. Concurrent callers are serialised with
+// rather than silently replaced (Errc::usage, as every unusable identity
+// file; Errc::local_io when it cannot be written). Concurrent callers are serialised with
 // flock() on dir.
 Result<Identity> load_or_create_identity(const std::string& dir);
 
 // The identity of --cert and --key, each PEM or DER. The key may be ECDSA
 // (P-256 and other curves wolfSSL supports), Ed25519 or RSA, in SEC1,
-// PKCS#1 or unencrypted PKCS#8; encrypted keys are refused. Only the first
-// certificate of a PEM file is used. Errc::local_io when a file cannot be
-// read; Errc::refused when the key file is too open, a file is not a
-// certificate or key, or the key does not match the certificate.
+// PKCS#1 or unencrypted PKCS#8; encrypted keys are refused. A PEM
+// certificate file may hold a chain: the listener's own certificate first,
+// then up to 9 intermediates, which the listener sends with it (so that a
+// sender with --ca ROOT can verify it). Errc::usage (local configuration,
+// exit 2) when a file cannot be read, the key file is too open, a file is
+// not a certificate or key, wolfSSL cannot use the certificate (for one,
+// more than 128 subject alternative names), or the key does not match the
+// first certificate.
 Result<Identity> load_identity(const std::string& cert_file, const std::string& key_file);
 
 // "SHA256:<base64>" of the SubjectPublicKeyInfo of a DER certificate.

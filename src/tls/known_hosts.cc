@@ -60,6 +60,12 @@ bool valid_hostport(std::string_view s) {
   return true;
 }
 
+// The host part of a key: "h" of "h:1", "[::1]" of "[::1]:1".
+std::string_view host_of(std::string_view hostport) {
+  size_t colon = hostport.rfind(':');
+  return colon == std::string_view::npos ? hostport : hostport.substr(0, colon);
+}
+
 } // namespace
 
 std::string known_hosts_key(std::string_view host, uint16_t port) {
@@ -95,7 +101,7 @@ Result<std::vector<KnownHosts::Line>> KnownHosts::read_lines(const std::string& 
   struct stat st;
   if (::stat(path.c_str(), &st) != 0) {
     if (errno == ENOENT) return lines;
-    return errno_error(Errc::local_io, path, errno);
+    return errno_error(Errc::usage, path, errno); // configuration that cannot be read
   }
   auto data = read_file(path, kMaxFile);
   if (!data) return data.error();
@@ -134,6 +140,44 @@ std::optional<std::string> KnownHosts::lookup(const std::string& hostport) const
 int KnownHosts::line_of(const std::string& hostport) const {
   const Line* l = find(hostport);
   return l == nullptr ? 0 : static_cast<int>(l - lines_.data()) + 1;
+}
+
+bool KnownHosts::trusted_on_other_port(const std::string& hostport,
+                                       const std::string& fingerprint) const {
+  std::string key = lower(hostport);
+  for (const Line& l : lines_)
+    if (l.entry && l.entry->first != key && host_of(l.entry->first) == host_of(key) &&
+        l.entry->second == fingerprint)
+      return true;
+  return false;
+}
+
+Result<size_t> KnownHosts::remove(std::string_view host, uint16_t port) {
+  // The key of host:port, or of host on some port, with known_hosts_key's spelling.
+  const std::string key = known_hosts_key(host, port == 0 ? 1 : port);
+  auto matches = [&](const Line& l) {
+    if (!l.entry) return false;
+    return port == 0 ? host_of(l.entry->first) == host_of(key) : l.entry->first == key;
+  };
+  struct stat st;
+  if (::stat(path_.c_str(), &st) != 0 && errno == ENOENT) return size_t{0}; // nothing to forget
+  auto lock = DirLock::acquire(split_path(path_).dir);
+  if (!lock) return lock.error();
+  auto current = read_lines(path_);
+  if (!current) return current.error();
+  size_t before = current->size();
+  std::erase_if(*current, matches);
+  size_t removed = before - current->size();
+  if (removed > 0) {
+    std::string text;
+    for (const Line& l : *current) {
+      text += l.text;
+      text += '\n';
+    }
+    if (auto s = write_file_atomic(path_, text, 0600); !s) return s.error();
+  }
+  lines_ = std::move(*current);
+  return removed;
 }
 
 size_t KnownHosts::size() const {

@@ -2,7 +2,11 @@
 //
 // Trust on first use, as in ssh: the first time a sender meets a host:port
 // it records the listener's fingerprint; later it refuses a listener whose
-// fingerprint differs. The file holds one entry a line:
+// fingerprint differs. A host:port met for the first time whose fingerprint
+// is already trusted for the same host on another port (a listener on a
+// port picked with -l 0, say) is no first contact: the sender accepts it
+// quietly and records it. `qpipe --forget HOST[:PORT]` removes entries.
+// The file holds one entry a line:
 //
 //   HOSTPORT SHA256:FINGERPRINT
 //
@@ -45,8 +49,9 @@ std::optional<std::pair<std::string, std::string>> parse_known_hosts_line(std::s
 
 class KnownHosts {
 public:
-  // Reads the file at path; a missing file is an empty list. Errc::local_io
-  // when it exists but cannot be read or is larger than 16 MiB.
+  // Reads the file at path; a missing file is an empty list. Errc::usage
+  // (configuration that cannot be used) when it exists but cannot be read or
+  // is larger than 16 MiB.
   static Result<KnownHosts> load(const std::string& path);
 
   // The recorded fingerprint of hostport (compared without regard to case).
@@ -54,6 +59,14 @@ public:
   // The 1-based line of hostport's entry, for "remove line N of FILE"; 0 when
   // there is none.
   int line_of(const std::string& hostport) const;
+  // Whether `fingerprint` is recorded for the host of `hostport` on another port.
+  bool trusted_on_other_port(const std::string& hostport, const std::string& fingerprint) const;
+
+  // Removes every entry of `host` (as known_hosts_key spells it, without
+  // the port), or only the one of host:port when port is not 0, under the
+  // same lock and atomic replacement as add(). Returns how many went; a file
+  // without any is left alone (not even created).
+  Result<size_t> remove(std::string_view host, uint16_t port);
 
   // Records hostport -> fingerprint: replaces the first entry of hostport in
   // place (dropping any later duplicates) or appends one. The file is read

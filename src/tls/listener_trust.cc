@@ -34,7 +34,7 @@ Status check_listener(const std::string& fingerprint, const ListenerTrust& trust
   case Verify::pin:
     if (fingerprint == trust.pin) return {};
     if (refusal)
-      *refusal = IdentityRefusal{fingerprint, trust.pin, "", 0,
+      *refusal = IdentityRefusal{fingerprint, trust.pin, "", "", 0,
                                  "If the change is expected, run with --pin " + fingerprint};
     return make_error(Errc::refused, peer_name,
                       "the listener presented " + fingerprint + ", not the pinned " + trust.pin +
@@ -48,9 +48,16 @@ Status check_listener(const std::string& fingerprint, const ListenerTrust& trust
   if (!kh) return kh.error();
   auto known = kh->lookup(key);
   if (!known) {
+    // The same identity on another port of the host (-l 0 picks a new port
+    // each time) is no first contact: accepted and recorded without a word.
+    bool known_elsewhere = kh->trusted_on_other_port(key, fingerprint);
     if (auto st = kh->add(key, fingerprint); !st) return st.error();
-    log.info("first contact with " + key + ": recorded its fingerprint " + fingerprint + " in " +
-             file);
+    if (known_elsewhere)
+      log.verbose(key + " presented " + fingerprint +
+                  ", already trusted on another port of the host; recorded it in " + file);
+    else
+      log.info("first contact with " + key + ": recorded its fingerprint " + fingerprint + " in " +
+               file);
     return {};
   }
   if (*known == fingerprint) return {};
@@ -58,11 +65,11 @@ Status check_listener(const std::string& fingerprint, const ListenerTrust& trust
   log.error("WARNING: the identity of the listener at " + key + " has changed!");
   log.error(strprintf("%s line %d has %s; the listener presented %s.", file.c_str(), line,
                       known->c_str(), fingerprint.c_str()));
-  std::string fix =
-      strprintf("If the change is expected, remove line %d of %s, or run with --pin %s", line,
-                file.c_str(), fingerprint.c_str());
+  std::string fix = strprintf("If the change is expected, run qpipe --forget %s (or remove line "
+                              "%d of %s), or run with --pin %s",
+                              key.c_str(), line, file.c_str(), fingerprint.c_str());
   log.error(fix);
-  if (refusal) *refusal = IdentityRefusal{fingerprint, *known, file, line, fix};
+  if (refusal) *refusal = IdentityRefusal{fingerprint, *known, key, file, line, fix};
   return make_error(Errc::refused, key, "identity refused; nothing was sent");
 }
 

@@ -33,6 +33,7 @@ struct ListenerTrust {
 struct IdentityRefusal {
   std::string presented;   // the fingerprint the listener presented
   std::string expected;    // the pinned one, or the one known_hosts recorded
+  std::string key;         // the known_hosts key, host:port (known_hosts only)
   std::string known_hosts; // the file that recorded it (known_hosts only)
   int line = 0;            // its line there (known_hosts only)
   std::string fix;         // what to do if the change is expected, as the CLI says it
@@ -42,10 +43,11 @@ struct IdentityRefusal {
 Result<std::string> listener_fingerprint(WOLFSSL* ssl, const std::string& peer_name);
 
 // Whether `fingerprint` is the listener the user trusts. Records it on first
-// contact (known_hosts); on a change, explains on `log` what was recorded
-// and how to accept the new identity, and refuses (Errc::refused). When it
-// refuses a fingerprint (a change, or not the pinned one) and `refusal` is
-// not null, the same facts land there.
+// contact (known_hosts), and quietly when the host presented the same
+// fingerprint on another port; on a change, explains on `log` what was
+// recorded and how to accept the new identity, and refuses (Errc::refused).
+// When it refuses a fingerprint (a change, or not the pinned one) and
+// `refusal` is not null, the same facts land there.
 Status check_listener(const std::string& fingerprint, const ListenerTrust& trust,
                       const std::string& peer_name, const Logger& log,
                       IdentityRefusal* refusal = nullptr);

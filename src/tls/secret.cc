@@ -33,10 +33,10 @@ Result<std::string> read_secret_file(const std::string& path) {
     secret.pop_back();
     if (!secret.empty() && secret.back() == '\r') secret.pop_back();
   }
-  if (secret.empty()) return make_error(Errc::refused, path, "the secret is empty");
+  if (secret.empty()) return make_error(Errc::usage, path, "the secret is empty");
   if (secret.size() > kMaxSecret) {
     wipe(secret);
-    return make_error(Errc::refused, path,
+    return make_error(Errc::usage, path,
                       strprintf("the secret is longer than %zu bytes", kMaxSecret));
   }
   return secret;

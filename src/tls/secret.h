@@ -26,7 +26,8 @@ namespace qpipe::tls {
 // The label of the TLS exporter behind the secret proof.
 inline constexpr std::string_view kSecretProofLabel = "EXPORTER-qpipe-secret-proof";
 
-// Reads the secret of --secret-file. Refused (Errc::refused) when group or
+// Reads the secret of --secret-file. Refused as local configuration that
+// cannot be used (Errc::usage, exit 2) when it cannot be read, when group or
 // others have any permission on the file (the message says `chmod 600 FILE`),
 // when it is empty, or when it is longer than 4096 bytes. One trailing
 // newline ("\n" or "\r\n") is stripped; everything else is kept verbatim.

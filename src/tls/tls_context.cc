@@ -12,6 +12,7 @@
 #include <cstring>
 #include <netinet/in.h>
 
+#include "core/fs.h"
 #include "core/log.h"
 #include "tls/fingerprint.h"
 
@@ -21,6 +22,9 @@ namespace {
 constexpr const char* kCiphers =
     "TLS13-AES128-GCM-SHA256:TLS13-AES256-GCM-SHA384:TLS13-CHACHA20-POLY1305-SHA256";
 constexpr const char* kGroups = "X25519:P-256";
+
+// A CA file larger than this is no CA file.
+constexpr size_t kMaxCaFile = 16 << 20;
 
 Error tls_error(const std::string& what) {
   return make_error(Errc::connect, "TLS", what + ": " + last_error());
@@ -112,16 +116,46 @@ Result<Identity> generate_identity() {
   return id;
 }
 
+namespace {
+// The identity's certificate and intermediates as one PEM text.
+Result<std::string> chain_pem(const Identity& id) {
+  std::string out;
+  auto add = [&out](const std::vector<uint8_t>& der) {
+    std::string pem(der.size() * 2 + 128, '\0');
+    int n = wc_DerToPem(der.data(), static_cast<word32>(der.size()),
+                        reinterpret_cast<uint8_t*>(pem.data()), static_cast<word32>(pem.size()),
+                        CERT_TYPE);
+    if (n <= 0) return false;
+    out.append(pem.data(), static_cast<size_t>(n));
+    return true;
+  };
+  if (!add(id.cert_der)) return tls_error("encoding the certificate as PEM");
+  for (const auto& der : id.chain_der)
+    if (!add(der)) return tls_error("encoding the certificate chain as PEM");
+  return out;
+}
+} // namespace
+
 Result<Ctx> make_server_context(const Identity& id) {
   Ctx ctx(wolfSSL_CTX_new(wolfTLSv1_3_server_method()));
   if (!ctx) return tls_error("wolfSSL_CTX_new");
   if (ngtcp2_crypto_wolfssl_configure_server_context(ctx.get()) != 0)
     return tls_error("configuring QUIC");
   if (auto s = common_setup(ctx.get()); !s) return s.error();
-  if (wolfSSL_CTX_use_certificate_buffer(ctx.get(), id.cert_der.data(),
-                                         static_cast<long>(id.cert_der.size()),
-                                         WOLFSSL_FILETYPE_ASN1) != WOLFSSL_SUCCESS)
-    return tls_error("loading the certificate");
+  if (id.chain_der.empty()) {
+    if (wolfSSL_CTX_use_certificate_buffer(ctx.get(), id.cert_der.data(),
+                                           static_cast<long>(id.cert_der.size()),
+                                           WOLFSSL_FILETYPE_ASN1) != WOLFSSL_SUCCESS)
+      return tls_error("loading the certificate");
+  } else {
+    // wolfSSL takes a chain as PEM: the certificate, then its intermediates.
+    auto pem = chain_pem(id);
+    if (!pem) return pem.error();
+    if (wolfSSL_CTX_use_certificate_chain_buffer(
+            ctx.get(), reinterpret_cast<const unsigned char*>(pem->data()),
+            static_cast<long>(pem->size())) != WOLFSSL_SUCCESS)
+      return tls_error("loading the certificate chain");
+  }
   if (wolfSSL_CTX_use_PrivateKey_buffer(ctx.get(), id.key_der.data(),
                                         static_cast<long>(id.key_der.size()),
                                         WOLFSSL_FILETYPE_ASN1) != WOLFSSL_SUCCESS)
@@ -141,8 +175,21 @@ Result<Ctx> make_client_context(const std::string& ca_file) {
     // after the handshake (pin or known_hosts), not by a chain.
     wolfSSL_CTX_set_verify(ctx.get(), WOLFSSL_VERIFY_NONE, nullptr);
   } else {
-    if (wolfSSL_CTX_load_verify_locations(ctx.get(), ca_file.c_str(), nullptr) != WOLFSSL_SUCCESS)
-      return make_error(Errc::usage, ca_file, "cannot load CA certificates: " + last_error());
+    // Read here, so that a file that cannot be read says why (wolfSSL's
+    // own loader leaves no error behind: "unknown error").
+    auto pem = read_file(ca_file, kMaxCaFile);
+    if (!pem) return pem.error();
+    const bool is_pem = pem->find("-----BEGIN ") != std::string::npos;
+    wolfSSL_ERR_clear_error();
+    int rc = wolfSSL_CTX_load_verify_buffer(
+        ctx.get(), reinterpret_cast<const unsigned char*>(pem->data()),
+        static_cast<long>(pem->size()), is_pem ? WOLFSSL_FILETYPE_PEM : WOLFSSL_FILETYPE_ASN1);
+    if (rc != WOLFSSL_SUCCESS) {
+      char buf[WOLFSSL_MAX_ERROR_SZ];
+      wolfSSL_ERR_error_string_n(static_cast<unsigned long>(rc), buf, sizeof buf);
+      return make_error(Errc::usage, ca_file,
+                        strprintf("cannot load CA certificates: %s (%d)", buf, rc));
+    }
     wolfSSL_CTX_set_verify(ctx.get(), WOLFSSL_VERIFY_PEER, nullptr);
   }
   return ctx;

@@ -19,10 +19,12 @@ struct WOLFSSL;
 
 namespace qpipe::tls {
 
-// A certificate and its private key, DER-encoded.
+// A certificate and its private key, DER-encoded, and the intermediate
+// certificates the listener sends after its own (those of a --cert chain).
 struct Identity {
   std::vector<uint8_t> cert_der;
   std::vector<uint8_t> key_der;
+  std::vector<std::vector<uint8_t>> chain_der;
   std::string fingerprint; // of the key, see fingerprint.h
 };
 

@@ -11,6 +11,8 @@
 #include <sys/random.h>
 #include <wolfssl/ssl.h>
 
+#include "core/printable.h"
+
 namespace qpipe::transport {
 
 uint64_t now_ns() {
@@ -227,8 +229,9 @@ Connection::client(uv_loop_t* loop, UdpSocket* socket, const Address& remote,
 
 Result<std::unique_ptr<Connection>>
 Connection::server(uv_loop_t* loop, UdpSocket* socket, const Address& local, const Address& remote,
-                   const ngtcp2_pkt_hd& hd, const ConnectionSettings& s, WOLFSSL_CTX* tls,
-                   ConnectionHandler* handler, const Logger& log) {
+                   const ngtcp2_pkt_hd& hd, const ngtcp2_cid* retry_odcid,
+                   const ConnectionSettings& s, WOLFSSL_CTX* tls, ConnectionHandler* handler,
+                   const Logger& log) {
   std::unique_ptr<Connection> c(new Connection(socket, handler, log));
   c->local_ = local;
   c->remote_ = remote;
@@ -238,6 +241,15 @@ Connection::server(uv_loop_t* loop, UdpSocket* socket, const Address& local, con
   if (auto st = c->init_common(s, settings, params); !st) return st.error();
   params.original_dcid = hd.dcid;
   params.original_dcid_present = 1;
+  if (retry_odcid) {
+    // After a Retry: the sender's first DCID, and the one our Retry gave it.
+    params.original_dcid = *retry_odcid;
+    params.retry_scid = hd.dcid;
+    params.retry_scid_present = 1;
+    settings.token = hd.token;
+    settings.tokenlen = hd.tokenlen;
+    settings.token_type = NGTCP2_TOKEN_TYPE_RETRY;
+  }
   params.stateless_reset_token_present = 1;
   ngtcp2_crypto_generate_stateless_reset_token(
       params.stateless_reset_token, c->reset_secret_.data(), c->reset_secret_.size(), &scid);
@@ -294,6 +306,14 @@ int Connection::stream_close(uint32_t flags, int64_t stream_id, uint64_t app_err
 }
 
 int Connection::handshake_completed() {
+  // The peer's idle timeout is known now; PINGs keep a quiet connection alive.
+  const ngtcp2_transport_params* local = ngtcp2_conn_get_local_transport_params(conn_);
+  const ngtcp2_transport_params* remote = ngtcp2_conn_get_remote_transport_params(conn_);
+  uint64_t idle =
+      effective_idle_timeout_ms(local->max_idle_timeout / NGTCP2_MILLISECONDS,
+                                remote ? remote->max_idle_timeout / NGTCP2_MILLISECONDS : 0);
+  if (idle > 0)
+    ngtcp2_conn_set_keep_alive_timeout(conn_, keep_alive_ms(idle) * NGTCP2_MILLISECONDS);
   handler_->on_handshake_completed();
   return 0;
 }
@@ -356,7 +376,8 @@ void Connection::handle_error(int rv) {
     const ngtcp2_ccerr* e = ngtcp2_conn_get_ccerr(conn_);
     CloseInfo info;
     info.code = e->error_code;
-    info.reason.assign(reinterpret_cast<const char*>(e->reason), e->reasonlen);
+    // The peer wrote the reason: it enters messages only as printable text.
+    info.reason = printable({reinterpret_cast<const char*>(e->reason), e->reasonlen});
     info.kind = e->type == NGTCP2_CCERR_TYPE_APPLICATION ? CloseInfo::Kind::peer_app
                                                          : CloseInfo::Kind::peer_transport;
     if (e->type == NGTCP2_CCERR_TYPE_IDLE_CLOSE) info.kind = CloseInfo::Kind::idle_timeout;
@@ -567,6 +588,9 @@ ConnectionStats Connection::stats() const {
   s.datagrams_received = datagrams_received_;
   ngtcp2_conn_info ci;
   ngtcp2_conn_get_conn_info(conn_, &ci);
+  // ngtcp2 keeps min_rtt at UINT64_MAX until it takes an RTT sample;
+  // smoothed_rtt is the initial guess (333 ms) until then.
+  s.rtt_sampled = ci.min_rtt != UINT64_MAX;
   s.smoothed_rtt_ms = static_cast<double>(ci.smoothed_rtt) / NGTCP2_MILLISECONDS;
   s.min_rtt_ms = static_cast<double>(ci.min_rtt) / NGTCP2_MILLISECONDS;
   s.cwnd = ci.cwnd;

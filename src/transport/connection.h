@@ -118,6 +118,7 @@ struct ConnectionStats {
   uint64_t wire_bytes_received = 0;
   uint64_t datagrams_sent = 0;
   uint64_t datagrams_received = 0;
+  bool rtt_sampled = false; // false until the first RTT sample: the RTTs are defaults
   double smoothed_rtt_ms = 0;
   double min_rtt_ms = 0;
   uint64_t cwnd = 0;
@@ -130,12 +131,14 @@ public:
   client(uv_loop_t* loop, UdpSocket* socket, const Address& remote, const ConnectionSettings& s,
          WOLFSSL_CTX* tls, const std::string& sni, std::string_view alpn, bool check_name,
          ConnectionHandler* handler, const Logger& log);
-  // A server connection for an accepted Initial packet (ngtcp2_accept succeeded).
-  static Result<std::unique_ptr<Connection>> server(uv_loop_t* loop, UdpSocket* socket,
-                                                    const Address& local, const Address& remote,
-                                                    const ngtcp2_pkt_hd& hd,
-                                                    const ConnectionSettings& s, WOLFSSL_CTX* tls,
-                                                    ConnectionHandler* handler, const Logger& log);
+  // A server connection for an accepted Initial packet (ngtcp2_accept
+  // succeeded). `retry_odcid`: the Initial carried a valid Retry token
+  // (retry_tokens.h) and this is the connection ID the sender first chose;
+  // null otherwise.
+  static Result<std::unique_ptr<Connection>>
+  server(uv_loop_t* loop, UdpSocket* socket, const Address& local, const Address& remote,
+         const ngtcp2_pkt_hd& hd, const ngtcp2_cid* retry_odcid, const ConnectionSettings& s,
+         WOLFSSL_CTX* tls, ConnectionHandler* handler, const Logger& log);
   ~Connection();
   Connection(const Connection&) = delete;
   Connection& operator=(const Connection&) = delete;

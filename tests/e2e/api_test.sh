@@ -85,7 +85,7 @@ st=$(req POST /v1/sends "{\"peer\":\"127.0.0.1:$lport\",\"source\":{\"gen\":{\"s
 wait_state "$sid" failed 30
 req GET /v1/transfers/$sid >/dev/null
 check "a changed identity: known_hosts line, both fingerprints and the fix, as the CLI says it" \
-  [ "$(field "d['identity']['known_hosts'] == '$TMP/config/qpipe/known_hosts' and d['identity']['line'] == 1 and d['identity']['fix'] == 'If the change is expected, remove line 1 of $TMP/config/qpipe/known_hosts, or send with \"pin\": \"$fp\"' and 'line 1 has $wrong; the listener presented $fp' in d['error']")" = True ]
+  [ "$(field "d['identity']['known_hosts'] == '$TMP/config/qpipe/known_hosts' and d['identity']['line'] == 1 and d['identity']['fix'] == 'If the change is expected, run qpipe --forget 127.0.0.1:$lport (or remove line 1 of $TMP/config/qpipe/known_hosts), or send with \"pin\": \"$fp\"' and 'line 1 has $wrong; the listener presented $fp' in d['error']")" = True ]
 req DELETE /v1/transfers/$lid >/dev/null
 
 # Errors, each where promised.

@@ -6,6 +6,7 @@
 source "$(dirname "$0")/lib.sh"
 : "${QPIPE_DOCGEN:?set QPIPE_DOCGEN (ctest does)}"
 src=${QPIPE_SOURCE_DIR:-$(cd "$(dirname "$0")/../.." && pwd)}
+src=$(cd "$src" && pwd) # absolute: the completion tests change directory
 
 "$QPIPE_DOCGEN" man "$src/man/qpipe.1.in" > "$TMP/qpipe.1"
 check "man/qpipe.1 is up to date (run scripts/gen-docs)" diff -u "$src/man/qpipe.1" "$TMP/qpipe.1"
@@ -27,6 +28,40 @@ check "bash completion completes --stre to --streams" bash -c "
   source '$src/completions/qpipe.bash'
   COMP_WORDS=(qpipe --stre); COMP_CWORD=1; _qpipe
   [[ \" \${COMPREPLY[*]} \" == *' --streams '* ]]"
+# bash completes file names after -o, directories with their slash, and the
+# values of --stats=, whether '=' splits the word (the default) or not.
+mkdir -p "$TMP/cwd/cdir"
+complete_to() { # complete_to EXPECTED WORD...: COMPREPLY for the last WORD
+  local want=$1
+  shift
+  bash -c "cd '$TMP/cwd' && source '$src/completions/qpipe.bash'
+    COMP_WORDS=(\"\$@\"); COMP_CWORD=\$((\$# - 1)); _qpipe
+    [[ \"\${COMPREPLY[*]}\" == '$want' ]] || { echo \"got: \${COMPREPLY[*]}\"; exit 1; }" _ "$@"
+}
+check "bash completion: -o cd completes to the directory cdir/" complete_to "cdir/" qpipe -l -o cd
+check "bash completion: --output cd too" complete_to "cdir/" qpipe -l --output cd
+check "bash completion: a FILE argument too" complete_to "cdir/" qpipe host cd
+check "bash completion: --stats= offers text and json" complete_to "text json" qpipe host --stats =
+check "bash completion: --stats=j completes (= in its own word)" complete_to "json" qpipe --stats = j
+check "bash completion: --stats=j completes (one word)" complete_to "--stats=json" qpipe --stats=j
+
+# The man page's SYNOPSIS is --help's usage, ENVIRONMENT names every variable
+# qpipe reads, EXAMPLES send files by name.
+if command -v man >/dev/null; then
+  LC_ALL=C.UTF-8 MANWIDTH=200 man -l "$src/man/qpipe.1" 2>/dev/null | sed 's/\x1b\[[0-9;]*m//g; s/.\x08//g' >"$TMP/man.txt"
+  sed -n '/^SYNOPSIS/,/^DESCRIPTION/p' "$TMP/man.txt" | sed -n 's/^ *\(qpipe.*[^ ]\) *$/\1/p' >"$TMP/synopsis.man"
+  "$QPIPE" --help | sed -n '/^Usage:/,/^$/p' | sed 's/^Usage: //; s/^ *//; s/   .*//' | sed '/^$/d' >"$TMP/synopsis.help"
+  check "man SYNOPSIS is --help's usage (qpipe HOST[:PORT] [FILE...] ...)" diff -u "$TMP/synopsis.help" "$TMP/synopsis.man"
+  check "man SYNOPSIS shows [FILE...]" grep -qF 'qpipe [OPTIONS] HOST[:PORT] [FILE...]' "$TMP/synopsis.man"
+  sed -n '/^ENVIRONMENT/,/^EXAMPLES/p' "$TMP/man.txt" >"$TMP/env.txt"
+  for var in QPIPE_SECRET QPIPE_API_TOKEN XDG_CONFIG_HOME XDG_DATA_HOME; do
+    check "man ENVIRONMENT lists $var" grep -q "$var" "$TMP/env.txt"
+  done
+  check "man EXAMPLES sends files by name" \
+    bash -c "sed -n '/^EXAMPLES/,/^SEE ALSO/p' '$TMP/man.txt' | grep -q 'qpipe host db.dump notes.txt'"
+else
+  echo "ok - man SYNOPSIS, ENVIRONMENT, EXAMPLES # SKIP man is not installed"
+fi
 # Host aliases of the config file are offered where a send's HOST goes.
 mkdir -p "$TMP/cc/qpipe"
 printf 'Host backup b2\n  Port 5000\nHost *.lan !x\n' > "$TMP/cc/qpipe/config"

@@ -40,7 +40,9 @@ src=$(wait_rc s 120)
 check "the transfer under way completed (sender $src)" [ "$src" = 0 ]
 check "... and arrived intact" cmp "$TMP/legit.bin" "$TMP/dst/legit.bin"
 check "the listener is still running" kill -0 "$(pgrep -f "^$QPIPE -l 127.0.0.1:0 -k -o $TMP/dst" | head -n1)"
-# The next sender is served once the fake handshakes have timed out or failed.
+# The next sender is served: forged Initials hold no transfer slot (beyond 16
+# pending handshakes they get a Retry, tests/e2e/peers_test.sh); the loop
+# only tolerates a refusal while fake handshakes end.
 "$QPIPE" gen --seed 22 4M > "$TMP/after.bin"
 ok_after=1
 for attempt in 1 2 3 4 5 6; do

@@ -20,6 +20,10 @@ mixed=0
 for i in $(seq -w 1 "$N"); do cmp -s "$TMP/src/f$i" "$TMP/dst/f$i" || mixed=$((mixed + 1)); done
 check "all $N files landed identical ($mixed did not)" [ "$mixed" = 0 ]
 check "no temporaries remain" bash -c "[ \$(ls -A $TMP/dst | wc -l) = $N ]"
+kpid=$(pgrep -f "^$QPIPE -l 127.0.0.1:0 -k -o $TMP/dst" | head -n1)
+hwm=$(awk '$1 == "VmHWM:" {print $2}' "/proc/$kpid/status")
+# One budget of 64 MiB for chunk data, plus about 300 KiB per connection.
+check_memory "the listener's peak memory: $((hwm / 1024)) MiB (at most 128 MiB)" [ "$hwm" -le $((128 * 1024)) ]
 pkill -INT -f "^$QPIPE -l 127.0.0.1:0 -k -o $TMP/dst"; wait_rc k 10 >/dev/null
 mkdir -p "$TMP/dst2"
 

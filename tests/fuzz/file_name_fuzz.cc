@@ -5,9 +5,13 @@
 // "." or "..", no leading '.', no control character; that it accepts exactly
 // the names that rule allows (a reference implementation of file_name.h's
 // rule); and that the message of a refusal carries no control character
-// (it echoes the name to a terminal).
+// (it echoes the name to a terminal). Also asserts that printable()
+// (src/core/printable.h), which shows names in messages, lets no control
+// byte through and is idempotent.
+#include <string>
 #include <string_view>
 
+#include "core/printable.h"
 #include "fuzz_input.h"
 #include "pipeline/file_name.h"
 
@@ -47,5 +51,11 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       FUZZ_CHECK_MSG(!control(static_cast<unsigned char>(c)), "a refusal echoes a control byte");
   }
   FUZZ_CHECK_MSG(s.ok() == allowed(name), "accepts or refuses against the documented rule");
+  // What messages and the progress line show of a name (core/printable.h).
+  std::string shown = printable(name);
+  for (char c : shown)
+    FUZZ_CHECK_MSG(!control(static_cast<unsigned char>(c)),
+                   "printable() lets a control byte through");
+  FUZZ_CHECK_MSG(printable(shown) == shown, "printable() is idempotent");
   return 0;
 }

@@ -9,6 +9,12 @@
 //                               (a lying header, or a bomb when compressed)
 //   QPIPE_TEST_TAMPER=hash      chunk 1's hash has a bit flipped
 //   QPIPE_TEST_TAMPER=name=N    every file claims the name N
+//   QPIPE_TEST_NO_HELLO=1       after the handshake, send nothing on the control
+//                               stream (no AUTH, no HELLO, no END); chunks
+//                               go out if the listener grants streams
+//   QPIPE_TEST_WITHHOLD_CHUNK=N chunk N's stream is opened but never sent
+//   QPIPE_TEST_CLOSE=CODE:TEXT  as NO_HELLO, and close with application
+//                               error CODE and reason TEXT a moment later
 //
 // They are installed before main() runs, through the CLI's hook point
 // (cli::set_send_test_hooks_source, a plain function pointer), so main.cc
@@ -42,6 +48,11 @@ app::SendTestHooksPtr hooks_from_environment() {
   } else if (tamper.rfind("name=", 0) == 0) {
     hooks->on_file = [name = tamper.substr(5)](wire::File& f) { f.name = name; };
   }
+  if (const char* v = std::getenv("QPIPE_TEST_NO_HELLO"); v && *v) hooks->no_hello = true;
+  if (const char* v = std::getenv("QPIPE_TEST_WITHHOLD_CHUNK"); v && *v)
+    hooks->withheld_chunk = std::strtoull(v, nullptr, 10);
+  if (const char* v = std::getenv("QPIPE_TEST_CLOSE"); v && std::strchr(v, ':'))
+    hooks->close_after_handshake = {std::strtoull(v, nullptr, 10), std::strchr(v, ':') + 1};
   return hooks;
 }
 

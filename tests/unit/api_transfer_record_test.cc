@@ -81,9 +81,10 @@ BOOST_AUTO_TEST_CASE(a_refused_identity_names_both_fingerprints_and_the_fix) {
   TransferRecord r;
   r.role = "send";
   app::TransferStats s;
-  s.identity_refused = tls::IdentityRefusal{"SHA256:new", "SHA256:old", "/kh", 3,
-                                            "If the change is expected, remove line 3 of /kh, or "
-                                            "run with --pin SHA256:new"};
+  s.identity_refused = tls::IdentityRefusal{"SHA256:new", "SHA256:old", "h:4433", "/kh", 3,
+                                            "If the change is expected, run qpipe --forget h:4433 "
+                                            "(or remove line 3 of /kh), or run with --pin "
+                                            "SHA256:new"};
   r.end(make_error(Errc::refused, "h:4433", "identity refused; nothing was sent"), s, "t");
   json j = to_json(r);
   BOOST_TEST(j["state"] == "failed");
@@ -92,8 +93,8 @@ BOOST_AUTO_TEST_CASE(a_refused_identity_names_both_fingerprints_and_the_fix) {
   BOOST_TEST(j["identity"]["known_hosts"] == "/kh");
   BOOST_TEST(j["identity"]["line"] == 3);
   std::string fix = j["identity"]["fix"];
-  BOOST_TEST(fix == "If the change is expected, remove line 3 of /kh, or send with \"pin\": "
-                    "\"SHA256:new\"");
+  BOOST_TEST(fix == "If the change is expected, run qpipe --forget h:4433 (or remove line 3 of "
+                    "/kh), or send with \"pin\": \"SHA256:new\"");
   std::string error = j["error"];
   BOOST_TEST(error.find("identity refused") != std::string::npos);
   BOOST_TEST(error.find("/kh line 3 has SHA256:old; the listener presented SHA256:new") !=

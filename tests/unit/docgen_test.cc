@@ -76,6 +76,23 @@ BOOST_AUTO_TEST_CASE(man_page_lists_every_option) {
   }
 }
 
+// The SYNOPSIS is made from the same lines as --help's usage, with the
+// placeholders in italics.
+BOOST_AUTO_TEST_CASE(man_page_synopsis_is_the_usage) {
+  std::string page = render_man_page(".SH SYNOPSIS\n@SYNOPSIS@\n.SH END\n", "1", no_include);
+  BOOST_TEST(!contains(page, "@SYNOPSIS@"));
+  for (const auto& line : synopsis_table()) {
+    BOOST_TEST_INFO(line.command);
+    std::string command = line.command;
+    std::string roffed;
+    for (char c : command)
+      roffed += c == '-' ? std::string("\\-") : std::string(1, c);
+    BOOST_TEST(contains(page, ".B " + roffed + "\n"));
+  }
+  BOOST_TEST(contains(page, "[\\fIOPTIONS\\fR] \\fIHOST\\fR[:\\fIPORT\\fR] [\\fIFILE\\fR...]\n"));
+  BOOST_TEST(contains(page, ".br\n"));
+}
+
 BOOST_AUTO_TEST_CASE(man_page_options_are_roff) {
   std::string opts = options_section();
   // Each option is one tagged paragraph.
@@ -102,6 +119,11 @@ BOOST_AUTO_TEST_CASE(completions_list_every_option) {
   const std::string bash = bash_completion();
   const std::string zsh = zsh_completion();
   const std::string fish = fish_completion();
+  // The options whose next word is their value: the line after `case $prev in`.
+  auto at = bash.find("case $prev in\n");
+  BOOST_REQUIRE(at != std::string::npos);
+  at += 14;
+  const std::string prev_case = bash.substr(at, bash.find('\n', at) - at);
   for (const auto& o : option_table()) {
     const std::string name = o.long_name;
     BOOST_TEST_INFO(name);
@@ -114,11 +136,13 @@ BOOST_AUTO_TEST_CASE(completions_list_every_option) {
       BOOST_TEST(contains(zsh, "{-" + s + ",--" + name));
       BOOST_TEST(contains(fish, " -s " + s + " -l " + name + " "));
     }
-    // An option that takes an argument completes it rather than options.
-    if (o.arg == Arg::required) {
+    // An option that takes an argument completes it rather than options:
+    // after `--name=` (optional or required) and as the next word (required).
+    if (o.arg != Arg::none) {
       std::string pattern = "--" + name + (o.short_name ? std::string("|-") + o.short_name : "");
-      BOOST_TEST(contains(bash, "    " + pattern + ")\n"));
+      BOOST_TEST(contains(bash, "    " + pattern + ")"));
     }
+    if (o.arg == Arg::required) BOOST_TEST(has_word(prev_case, "--" + name));
   }
   // Words to complete come from the table.
   BOOST_TEST(contains(bash, "compgen -W 'cubic bbr reno'"));

@@ -153,17 +153,17 @@ BOOST_AUTO_TEST_CASE(read_file_refuses_large_files_directories_and_missing_files
   write_file(f, std::string(13, 'x'), 0644);
   auto big = read_file(f, 12);
   BOOST_REQUIRE(!big.ok());
-  BOOST_TEST(static_cast<int>(big.error().code) == static_cast<int>(Errc::local_io));
+  BOOST_TEST(static_cast<int>(big.error().code) == static_cast<int>(Errc::usage));
   BOOST_TEST(big.error().what == f);
   BOOST_TEST(big.error().why.find("larger than 12 bytes") != std::string::npos);
 
   auto d = read_file(dir.path, 100);
   BOOST_REQUIRE(!d.ok());
-  BOOST_TEST(static_cast<int>(d.error().code) == static_cast<int>(Errc::local_io));
+  BOOST_TEST(static_cast<int>(d.error().code) == static_cast<int>(Errc::usage));
 
   auto missing = read_file(dir / "nope", 100);
   BOOST_REQUIRE(!missing.ok());
-  BOOST_TEST(static_cast<int>(missing.error().code) == static_cast<int>(Errc::local_io));
+  BOOST_TEST(static_cast<int>(missing.error().code) == static_cast<int>(Errc::usage));
   BOOST_TEST(missing.error().what == dir / "nope");
 }
 
@@ -179,7 +179,7 @@ BOOST_AUTO_TEST_CASE(read_private_file_refuses_open_permissions_and_large_files)
     write_file(f, "private", mode);
     auto r = read_private_file(f, 100);
     BOOST_REQUIRE(!r.ok());
-    BOOST_TEST(static_cast<int>(r.error().code) == static_cast<int>(Errc::refused));
+    BOOST_TEST(static_cast<int>(r.error().code) == static_cast<int>(Errc::usage));
     BOOST_TEST(r.error().what == f);
     BOOST_TEST(r.error().why.find("too open") != std::string::npos);
     BOOST_TEST(r.error().why.find(chmod_hint(f)) != std::string::npos);
@@ -188,11 +188,11 @@ BOOST_AUTO_TEST_CASE(read_private_file_refuses_open_permissions_and_large_files)
   write_file(f, std::string(101, 'x'), 0600);
   auto big = read_private_file(f, 100);
   BOOST_REQUIRE(!big.ok());
-  BOOST_TEST(static_cast<int>(big.error().code) == static_cast<int>(Errc::refused));
+  BOOST_TEST(static_cast<int>(big.error().code) == static_cast<int>(Errc::usage));
 
   auto missing = read_private_file(dir / "nope", 100);
   BOOST_REQUIRE(!missing.ok());
-  BOOST_TEST(static_cast<int>(missing.error().code) == static_cast<int>(Errc::local_io));
+  BOOST_TEST(static_cast<int>(missing.error().code) == static_cast<int>(Errc::usage));
 }
 
 BOOST_AUTO_TEST_CASE(wipe_clears_the_string) {

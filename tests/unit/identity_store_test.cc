@@ -382,7 +382,7 @@ BOOST_AUTO_TEST_CASE(a_key_others_can_read_is_refused) {
   for (mode_t mode : {0644, 0640, 0604, 0660}) {
     BOOST_REQUIRE_EQUAL(::chmod(key.c_str(), mode), 0);
     auto id = load_or_create_identity(dir);
-    require_error(id, Errc::refused, key);
+    require_error(id, Errc::usage, key);
     BOOST_TEST(id.error().message().find("chmod 600 " + key) != std::string::npos);
   }
   BOOST_REQUIRE_EQUAL(::chmod(key.c_str(), 0400), 0); // read-only for the owner is fine
@@ -407,7 +407,7 @@ BOOST_AUTO_TEST_CASE(corrupt_files_are_refused_by_name) {
   };
   for (const std::string& k : broken_key) {
     write_file(key, k, 0600);
-    require_error(load_or_create_identity(dir), Errc::refused, key);
+    require_error(load_or_create_identity(dir), Errc::usage, key);
   }
   write_file(key, good_key, 0600);
 
@@ -419,7 +419,7 @@ BOOST_AUTO_TEST_CASE(corrupt_files_are_refused_by_name) {
   };
   for (const std::string& c : broken_crt) {
     write_file(crt, c, 0644);
-    require_error(load_or_create_identity(dir), Errc::refused, crt);
+    require_error(load_or_create_identity(dir), Errc::usage, crt);
   }
   write_file(crt, good_crt, 0644);
   BOOST_TEST(load_or_create_identity(dir)->fingerprint == id->fingerprint);
@@ -431,7 +431,7 @@ BOOST_AUTO_TEST_CASE(a_key_without_its_certificate_is_not_replaced) {
   BOOST_REQUIRE(load_or_create_identity(dir).ok());
   const std::string key_pem = read_file(dir + "/identity.key");
   fs::remove(dir + "/identity.crt");
-  require_error(load_or_create_identity(dir), Errc::refused, dir + "/identity.crt");
+  require_error(load_or_create_identity(dir), Errc::usage, dir + "/identity.crt");
   BOOST_TEST(read_file(dir + "/identity.key") == key_pem);
 }
 
@@ -493,11 +493,11 @@ BOOST_AUTO_TEST_CASE(a_mismatched_pair_is_refused) {
   write_file(tmp / "a.crt", pem(a.cert_der, CERT_TYPE), 0644);
   write_file(tmp / "b.key", pem(b.key_der, ECC_PRIVATEKEY_TYPE), 0600);
   auto mixed = load_identity(tmp / "a.crt", tmp / "b.key");
-  require_error(mixed, Errc::refused, tmp / "b.key");
+  require_error(mixed, Errc::usage, tmp / "b.key");
   BOOST_TEST(mixed.error().message().find("does not match the certificate " + tmp / "a.crt") !=
              std::string::npos);
   write_file(tmp / "b8.key", to_pkcs8(b.key_der), 0600);
-  require_error(load_identity(tmp / "a.crt", tmp / "b8.key"), Errc::refused, tmp / "b8.key");
+  require_error(load_identity(tmp / "a.crt", tmp / "b8.key"), Errc::usage, tmp / "b8.key");
 
   // Every certificate with every other key, of any type.
   std::vector<std::pair<std::string, std::string>> certs, keys;
@@ -519,11 +519,36 @@ BOOST_AUTO_TEST_CASE(a_mismatched_pair_is_refused) {
         if (c == k) {
           BOOST_TEST(id.ok(), why(id));
         } else {
-          require_error(id, Errc::refused, tmp / "k.pem");
+          require_error(id, Errc::usage, tmp / "k.pem");
         }
       }
     }
   }
+}
+
+BOOST_AUTO_TEST_CASE(a_pem_chain_keeps_its_intermediates_and_the_leaf_comes_first) {
+  TempDir tmp;
+  Identity a = generated(), b = generated(), c = generated();
+  write_file(tmp / "chain.pem",
+             pem(a.cert_der, CERT_TYPE) + pem(b.cert_der, CERT_TYPE) + pem(c.cert_der, CERT_TYPE),
+             0644);
+  write_file(tmp / "a.key", pem(a.key_der, ECC_PRIVATEKEY_TYPE), 0600);
+  write_file(tmp / "b.key", pem(b.key_der, ECC_PRIVATEKEY_TYPE), 0600);
+  auto id = load_identity(tmp / "chain.pem", tmp / "a.key");
+  BOOST_REQUIRE_MESSAGE(id.ok(), why(id));
+  BOOST_TEST(id->fingerprint == a.fingerprint);
+  BOOST_TEST(id->cert_der == a.cert_der, boost::test_tools::per_element());
+  BOOST_REQUIRE_EQUAL(id->chain_der.size(), 2u);
+  BOOST_TEST(id->chain_der[0] == b.cert_der, boost::test_tools::per_element());
+  BOOST_TEST(id->chain_der[1] == c.cert_der, boost::test_tools::per_element());
+  BOOST_TEST(make_server_context(*id).ok());
+  // The key of the second certificate: the order is wrong, and the message says so.
+  auto wrong_order = load_identity(tmp / "chain.pem", tmp / "b.key");
+  require_error(wrong_order, Errc::usage, "number 2 here; put it first");
+  // A block without its END line.
+  std::string cut = pem(a.cert_der, CERT_TYPE) + pem(b.cert_der, CERT_TYPE);
+  write_file(tmp / "cut.pem", cut.substr(0, cut.rfind("-----END")), 0644);
+  require_error(load_identity(tmp / "cut.pem", tmp / "a.key"), Errc::usage, "no END line");
 }
 
 BOOST_AUTO_TEST_CASE(an_ec_key_without_its_public_part_loads) {
@@ -542,22 +567,22 @@ BOOST_AUTO_TEST_CASE(load_identity_checks_files_and_permissions) {
   write_file(tmp / "c.pem", pem(id.cert_der, CERT_TYPE), 0644);
   write_file(tmp / "k.pem", pem(id.key_der, ECC_PRIVATEKEY_TYPE), 0640);
   auto open_key = load_identity(tmp / "c.pem", tmp / "k.pem");
-  require_error(open_key, Errc::refused, "chmod 600 " + tmp / "k.pem");
+  require_error(open_key, Errc::usage, "chmod 600 " + tmp / "k.pem");
   BOOST_REQUIRE_EQUAL(::chmod((tmp / "k.pem").c_str(), 0600), 0);
   BOOST_TEST(load_identity(tmp / "c.pem", tmp / "k.pem").ok());
 
-  require_error(load_identity(tmp / "missing.pem", tmp / "k.pem"), Errc::local_io,
+  require_error(load_identity(tmp / "missing.pem", tmp / "k.pem"), Errc::usage,
                 tmp / "missing.pem");
-  require_error(load_identity(tmp / "c.pem", tmp / "missing.key"), Errc::local_io,
+  require_error(load_identity(tmp / "c.pem", tmp / "missing.key"), Errc::usage,
                 tmp / "missing.key");
   // The files swapped.
-  require_error(load_identity(tmp / "k.pem", tmp / "c.pem"), Errc::refused, tmp / "k.pem");
+  require_error(load_identity(tmp / "k.pem", tmp / "c.pem"), Errc::usage, tmp / "k.pem");
   // An encrypted key.
   write_file(tmp / "enc.pem",
              "-----BEGIN ENCRYPTED PRIVATE KEY-----\nAAAA\n-----END ENCRYPTED PRIVATE KEY-----\n",
              0600);
   auto enc = load_identity(tmp / "c.pem", tmp / "enc.pem");
-  require_error(enc, Errc::refused, tmp / "enc.pem");
+  require_error(enc, Errc::usage, tmp / "enc.pem");
   BOOST_TEST(enc.error().message().find("encrypted") != std::string::npos);
 }
 

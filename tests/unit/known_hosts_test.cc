@@ -143,11 +143,11 @@ BOOST_AUTO_TEST_CASE(a_missing_file_is_empty) {
   BOOST_TEST(!fs::exists(dir / "qpipe")); // loading creates nothing
 }
 
-BOOST_AUTO_TEST_CASE(an_unreadable_path_is_a_local_error) {
+BOOST_AUTO_TEST_CASE(an_unreadable_path_is_a_configuration_error) {
   TempDir dir;
   auto kh = KnownHosts::load(dir.path); // a directory
   BOOST_REQUIRE(!kh.ok());
-  BOOST_TEST(static_cast<int>(kh.error().code) == static_cast<int>(Errc::local_io));
+  BOOST_TEST(static_cast<int>(kh.error().code) == static_cast<int>(Errc::usage));
   write_file(dir / "file", "");
   auto under_file = KnownHosts::load(dir / "file/known_hosts");
   BOOST_REQUIRE(!under_file.ok());
@@ -356,6 +356,45 @@ BOOST_AUTO_TEST_CASE(garbage_never_crashes) {
       BOOST_TEST(*load_ok(path).lookup("new.example:1") == kFpA);
     }
   }
+}
+
+// Issue 15, point 9: a listener on another port of a known host with the
+// same fingerprint is no first contact; a different one is.
+BOOST_AUTO_TEST_CASE(the_same_fingerprint_on_another_port) {
+  TempDir dir;
+  const std::string path = dir / "known_hosts";
+  write_file(path, "alpha:1 " + kFpA + "\n[::1]:7 " + kFpB + "\nalphabet:2 " + kFpB + "\n");
+  KnownHosts kh = load_ok(path);
+  BOOST_TEST(kh.trusted_on_other_port("alpha:5000", kFpA));
+  BOOST_TEST(kh.trusted_on_other_port("ALPHA:5000", kFpA));
+  BOOST_TEST(!kh.trusted_on_other_port("alpha:5000", kFpB)); // alphabet is another host
+  BOOST_TEST(!kh.trusted_on_other_port("alpha:1", kFpA));    // the same port is a lookup
+  BOOST_TEST(kh.trusted_on_other_port("[::1]:8", kFpB));
+  BOOST_TEST(!kh.trusted_on_other_port("beta:1", kFpA));
+}
+
+BOOST_AUTO_TEST_CASE(remove_forgets_a_port_or_every_port_of_a_host) {
+  TempDir dir;
+  const std::string path = dir / "known_hosts";
+  write_file(path, "# mine\nalpha:1 " + kFpA + "\nalpha:2 " + kFpA + "\nalphabet:1 " + kFpB +
+                       "\n[::1]:7 " + kFpB + "\ngarbage line\n");
+  KnownHosts kh = load_ok(path);
+  auto one = kh.remove("Alpha", 2);
+  BOOST_REQUIRE_MESSAGE(one.ok(), why(one));
+  BOOST_TEST(*one == 1u);
+  BOOST_TEST(kh.lookup("alpha:1").has_value());
+  BOOST_TEST(!kh.lookup("alpha:2").has_value());
+  BOOST_TEST(*kh.remove("alpha", 0) == 1u);
+  BOOST_TEST(load_ok(path).lookup("alphabet:1").value_or("") == kFpB); // not a prefix match
+  BOOST_TEST(*kh.remove("::1", 0) == 1u);
+  BOOST_TEST(*kh.remove("nobody", 0) == 0u);
+  // Comments and lines it does not understand stay.
+  BOOST_TEST(read_file(path) == "# mine\nalphabet:1 " + kFpB + "\ngarbage line\n");
+  BOOST_TEST(mode_of(path) == 0600u);
+  // No file: nothing to forget, and nothing is created.
+  KnownHosts none = load_ok(dir / "absent/known_hosts");
+  BOOST_TEST(*none.remove("alpha", 0) == 0u);
+  BOOST_TEST(!fs::exists(dir / "absent"));
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -197,10 +197,12 @@ BOOST_AUTO_TEST_CASE(long_option_spellings) {
   BOOST_TEST(parsed({"--streams", "12", "h"}).send.streams == 12);
   BOOST_TEST(parsed({"--chunk-size=64K", "h"}).send.chunk_size == 65536u);
   BOOST_TEST(parsed({"-l", "--output=a=b"}).listen.output.value_or("") == "a=b");
-  // An optional argument only with '=': `--stats json` is --stats and a positional.
-  Config c = parsed({"--stats", "json"});
+  // An optional argument only with '=': `--stats json` would be --stats and a
+  // positional, so it is refused with the fix (see mistakes_answered_with_the_fix).
+  Config c = parsed({"--stats", "h"});
   BOOST_TEST((c.stats == StatsFormat::text));
-  BOOST_TEST(c.send.host == "json");
+  BOOST_TEST(c.send.host == "h");
+  BOOST_TEST((parsed({"--stats=text", "h"}).stats == StatsFormat::text));
 }
 
 BOOST_AUTO_TEST_CASE(double_dash_ends_options) {
@@ -314,7 +316,6 @@ BOOST_AUTO_TEST_CASE(bad_words) {
   BOOST_TEST(contains(msg, "vegas"));
   refused({"--cc", "", "h"});
   refused({"--cc", "BBR", "h"});
-  refused({"--stats=text", "h"});
   refused({"--stats=", "h"});
   refused({"--stats=JSON", "h"});
   refused({"-l", "-o", ""});
@@ -466,6 +467,61 @@ BOOST_AUTO_TEST_CASE(host_port_errors) {
   refused({"-l", "70000"});
   refused({"-l", ":"});
   refused({"127.0.0.1:0"});
+}
+
+// Issue 15, point 4: each mistake gets a usage error that says what to type.
+BOOST_AUTO_TEST_CASE(mistakes_answered_with_the_fix) {
+  // nc's HOST PORT, when no file of that name exists.
+  BOOST_TEST(contains(refused({"host", "5011"}), "did you mean host:5011?"));
+  BOOST_TEST(contains(refused({"::1", "5011"}), "did you mean [::1]:5011?"));
+  BOOST_TEST(contains(refused({"-l", "127.0.0.1", "5011"}), "-l 127.0.0.1:5011"));
+  // With a port given, a missing file named 5011 is just a missing file.
+  BOOST_TEST(parsed({"host:1", "5011"}).files.size() == 1u);
+  // A mistyped mode.
+  BOOST_TEST(contains(refused({"gne", "1G"}), "did you mean 'qpipe gen 1G'?"));
+  BOOST_TEST(contains(refused({"gen", "1G", "--seeed", "1"}), "did you mean --seed?"));
+  // Unknown long options, with the nearest one.
+  BOOST_TEST(contains(refused({"--stream", "4", "h"}), "did you mean --streams?"));
+  BOOST_TEST(contains(refused({"--strems=4", "h"}), "did you mean --streams?"));
+  BOOST_TEST(contains(refused({"-l", "--keep-listen"}), "did you mean --keep-listening?"));
+  BOOST_TEST(!contains(refused({"--no-such-option", "h"}), "did you mean"));
+  // An optional value written apart.
+  BOOST_TEST(contains(refused({"-z", "19", "h"}), "-z19 or --zstd=19"));
+  BOOST_TEST(contains(refused({"h", "--zstd", "3"}), "--zstd=3"));
+  BOOST_TEST(contains(refused({"h", "--stats", "json"}), "--stats=json"));
+  BOOST_TEST(contains(refused({"-l", "--stats", "json"}), "--stats=json"));
+  // ... but not when the word cannot be the value, or is a file that exists.
+  BOOST_TEST(parsed({"-l", "--stats", "5000"}).listen.port == 5000);
+  BOOST_TEST(parsed({"-z", "h", "/"}).send.host == "h");
+  // `qpipe help`, `qpipe help gen`.
+  BOOST_TEST(parsed({"help"}).help);
+  Config g = parsed({"help", "gen"});
+  BOOST_TEST(g.help);
+  BOOST_TEST((g.mode == kGen));
+}
+
+BOOST_AUTO_TEST_CASE(stats_size_forget_and_stdout) {
+  Config c = parsed({"--stats-file", "s.txt", "h"});
+  BOOST_TEST((c.stats == StatsFormat::text));
+  BOOST_TEST(c.stats_file == "s.txt");
+  BOOST_TEST((parsed({"--stats-file=s", "--stats=json", "h"}).stats == StatsFormat::json));
+  BOOST_TEST((parsed({"-l", "--stats-file", "s"}).stats == StatsFormat::text));
+  BOOST_TEST(parsed({"-s", "10M", "h"}).input_size.value_or(0) == 10u << 20);
+  refused({"--size=1K", "h", "-"});
+  BOOST_TEST(contains(refused({"-s", "1M", "h", "/etc/hostname"}), "-s"));
+  refused({"-s", "lots", "h"});
+  refused({"-l", "-s", "1M"});
+  Config f = parsed({"--forget", "Host"});
+  BOOST_TEST(f.forget->host == "Host");
+  BOOST_TEST(f.forget->port == 0);
+  BOOST_TEST(parsed({"--forget", "h:5000"}).forget->port == 5000);
+  BOOST_TEST(parsed({"--forget", "[::1]:7"}).forget->host == "::1");
+  refused({"--forget", "h", "extra"});
+  refused({"--forget", "h:0"});
+  Config o = parsed({"-l", "-o", "-"});
+  BOOST_TEST(o.output_stdout);
+  BOOST_TEST(!o.listen.output);
+  BOOST_TEST(!parsed({"-l", "-o", "-", "-o", "x"}).output_stdout);
 }
 
 BOOST_AUTO_TEST_CASE(help_text_by_mode) {

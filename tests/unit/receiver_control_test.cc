@@ -38,7 +38,8 @@ struct FakeHost final : app::ReceiverHost {
   std::optional<std::string> partial_path(const app::FileMeta&) const override {
     return std::nullopt;
   }
-  size_t active_transfers() const override { return 1; }
+  app::MemoryBudget budget{app::kListenerMemory};
+  app::MemoryBudget& memory() override { return budget; }
   void receiver_finished(app::Receiver&, const Status& st) override { finished.push_back(st); }
   void receiver_idle() override {}
   void file_event(const app::FileEvent&) override {}

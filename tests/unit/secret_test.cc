@@ -72,7 +72,7 @@ BOOST_AUTO_TEST_CASE(a_file_others_can_access_is_refused_with_the_fix) {
     write_file(f, "hunter2\n", mode);
     auto s = read_secret_file(f);
     BOOST_REQUIRE(!s.ok());
-    BOOST_TEST(static_cast<int>(s.error().code) == static_cast<int>(Errc::refused));
+    BOOST_TEST(static_cast<int>(s.error().code) == static_cast<int>(Errc::usage));
     BOOST_TEST(s.error().what == f);
     BOOST_TEST(s.error().message().find("chmod 600 " + f) != std::string::npos);
   }
@@ -85,7 +85,7 @@ BOOST_AUTO_TEST_CASE(an_empty_secret_is_refused) {
     write_file(f, content, 0600);
     auto s = read_secret_file(f);
     BOOST_REQUIRE(!s.ok());
-    BOOST_TEST(static_cast<int>(s.error().code) == static_cast<int>(Errc::refused));
+    BOOST_TEST(static_cast<int>(s.error().code) == static_cast<int>(Errc::usage));
     BOOST_TEST(s.error().why.find("empty") != std::string::npos);
   }
 }
@@ -103,20 +103,20 @@ BOOST_AUTO_TEST_CASE(secrets_are_at_most_4096_bytes) {
     write_file(f, std::string(n, 'x'), 0600);
     auto s = read_secret_file(f);
     BOOST_REQUIRE(!s.ok());
-    BOOST_TEST(static_cast<int>(s.error().code) == static_cast<int>(Errc::refused));
+    BOOST_TEST(static_cast<int>(s.error().code) == static_cast<int>(Errc::usage));
   }
 }
 
-BOOST_AUTO_TEST_CASE(a_missing_file_or_a_directory_is_a_local_error) {
+BOOST_AUTO_TEST_CASE(a_missing_file_or_a_directory_is_a_configuration_error) {
   TempDir dir;
   auto s = read_secret_file(dir / "nope");
   BOOST_REQUIRE(!s.ok());
-  BOOST_TEST(static_cast<int>(s.error().code) == static_cast<int>(Errc::local_io));
+  BOOST_TEST(static_cast<int>(s.error().code) == static_cast<int>(Errc::usage));
   BOOST_TEST(s.error().what == dir / "nope");
   BOOST_REQUIRE_EQUAL(::chmod(dir.path.c_str(), 0700), 0);
   auto d = read_secret_file(dir.path);
   BOOST_REQUIRE(!d.ok());
-  BOOST_TEST(static_cast<int>(d.error().code) == static_cast<int>(Errc::local_io));
+  BOOST_TEST(static_cast<int>(d.error().code) == static_cast<int>(Errc::usage));
 }
 
 // RFC 4231, section 4.

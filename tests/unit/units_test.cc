@@ -151,7 +151,10 @@ BOOST_AUTO_TEST_CASE(integers) {
 BOOST_AUTO_TEST_CASE(bytes_formatting) {
   BOOST_TEST(format_bytes(0) == "0 B");
   BOOST_TEST(format_bytes(512) == "512 B");
-  BOOST_TEST(format_bytes(1023) == "1023 B");
+  BOOST_TEST(format_bytes(999) == "999 B");
+  // Never four digits before the point: 1000 B is the next unit's 0.98.
+  BOOST_TEST(format_bytes(1000) == "0.98 KiB");
+  BOOST_TEST(format_bytes(1023) == "1.00 KiB");
   BOOST_TEST(format_bytes(1024) == "1.00 KiB");
   BOOST_TEST(format_bytes(1536) == "1.50 KiB");
   BOOST_TEST(format_bytes(10 * kKi) == "10.0 KiB");
@@ -163,6 +166,37 @@ BOOST_AUTO_TEST_CASE(bytes_formatting) {
   BOOST_TEST(format_bytes(kMax) == "16.0 EiB");
 }
 
+// One rule for every size: three significant digits, the precision chosen
+// after rounding, so that 4.94, 10.0 and 14.9 MiB appear side by side, never
+// "10.00 MiB" or "1024 KiB".
+BOOST_AUTO_TEST_CASE(bytes_formatting_rounds_before_choosing_the_precision) {
+  BOOST_TEST(format_bytes(10 * kKi * kKi - 1) == "10.0 MiB");
+  BOOST_TEST(format_bytes(100 * kKi * kKi - 1) == "100 MiB");
+  BOOST_TEST(format_bytes(kKi * kKi - 1) == "1.00 MiB");
+  BOOST_TEST(format_bytes(1023 * kKi) == "1.00 MiB");
+  BOOST_TEST(format_bytes(999 * kKi) == "999 KiB");
+  BOOST_TEST(format_bytes(5180000) == "4.94 MiB");
+  BOOST_TEST(format_bytes(15620000) == "14.9 MiB");
+  for (uint64_t b = 1; b < kMax / 3; b = b * 3 + 1) {
+    std::string s = format_bytes(b);
+    BOOST_TEST_INFO(b << " -> " << s);
+    size_t digits = s.find_first_not_of("0123456789.");
+    std::string number = s.substr(0, digits);
+    size_t sig = 0;
+    for (char c : number)
+      sig += c >= '0' && c <= '9' ? 1 : 0;
+    BOOST_TEST((number.find('.') == std::string::npos ? number.size() <= 3 : sig == 3u));
+  }
+}
+
+BOOST_AUTO_TEST_CASE(counts_agree_with_their_number) {
+  BOOST_TEST(count_of(1, "packet") == "1 packet");
+  BOOST_TEST(count_of(0, "packet") == "0 packets");
+  BOOST_TEST(count_of(2, "file") == "2 files");
+  BOOST_TEST(count_of(3, "entry", "entries") == "3 entries");
+  BOOST_TEST(count_of(1, "entry", "entries") == "1 entry");
+}
+
 BOOST_AUTO_TEST_CASE(rates_and_durations_formatting) {
   BOOST_TEST(format_rate(0) == "0 B/s");
   BOOST_TEST(format_rate(93.1 * 1024 * 1024) == "93.1 MiB/s");
@@ -171,6 +205,7 @@ BOOST_AUTO_TEST_CASE(rates_and_durations_formatting) {
   BOOST_TEST(format_rate(std::numeric_limits<double>::quiet_NaN()) == "- B/s");
   BOOST_TEST(format_duration(0) == "0.0s");
   BOOST_TEST(format_duration(12.34) == "12.3s");
+  BOOST_TEST(format_duration(59.97) == "1:00");
   BOOST_TEST(format_duration(62) == "1:02");
   BOOST_TEST(format_duration(3723) == "1:02:03");
   BOOST_TEST(format_duration(-5) == "0.0s");

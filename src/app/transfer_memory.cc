@@ -1,0 +1,121 @@
+#include "app/transfer_memory.h"
+
+#include <algorithm>
+
+#include "pipeline/wire.h"
+
+namespace qpipe::app {
+
+TransferMemory::TransferMemory(MemoryBudget& budget, uint32_t chunk_size, uint32_t streams)
+    : budget_(budget), chunk_size_(chunk_size),
+      chunk_wire_(wire::ChunkHeader::kSize + wire::max_wire_len(chunk_size)),
+      slack_(static_cast<uint64_t>(streams) * kBlockSize), streams_(streams) {}
+
+TransferMemory::~TransferMemory() {
+  raw_free_.clear();
+  if (joined_) budget_.leave(ticket_, reserved_);
+}
+
+uint64_t TransferMemory::target() const {
+  uint64_t window = std::max(kConnWindow, chunk_wire_ + kControlAllowance);
+  uint64_t ahead = zstd_ && kDecompressedAhead > chunk_size_ ? kDecompressedAhead - chunk_size_ : 0;
+  return fixed() + window + ahead;
+}
+
+bool TransferMemory::join(std::function<void()> granted) {
+  joined_ = true;
+  uint64_t min = minimum();
+  bool now = budget_.join(
+      min,
+      [this, min, granted = std::move(granted)] {
+        reserved_ = goal_ = min;
+        granted();
+      },
+      &ticket_);
+  if (now) reserved_ = goal_ = min;
+  return now;
+}
+
+uint32_t TransferMemory::stream_credit(uint32_t max_streams) const {
+  uint64_t window_chunks = (kConnWindow + chunk_wire_ - 1) / chunk_wire_;
+  return static_cast<uint32_t>(std::min<uint64_t>(max_streams, streams_ + window_chunks + 1));
+}
+
+uint64_t TransferMemory::ahead_room(uint64_t reserve) const {
+  if (!zstd_ || reserve <= minimum()) return 0;
+  uint64_t most = kDecompressedAhead > chunk_size_ ? kDecompressedAhead - chunk_size_ : 0;
+  uint64_t room = std::min(most, (reserve - minimum()) / 2);
+  return room / chunk_size_ * chunk_size_;
+}
+
+uint64_t TransferMemory::in_use(uint64_t outstanding) const {
+  // Blocks are bounded by the credit and the slack; decompression buffers
+  // are what is alive, and one more for the awaited chunk.
+  return slack_ + outstanding + (raw_alive_ + 1) * chunk_size_;
+}
+
+void TransferMemory::rebalance(uint64_t outstanding) {
+  if (!granted()) return;
+  goal_ = std::clamp(budget_.fair_share(), minimum(), target());
+  if (reserved_ < goal_) {
+    reserved_ += budget_.grow(goal_ - reserved_);
+    return;
+  }
+  // Kept decompression buffers beyond one go first.
+  while (raw_free_.size() > 1) {
+    raw_free_.pop_back();
+    --raw_alive_;
+  }
+  uint64_t keep = std::max(goal_, in_use(outstanding));
+  if (reserved_ > keep) {
+    uint64_t give = reserved_ - keep;
+    reserved_ = keep;
+    budget_.shrink(give); // may grant a waiting transfer from inside
+  }
+}
+
+uint64_t TransferMemory::credit_to_add(uint64_t outstanding) const {
+  if (!granted()) return 0;
+  uint64_t cap = credit_cap(std::min(reserved_, goal_));
+  // Decompression buffers already alive (chunks that compressed well may
+  // have been decompressed beyond ahead_room) leave that much less: credit
+  // is a promise that the blocks of what it lets in will fit.
+  uint64_t raw = (raw_alive_ + 1) * chunk_size_;
+  cap = std::min(cap, reserved_ > slack_ + raw ? reserved_ - slack_ - raw : 0);
+  return cap > outstanding ? cap - outstanding : 0;
+}
+
+bool TransferMemory::take_block(uint64_t n, bool awaited_has_raw) {
+  uint64_t awaited = awaited_has_raw || !raw_free_.empty() ? 0 : chunk_size_;
+  if (blocks_ + n + raw_alive_ * chunk_size_ + awaited > reserved_) return false;
+  blocks_ += n;
+  return true;
+}
+
+void TransferMemory::give_block(uint64_t n) {
+  blocks_ -= std::min(blocks_, n);
+}
+
+bool TransferMemory::may_decompress_ahead(uint64_t outstanding, bool awaited_has_raw) const {
+  uint64_t alive_after = raw_alive_ + (raw_free_.empty() ? 1 : 0);
+  size_t free_after = raw_free_.empty() ? 0 : raw_free_.size() - 1;
+  uint64_t awaited = awaited_has_raw || free_after > 0 ? 0 : 1;
+  return slack_ + outstanding + (alive_after + awaited) * chunk_size_ <= reserved_;
+}
+
+std::unique_ptr<uint8_t[]> TransferMemory::take_raw() {
+  if (!raw_free_.empty()) {
+    auto b = std::move(raw_free_.back());
+    raw_free_.pop_back();
+    return b;
+  }
+  ++raw_alive_;
+  return std::unique_ptr<uint8_t[]>(new uint8_t[chunk_size_]);
+}
+
+void TransferMemory::give_raw(std::unique_ptr<uint8_t[]> buffer) {
+  if (!buffer) return;
+  raw_free_.push_back(std::move(buffer));
+}
+
+} // namespace qpipe::app

@@ -1,0 +1,105 @@
+// What one transfer holds of the listener's MemoryBudget, and what follows
+// from it: how much flow-control credit and how many chunk streams to grant
+// the sender, whether a chunk may be decompressed ahead of the writer, and
+// whether the blocks of arriving chunks still fit. Pure; loop thread only.
+//
+// For chunk size C and P streams (the sender's HELLO), a transfer holds:
+//   slack   P × 64 KiB   one partly filled block per chunk stream in flight
+//   C                    the decompression buffer of the chunk the writer
+//                        waits for (needed only with zstd, always reserved)
+//   credit               the connection credit outstanding, which bounds what
+//                        QUIC buffers and what arrived chunks hold: at least
+//                        one chunk on the wire and the control allowance
+//                        (64 KiB), at most 24 MiB (the window for one
+//                        transfer on a long fat path)
+//   ahead                with zstd, chunks decompressed ahead of the writer,
+//                        at most 16 MiB − C
+// Its minimum is the first three at their least; it grows toward its fair
+// share of the budget, up to all four at their most, and shrinks back
+// (only as far as the credit outstanding: granted credit cannot be taken
+// back, so it shrinks as the writer consumes).
+//
+// A sender that spreads data over more streams than it announced, or sends
+// beyond its credit, would need more than this: take_block() says no, and
+// the receiver ends the transfer.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <vector>
+
+#include "app/memory_budget.h"
+
+namespace qpipe::app {
+
+// The credit window of one transfer, and how far zstd chunks are
+// decompressed ahead of the writer.
+inline constexpr uint64_t kConnWindow = 24ull << 20;
+inline constexpr uint64_t kDecompressedAhead = 16ull << 20;
+// Connection credit for the control stream: all a sender gets before it has
+// proven itself (no chunk stream, no budget), and what stays granted for
+// control messages afterwards.
+inline constexpr uint64_t kControlAllowance = 64 * 1024;
+
+class TransferMemory {
+public:
+  TransferMemory(MemoryBudget& budget, uint32_t chunk_size, uint32_t streams);
+  ~TransferMemory();
+  TransferMemory(const TransferMemory&) = delete;
+  TransferMemory& operator=(const TransferMemory&) = delete;
+
+  uint64_t minimum() const { return fixed() + chunk_wire_ + kControlAllowance; }
+  uint64_t target() const;
+  uint64_t reserved() const { return reserved_; }
+
+  // Joins the budget with the minimum: true when it was reserved now;
+  // otherwise `granted` runs when it is.
+  bool join(std::function<void()> granted);
+  bool granted() const { return reserved_ > 0; }
+
+  // Chunk streams to grant once the minimum is reserved: the window's worth
+  // of chunks and the ones in flight.
+  uint32_t stream_credit(uint32_t max_streams) const;
+
+  // Moves the reservation toward the fair share. `outstanding`: connection
+  // credit granted and not consumed (control allowance included).
+  void rebalance(uint64_t outstanding);
+  // The connection credit to add now.
+  uint64_t credit_to_add(uint64_t outstanding) const;
+
+  // Blocks of arriving chunk data (n bytes each): false when they do not fit.
+  // `awaited_has_raw`: the chunk the writer waits for has its
+  // decompression buffer already (else room for one is kept).
+  bool take_block(uint64_t n, bool awaited_has_raw);
+  void give_block(uint64_t n);
+
+  // Decompression buffers of chunk-size bytes.
+  void saw_zstd() { zstd_ = true; }
+  bool may_decompress_ahead(uint64_t outstanding, bool awaited_has_raw) const;
+  std::unique_ptr<uint8_t[]> take_raw();
+  void give_raw(std::unique_ptr<uint8_t[]> buffer);
+
+  // What the transfer's buffers hold now (blocks and decompression buffers).
+  uint64_t allocated() const { return blocks_ + raw_alive_ * chunk_size_; }
+
+private:
+  uint64_t fixed() const { return slack_ + chunk_size_; }
+  uint64_t ahead_room(uint64_t reserve) const;
+  uint64_t credit_cap(uint64_t reserve) const { return reserve - fixed() - ahead_room(reserve); }
+  // What must stay reserved while `outstanding` credit is granted.
+  uint64_t in_use(uint64_t outstanding) const;
+
+  MemoryBudget& budget_;
+  MemoryBudget::Ticket ticket_ = 0;
+  bool joined_ = false;
+  uint64_t chunk_size_, chunk_wire_, slack_;
+  uint32_t streams_;
+  uint64_t reserved_ = 0, goal_ = 0;
+  uint64_t blocks_ = 0;
+  uint64_t raw_alive_ = 0; // decompression buffers, in use or kept in raw_free_
+  std::vector<std::unique_ptr<uint8_t[]>> raw_free_;
+  bool zstd_ = false;
+};
+
+} // namespace qpipe::app

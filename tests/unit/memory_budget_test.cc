@@ -1,0 +1,170 @@
+// Tests of the listener's one memory budget (src/app/memory_budget.h) and
+// of a transfer's part of it (src/app/transfer_memory.h): minimums are
+// reserved or wait in line, shares are fair, what is given back serves the
+// line, and a transfer's credit, decompression and blocks stay within its
+// reservation.
+#include <boost/test/unit_test.hpp>
+
+#include "app/memory_budget.h"
+#include "app/transfer_memory.h"
+#include "pipeline/wire.h"
+
+using namespace qpipe::app;
+
+namespace {
+constexpr uint64_t MiB = 1 << 20;
+constexpr uint32_t kChunk = 1 << 20;
+uint64_t chunk_wire(uint32_t size) {
+  return qpipe::wire::ChunkHeader::kSize + qpipe::wire::max_wire_len(size);
+}
+} // namespace
+
+BOOST_AUTO_TEST_SUITE(memory_budget)
+
+BOOST_AUTO_TEST_CASE(minimums_are_reserved_or_wait_in_line) {
+  MemoryBudget b(10 * MiB);
+  MemoryBudget::Ticket t1, t2, t3;
+  int granted2 = 0, granted3 = 0;
+  BOOST_TEST(b.join(
+      6 * MiB, [] {}, &t1));
+  BOOST_TEST(!b.join(
+      6 * MiB, [&] { ++granted2; }, &t2));
+  BOOST_TEST(!b.join(
+      1 * MiB, [&] { ++granted3; }, &t3)); // behind t2, though it would fit
+  BOOST_TEST(b.members() == 1u);
+  BOOST_TEST(b.waiting() == 2u);
+  BOOST_TEST(b.grow(1 * MiB) == 0u); // nobody grows while others wait
+  b.leave(t1, 6 * MiB);
+  BOOST_TEST(granted2 == 1);
+  BOOST_TEST(granted3 == 1);
+  BOOST_TEST(b.used() == 7 * MiB);
+  BOOST_TEST(b.members() == 2u);
+  b.leave(t2, 6 * MiB);
+  b.leave(t3, 1 * MiB);
+  BOOST_TEST(b.used() == 0u);
+}
+
+BOOST_AUTO_TEST_CASE(a_waiting_member_can_leave_the_line) {
+  MemoryBudget b(4 * MiB);
+  MemoryBudget::Ticket t1, t2, t3;
+  int granted = 0;
+  BOOST_TEST(b.join(
+      3 * MiB, [] {}, &t1));
+  BOOST_TEST(!b.join(
+      3 * MiB, [&] { ++granted; }, &t2));
+  BOOST_TEST(!b.join(
+      1 * MiB, [&] { ++granted; }, &t3));
+  b.leave(t2, 0); // gave up waiting: the one behind fits now
+  BOOST_TEST(granted == 1);
+  BOOST_TEST(b.used() == 4 * MiB);
+}
+
+BOOST_AUTO_TEST_CASE(fair_share_leaves_room_for_the_line) {
+  MemoryBudget b(64 * MiB);
+  BOOST_TEST(b.fair_share() == 64 * MiB);
+  MemoryBudget::Ticket t1, t2;
+  BOOST_TEST(b.join(
+      40 * MiB, [] {}, &t1));
+  BOOST_TEST(!b.join(
+      30 * MiB, [] {}, &t2));
+  BOOST_TEST(b.fair_share() == 34 * MiB); // the one member, less what the line needs
+  b.shrink(10 * MiB);                     // t1 gives back: t2 is served
+  BOOST_TEST(b.members() == 2u);
+  BOOST_TEST(b.used() == 60 * MiB);
+  BOOST_TEST(b.fair_share() == 32 * MiB);
+}
+
+BOOST_AUTO_TEST_CASE(kept_blocks_never_push_the_total_over_the_budget) {
+  MemoryBudget b(4 * kBlockSize);
+  MemoryBudget::Ticket t;
+  BOOST_TEST(b.join(
+      2 * kBlockSize, [] {}, &t));
+  for (int i = 0; i < 4; ++i)
+    b.put_block(std::unique_ptr<uint8_t[]>(new uint8_t[kBlockSize]));
+  BOOST_TEST(b.used() == 4 * kBlockSize); // two reserved, two kept
+  BOOST_TEST(b.grow(kBlockSize) == kBlockSize);
+  BOOST_TEST(b.used() == 4 * kBlockSize); // a kept block gave way
+  BOOST_TEST(b.get_block() != nullptr);
+}
+
+BOOST_AUTO_TEST_CASE(a_transfer_reserves_its_minimum_then_grows_to_its_target) {
+  MemoryBudget b(kListenerMemory);
+  TransferMemory m(b, kChunk, 8);
+  BOOST_TEST(m.minimum() == 8 * kBlockSize + kChunk + chunk_wire(kChunk) + kControlAllowance);
+  BOOST_TEST(m.join([] {}));
+  BOOST_TEST(m.reserved() == m.minimum());
+  // Before HELLO only the control allowance is outstanding.
+  m.rebalance(kControlAllowance);
+  BOOST_TEST(m.reserved() == m.target()); // alone: all it may use
+  BOOST_TEST(m.credit_to_add(kControlAllowance) == kConnWindow - kControlAllowance);
+  BOOST_TEST(m.stream_credit(256) == 8u + 24u + 1u);
+}
+
+BOOST_AUTO_TEST_CASE(two_transfers_share_and_a_third_waits_until_they_shrink) {
+  MemoryBudget b(kListenerMemory);
+  TransferMemory a(b, kChunk, 8), c(b, kChunk, 8);
+  a.join([] {});
+  a.rebalance(kControlAllowance);
+  uint64_t a_credit = kControlAllowance + a.credit_to_add(kControlAllowance);
+  c.join([] {});
+  c.rebalance(kControlAllowance);
+  BOOST_TEST(a.reserved() + c.reserved() <= kListenerMemory);
+  // Sixteen more, of 16 MiB chunks: the first has to wait.
+  TransferMemory big(b, 16 * MiB, 8);
+  bool granted = false;
+  BOOST_TEST(!big.join([&] { granted = true; }));
+  // a's writer consumes: with the line not empty it gives back down to
+  // its fair share, as far as its credit allows.
+  a.rebalance(a_credit);
+  BOOST_TEST(!granted);
+  a.rebalance(kControlAllowance); // its writer caught up
+  c.rebalance(kControlAllowance);
+  BOOST_TEST(granted);
+  BOOST_TEST(a.reserved() + c.reserved() + big.reserved() <= kListenerMemory);
+}
+
+BOOST_AUTO_TEST_CASE(blocks_and_decompression_stay_within_the_reservation) {
+  MemoryBudget b(kListenerMemory);
+  TransferMemory m(b, kChunk, 2);
+  m.join([] {});
+  uint64_t credit = kControlAllowance + m.credit_to_add(kControlAllowance); // alone, not grown
+  BOOST_TEST(credit == chunk_wire(kChunk) + kControlAllowance);
+  // A well-behaved sender: its credit and two partial blocks fit.
+  uint64_t taken = 0;
+  while (taken + kBlockSize <= credit + 2 * kBlockSize && m.take_block(kBlockSize, false))
+    taken += kBlockSize;
+  BOOST_TEST(taken >= credit);
+  // Beyond the reservation: refused, so the receiver ends the transfer.
+  BOOST_TEST(!m.take_block(m.reserved(), false));
+  for (; taken > 0; taken -= kBlockSize)
+    m.give_block(kBlockSize);
+  // zstd: the awaited chunk always gets its buffer; chunks ahead only with room.
+  m.saw_zstd();
+  auto awaited = m.take_raw();
+  BOOST_TEST(!m.may_decompress_ahead(credit, true)); // the minimum has no room ahead
+  m.give_raw(std::move(awaited));
+  BOOST_TEST(m.allocated() == kChunk); // kept for the next awaited chunk
+}
+
+BOOST_AUTO_TEST_CASE(credit_leaves_room_for_the_buffers_decompressed_ahead) {
+  // Chunks that compress well hold little credit, so many may be
+  // decompressed ahead; the credit granted afterwards must still let the
+  // blocks it admits fit, or a well-behaved sender would be cut.
+  MemoryBudget b(kListenerMemory);
+  TransferMemory m(b, kChunk, 8);
+  m.join([] {});
+  m.saw_zstd();
+  m.rebalance(kControlAllowance);
+  uint64_t outstanding = kControlAllowance;
+  std::vector<std::unique_ptr<uint8_t[]>> ahead;
+  ahead.push_back(m.take_raw()); // the awaited chunk's
+  while (m.may_decompress_ahead(outstanding, true))
+    ahead.push_back(m.take_raw());
+  BOOST_TEST(ahead.size() > 16u); // beyond the 15 MiB of ahead_room: data compressed well
+  outstanding += m.credit_to_add(outstanding);
+  // Everything the credit lets in, in full blocks and one partial per stream.
+  uint64_t blocks = outstanding + 8 * kBlockSize;
+  BOOST_TEST(m.take_block(blocks, true), "the credit granted lets in blocks that do not fit");
+}
+
+BOOST_AUTO_TEST_SUITE_END()
