@@ -49,8 +49,10 @@ int print_fingerprint(const app::ListenOptions& lo, const Logger& log) {
 Result<std::unique_ptr<app::Transfer>> start(uv_loop_t* loop, Config& config, const Logger& log,
                                              app::TransferEvents events) {
   if (config.mode == kListen) {
+    // -o is checked before anything listens.
     auto sinks = frontend::output_sinks(loop, config.listen);
-    return app::start_listen(loop, config.listen, std::move(sinks), log, std::move(events));
+    if (!sinks) return sinks.error();
+    return app::start_listen(loop, config.listen, std::move(*sinks), log, std::move(events));
   }
   if (config.files.empty())
     return app::start_send(loop, config.send,
