@@ -16,7 +16,7 @@ complete -c qpipe -l pin -x -d 'accept only a listener with this public-key fing
 complete -c qpipe -l ca -r -F -d 'verify the listener\'s certificate chain and name against these CAs'
 complete -c qpipe -l insecure -d 'do not verify the listener (warns)'
 complete -c qpipe -l secret-file -r -F -d 'shared secret that the sender must prove (or QPIPE_SECRET)'
-complete -c qpipe -l cc -x -a 'cubic bbr reno' -d 'congestion control: cubic (default), bbr or reno'
+complete -c qpipe -l cc -x -a 'cubic bbr reno' -d 'congestion control: bbr (default), cubic or reno'
 complete -c qpipe -l limit -x -d 'cap the sending rate (100M = 100 MiB/s)'
 complete -c qpipe -s p -l progress -d 'show progress (default when stderr is a terminal)'
 complete -c qpipe -l no-progress -d 'never show progress'

@@ -6,10 +6,11 @@
 #include <set>
 #include <unordered_map>
 
+#include "app/addresses.h"
+#include "app/close_reason.h"
 #include "app/completion.h"
 #include "app/receiver.h"
 #include "app/transfer.h"
-#include "app/transfer_common.h"
 #include "core/fs.h"
 #include "tls/identity_store.h"
 #include "tls/tls_context.h"
@@ -96,11 +97,10 @@ private:
 };
 
 Status Listener::start() {
-  auto id = !opts_.cert_file.empty()
-                ? tls::load_identity(opts_.cert_file, opts_.key_file)
-                : tls::load_or_create_identity(opts_.identity_dir.empty()
-                                                   ? tls::xdg_data_home() + "/qpipe"
-                                                   : opts_.identity_dir);
+  if (opts_.cert_file.empty() && opts_.identity_dir.empty())
+    return make_error(Errc::usage, "listen", "no identity: give a certificate or a directory");
+  auto id = !opts_.cert_file.empty() ? tls::load_identity(opts_.cert_file, opts_.key_file)
+                                     : tls::load_or_create_identity(opts_.identity_dir);
   if (!id) return id.error();
   identity_ = std::move(*id);
   auto ctx = tls::make_server_context(identity_);

@@ -24,7 +24,7 @@ inline constexpr int kMaxStreams = 256;
 inline constexpr int kDefaultStreams = 8;
 
 struct CommonOptions {
-  transport::CongestionControl cc = transport::CongestionControl::cubic;
+  transport::CongestionControl cc = transport::CongestionControl::bbr;
   int family = AF_UNSPEC; // AF_INET with -4, AF_INET6 with -6
   std::string bind;       // local address, empty for any
   uint64_t idle_timeout_ms = transport::kDefaultIdleTimeoutMs;
@@ -62,7 +62,8 @@ struct ListenOptions : CommonOptions {
   int max_streams = kMaxStreams; // chunk streams a sender may have open at once
   bool keep_listening = false;
   std::string cert_file, key_file; // --cert/--key; empty: the stored identity
-  std::string identity_dir;        // where the stored identity lives
+  std::string identity_dir;        // where the stored identity lives (the front
+                                   // ends default it: frontend::default_identity_dir)
   std::optional<std::string> secret;
 };
 

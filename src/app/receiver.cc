@@ -1,6 +1,6 @@
 #include "app/receiver.h"
 
-#include "app/transfer_common.h"
+#include "app/close_reason.h"
 #include "pipeline/codec.h"
 
 namespace qpipe::app {

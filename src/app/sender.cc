@@ -6,12 +6,13 @@
 // It succeeds only when the listener's DONE confirms every byte.
 #include <unordered_map>
 
+#include "app/addresses.h"
+#include "app/close_reason.h"
 #include "app/completion.h"
 #include "app/control_out.h"
 #include "app/rate_limiter.h"
 #include "app/send_pipeline.h"
 #include "app/transfer.h"
-#include "app/transfer_common.h"
 #include "tls/listener_trust.h"
 #include "tls/secret.h"
 #include "tls/tls_context.h"

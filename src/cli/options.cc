@@ -51,7 +51,7 @@ constexpr OptionSpec kTable[] = {
     {OptId::secret_file, 0, "secret-file", Arg::required, "FILE", kSend | kListen,
      "shared secret that the sender must prove (or QPIPE_SECRET)", "file", nullptr},
     {OptId::cc, 0, "cc", Arg::required, "ALGO", kSend | kListen,
-     "congestion control: cubic (default), bbr or reno", "cubic bbr reno", nullptr},
+     "congestion control: bbr (default), cubic or reno", "cubic bbr reno", nullptr},
     {OptId::limit, 0, "limit", Arg::required, "RATE", kSend,
      "cap the sending rate (100M = 100 MiB/s)", nullptr, nullptr},
     {OptId::progress, 'p', "progress", Arg::none, nullptr, kSend | kListen,

@@ -17,7 +17,7 @@ inline constexpr uint64_t kDefaultIdleTimeoutMs = 30'000;
 inline constexpr uint64_t kControlStreamWindow = 64 * 1024;
 
 struct ConnectionSettings {
-  CongestionControl cc = CongestionControl::cubic;
+  CongestionControl cc = CongestionControl::bbr;
   uint64_t idle_timeout_ms = kDefaultIdleTimeoutMs;
   // Transport parameters we grant the peer.
   uint64_t max_data = 0;

@@ -81,7 +81,7 @@ BOOST_AUTO_TEST_CASE(send_defaults) {
   BOOST_TEST(c.send.chunk_size == 1024u * 1024u);
   BOOST_TEST(c.send.limit_bytes_per_second == 0u);
   BOOST_TEST(!c.send.zstd_level.has_value());
-  BOOST_TEST((c.send.cc == transport::CongestionControl::cubic));
+  BOOST_TEST((c.send.cc == transport::CongestionControl::bbr));
   BOOST_TEST(c.send.family == AF_UNSPEC);
   BOOST_TEST(c.send.bind.empty());
   BOOST_TEST(c.send.idle_timeout_ms == 30000u);
@@ -95,7 +95,7 @@ BOOST_AUTO_TEST_CASE(listen_defaults) {
   BOOST_TEST(c.listen.port == 4433);
   BOOST_TEST(!c.listen.output.has_value());
   BOOST_TEST(!c.listen.keep_listening);
-  BOOST_TEST((c.listen.cc == transport::CongestionControl::cubic));
+  BOOST_TEST((c.listen.cc == transport::CongestionControl::bbr));
   BOOST_TEST(c.listen.family == AF_UNSPEC);
   BOOST_TEST(c.listen.idle_timeout_ms == 30000u);
   // -l anywhere on the line, and its long form.

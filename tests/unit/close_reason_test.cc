@@ -1,4 +1,4 @@
-// Tests of describe_close (src/app/transfer_common.h): how a connection that
+// Tests of describe_close (src/app/close_reason.h): how a connection that
 // ended before success becomes the message and the exit code a user sees,
 // for each way a connection can close, before and after the handshake.
 #include <boost/test/unit_test.hpp>
@@ -8,7 +8,7 @@
 
 #include <ngtcp2/ngtcp2.h>
 
-#include "app/transfer_common.h"
+#include "app/close_reason.h"
 #include "core/error.h"
 #include "transport/connection.h"
 
@@ -54,7 +54,7 @@ void check_both(const transport::CloseInfo& info, const char* peer_role, Errc co
 
 } // namespace
 
-BOOST_AUTO_TEST_SUITE(transfer_common)
+BOOST_AUTO_TEST_SUITE(close_reason)
 
 BOOST_AUTO_TEST_CASE(the_peer_closing_without_error_is_an_incomplete_transfer) {
   check_both(closed(Kind::peer_app, app_code(AppError::no_error)), "listener", Errc::transfer,

@@ -1,5 +1,5 @@
-// Pieces shared by the sending and the listening side: name resolution,
-// local addresses, and turning a closed connection into a user's message.
+// Addresses of a transfer: resolving the listener's name on libuv's
+// resolver, and the numeric local address of --bind (or the wildcard).
 #pragma once
 
 #include <functional>
@@ -7,7 +7,7 @@
 #include <uv.h>
 
 #include "core/error.h"
-#include "transport/connection.h"
+#include "transport/udp_socket.h"
 #include "uv/work.h"
 
 namespace qpipe::app {
@@ -19,9 +19,5 @@ Status resolve(uv_loop_t* loop, const std::string& host, uint16_t port, int fami
 
 // A numeric local address (`--bind`), or the wildcard address of `family`.
 Result<transport::Address> local_address(const std::string& bind, int family, uint16_t port);
-
-// The error a side reports when its connection ended before success.
-Error describe_close(const transport::CloseInfo& info, bool handshake_done, const std::string& peer,
-                     const char* peer_role, uint64_t idle_timeout_ms);
 
 } // namespace qpipe::app

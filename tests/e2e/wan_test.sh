@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# Across an emulated long, lossy path (two network namespaces joined by
+# qpipe-linkem: rate, queue, delay and random loss on TUN devices), data
+# arrives identical and both ends exit 0, with qpipe's default options.
+source "$(dirname "$0")/lib.sh"
+: "${QPIPE_LINKEM:?set QPIPE_LINKEM to the qpipe-linkem binary (ctest does)}"
+source "$(dirname "$0")/../tools/wan_link.sh"
+if ! why=$(wan_can_run); then
+  echo "SKIP: the WAN tests $why"
+  exit 77
+fi
+NET=qpwan$$
+trap 'wan_down $NET; cleanup' EXIT
+
+# across DESC SIZE SENDER_OPTS LINKEM_ARGS...
+across() {
+  local desc=$1 size=$2 sopts=$3
+  shift 3
+  if ! wan_up "$NET" "$@"; then not_ok "$desc: link did not come up"; return; fi
+  bg l "$WAN_B timeout 120 $QPIPE -l 10.78.0.2:0 --stats=json | $QPIPE gen --check --seed 5 $size"
+  wait_for "grep -qs 'listening on' '$TMP/l.err'" 15
+  local port
+  port=$(sed -n 's/.*listening on .*:\([0-9][0-9]*\),.*/\1/p' "$TMP/l.err" | head -n1)
+  bg s "$QPIPE gen --seed 5 $size | $WAN_A timeout 110 $QPIPE 10.78.0.2:$port --stats=json $sopts"
+  local src rc
+  src=$(wait_rc s 130); rc=$(wait_rc l 130)
+  wan_down "$NET"
+  if [ "$src$rc" = 00 ]; then
+    ok "$desc ($(grep -o '"seconds":[0-9.]*' "$TMP/s.err" | head -n1))"
+  else
+    not_ok "$desc (sender $src, listener+check $rc)" "$TMP/s.err" "$TMP/l.err"
+  fi
+}
+
+across "32 MiB over 100 Mbit/s, 50 ms RTT, 1% loss each way" 32M "" \
+  --rate 100m --delay 25 --loss 1 --seed 3
+across "4 MiB over 20 Mbit/s, 200 ms RTT, 0.5% loss, jitter 1 ms (reordering)" 4M "" \
+  --rate 20m --delay 100 --loss 0.5 --jitter 1 --seed 4
+
+finish
