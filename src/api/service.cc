@@ -302,6 +302,15 @@ Response Service::start_listener(const Request& req) {
   // The output is checked before anything listens (frontend/output.h).
   auto sinks = frontend::output_sinks(loop_, o);
   if (!sinks) return field_error("output", sinks.error().message());
+  // A dangling symlink is followed to the file it names: that must resolve
+  // under the root as well.
+  if (*o.output != *full) {
+    auto [dir, base] = split_path(*o.output);
+    char real[PATH_MAX];
+    std::string d = realpath(dir.c_str(), real) ? real : "";
+    if (d.empty() || (d != root_real_ && d.rfind(root_real_ + "/", 0) != 0))
+      return json_error(403, "forbidden", "path: " + output + " resolves outside --root");
+  }
   Record& r = add_record("listen");
   auto t = app::start_listen(loop_, o, std::move(*sinks), log_, events_for(r));
   if (!t) {

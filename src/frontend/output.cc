@@ -54,10 +54,14 @@ Result<OutputTarget> check_output(const std::optional<std::string>& output, bool
       return OutputTarget{OutputKind::device, given};
     }
     // A regular file, perhaps behind symlinks: replaced where it is.
-    std::unique_ptr<char, decltype(&std::free)> real(::realpath(given.c_str(), nullptr),
-                                                     &std::free);
-    if (!real) return errno_error(Errc::local_io, given, errno);
-    std::string path = real.get();
+    std::string path = given;
+    struct stat lst;
+    if (::lstat(given.c_str(), &lst) != 0 || S_ISLNK(lst.st_mode)) {
+      std::unique_ptr<char, decltype(&std::free)> real(::realpath(given.c_str(), nullptr),
+                                                       &std::free);
+      if (!real) return errno_error(Errc::local_io, given, errno);
+      path = real.get();
+    }
     if (no_clobber) return make_error(Errc::local_io, given, "exists (and --no-clobber was given)");
     if (auto s = check_directory_for(given, split_path(path).dir); !s) return s.error();
     return OutputTarget{OutputKind::file, path};
@@ -89,20 +93,20 @@ Result<app::SinkFactory> output_sinks(uv_loop_t* loop, app::ListenOptions& opts)
   base.no_clobber = opts.no_clobber;
   mode_t umask = current_umask();
   bool keep_modes = opts.keep_modes;
-  return app::SinkFactory([loop, given = opts.output, started = *target, base, umask, keep_modes](
+  return app::SinkFactory([loop, target = *target, base, umask, keep_modes](
                               const app::FileMeta* file) -> Result<std::unique_ptr<app::ByteSink>> {
-    // Looked at again: it may have changed since the listener started.
-    auto now = check_output(given, base.no_clobber);
-    if (!now) return now.error();
-    if ((now->kind == OutputKind::directory) != (started.kind == OutputKind::directory))
-      return make_error(Errc::local_io, started.path,
-                        started.kind == OutputKind::directory
-                            ? "is no longer a directory"
-                            : "has become a directory since the listener started");
-    if (!file) return open_output(loop, *now, nullptr, base);
+    // Symlinks were followed once, when the listener started (where qpipe
+    // api checked the result against its root); a file that has become a
+    // device, FIFO or socket since is written into, not replaced.
+    OutputTarget now = target;
+    struct stat st;
+    if (now.kind == OutputKind::file && ::lstat(now.path.c_str(), &st) == 0 &&
+        !S_ISREG(st.st_mode) && !S_ISLNK(st.st_mode) && !S_ISDIR(st.st_mode))
+      now.kind = OutputKind::device;
+    if (!file) return open_output(loop, now, nullptr, base);
     app::FileMeta meta = *file;
     meta.mode = received_mode(file->mode, umask, keep_modes);
-    return open_output(loop, *now, &meta, base);
+    return open_output(loop, now, &meta, base);
   });
 }
 

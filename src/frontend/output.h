@@ -59,10 +59,12 @@ Result<OutputTarget> check_output(const std::optional<std::string>& output, bool
 uint32_t received_mode(uint32_t sender_mode, mode_t umask, bool keep_modes);
 
 // Checks opts.output (check_output), sets opts.output_is_directory and
-// opts.output_is_device, points opts.output at a followed symlink's target,
-// and returns the factory of the listener's sinks (see open_output), which
-// honours opts.sync, opts.no_clobber and opts.keep_modes. Called before the
-// listener starts: an error means it must not.
+// opts.output_is_device, points opts.output at a followed symlink's target
+// (a caller that confines paths checks that one), and returns the factory of
+// the listener's sinks (see open_output), which honours opts.sync,
+// opts.no_clobber and opts.keep_modes. Called before the listener starts: an
+// error means it must not. Symlinks are followed here only: each sink is
+// made at the path decided now.
 Result<app::SinkFactory> output_sinks(uv_loop_t* loop, app::ListenOptions& opts);
 
 // One sink: stdout when there is no output; the file's own name inside the

@@ -117,16 +117,27 @@ if [ "$(id -u)" != 0 ] || [ -n "$AS" ]; then
   check "-o in a read-only directory: exit 5 before listening (got $rc)" \
     bash -c "[ $rc = 5 ] && grep -q 'cannot create files in $TMP/ro: Permission denied' $TMP/ro.err && ! grep -q listening $TMP/ro.err"
 
-  # The same check for listeners started through `qpipe api`: 4xx at once.
+  # The same check for listeners started through `qpipe api`: 4xx at once;
+  # and a dangling symlink under its root is not followed out of it.
   if command -v curl >/dev/null; then
-    bg api "exec $AS timeout 120 $QPIPE api --port 0 --root $TMP"
+    mkdir -p "$TMP/apiroot/ro" "$TMP/elsewhere"
+    chmod 0555 "$TMP/apiroot/ro"
+    chmod 0777 "$TMP/elsewhere" # writable: only the root keeps the api out
+    ln -s ../elsewhere/new.bin "$TMP/apiroot/escape"
+    bg api "exec $AS timeout 120 $QPIPE api --port 0 --root $TMP/apiroot"
     wait_for "grep -qs 'api listening on' $TMP/api.err" 15
     API=$(sed -n 's/.*api listening on \(http:[^ ]*\).*/\1/p' "$TMP/api.err" | head -n1)
-    st=$(curl -s -o "$TMP/body" -w '%{http_code}' -H 'Content-Type: application/json' \
-      --data-binary '{"listen":"127.0.0.1:0","output":"ro/out.bin"}' "${API%/}/v1/listeners")
+    post() {
+      curl -s -o "$TMP/body" -w '%{http_code}' -H 'Content-Type: application/json' \
+        --data-binary "{\"listen\":\"127.0.0.1:0\",\"output\":\"$1\"}" "${API%/}/v1/listeners"
+    }
+    st=$(post ro/out.bin)
     check "api: a listener into a read-only directory gets 422 at once (got $st)" \
       bash -c "[ '$st' = 422 ] && grep -q 'cannot create files in' $TMP/body"
-    kill -INT "$(pgrep -f -n "$QPIPE api --port 0 --root $TMP")" 2>/dev/null
+    st=$(post escape)
+    check "api: a dangling symlink that points outside --root gets 403 (got $st)" \
+      bash -c "[ '$st' = 403 ] && [ -z \"\$(ls -A $TMP/elsewhere)\" ]"
+    kill -INT "$(pgrep -f -n "$QPIPE api --port 0 --root $TMP/apiroot")" 2>/dev/null
     wait_rc api 10 >/dev/null
   else
     echo "ok - api output check # SKIP curl is not installed"
