@@ -299,9 +299,20 @@ Response Service::start_listener(const Request& req) {
   o.keep_listening = keep.value_or(false);
   o.identity_dir = config_.identity_dir;
   if (secret) o.secret = *secret;
+  // The output is checked before anything listens (frontend/output.h).
   auto sinks = frontend::output_sinks(loop_, o);
+  if (!sinks) return field_error("output", sinks.error().message());
+  // A dangling symlink is followed to the file it names: that must resolve
+  // under the root as well.
+  if (*o.output != *full) {
+    auto [dir, base] = split_path(*o.output);
+    char real[PATH_MAX];
+    std::string d = realpath(dir.c_str(), real) ? real : "";
+    if (d.empty() || (d != root_real_ && d.rfind(root_real_ + "/", 0) != 0))
+      return json_error(403, "forbidden", "path: " + output + " resolves outside --root");
+  }
   Record& r = add_record("listen");
-  auto t = app::start_listen(loop_, o, std::move(sinks), log_, events_for(r));
+  auto t = app::start_listen(loop_, o, std::move(*sinks), log_, events_for(r));
   if (!t) {
     int status = t.error().code == Errc::usage ? 422 : 409;
     std::string msg = t.error().message();
