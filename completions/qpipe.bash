@@ -96,7 +96,7 @@ _qpipe() {
     case $mode in
       gen) COMPREPLY=($(compgen -W '--quiet -q --verbose -v --seed --kind --check --force -f --help -h --version -V' -- "$cur")) ;;
       api) COMPREPLY=($(compgen -W '--quiet -q --verbose -v --bind --port --token-file --root --allow-host --max-sends --max-listeners --max-records --record-ttl --help -h --version -V' -- "$cur")) ;;
-      *) COMPREPLY=($(compgen -W '--listen -l --zstd -z --streams -P --chunk-size --output -o --print-fingerprint --max-connections --max-streams --keep-listening -k --cert --key --pin --ca --insecure --secret-file --cc --limit --config -F --print-config --progress -p --no-progress --quiet -q --verbose -v --stats --stats-file --size -s --forget --resume --sync --no-clobber --ipv4 -4 --ipv6 -6 --bind --idle-timeout --help -h --version -V' -- "$cur")) ;;
+      *) COMPREPLY=($(compgen -W '--listen -l --zstd -z --streams -P --chunk-size --output -o --print-fingerprint --max-connections --max-streams --keep-listening -k --cert --key --pin --ca --insecure --secret-file --cc --limit --config -F --print-config --progress -p --no-progress --quiet -q --verbose -v --stats --stats-file --size -s --forget --resume --sync --no-clobber --keep-modes --ipv4 -4 --ipv6 -6 --bind --idle-timeout --help -h --version -V' -- "$cur")) ;;
     esac
   elif [[ $COMP_CWORD -eq 1 ]]; then
     COMPREPLY=($(compgen -W "gen api help $(_qpipe_aliases)" -A hostname -- "$cur"))

@@ -37,6 +37,7 @@ complete -c qpipe -l forget -x -a '(__fish_print_hostnames)' -d 'remove HOST\'s 
 complete -c qpipe -l resume -d 'keep an interrupted file\'s part and send only the rest next time'
 complete -c qpipe -l sync -d 'fsync before renaming into place'
 complete -c qpipe -l no-clobber -d 'refuse to replace an existing file'
+complete -c qpipe -l keep-modes -d 'give files the sender\'s permission bits, even group- or world-writable'
 complete -c qpipe -s 4 -l ipv4 -d 'use IPv4 only'
 complete -c qpipe -s 6 -l ipv6 -d 'use IPv6 only'
 complete -c qpipe -l bind -x -a '(__fish_print_hostnames)' -d 'local address to use (api: address to listen on, default 127.0.0.1)'

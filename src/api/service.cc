@@ -319,20 +319,32 @@ Response Service::start_listener(const Request& req) {
   auto full = resolve_under_root(output, false);
   if (!full) return full.error();
   // What is there stays there unless the request says otherwise: an existing
-  // file is not replaced, nor a file inside an existing directory.
+  // file is not replaced, nor a file inside an existing directory (a device
+  // or FIFO is written into, not replaced: frontend/output.h).
   o.no_clobber = !overwrite.value_or(false);
   struct stat st;
-  if (o.no_clobber && stat(full->c_str(), &st) == 0 && !S_ISDIR(st.st_mode))
+  if (o.no_clobber && stat(full->c_str(), &st) == 0 && S_ISREG(st.st_mode))
     return json_error(409, "conflict",
                       "output: " + output + " exists; \"overwrite\": true replaces it");
   o.output = *full;
   o.keep_listening = keep.value_or(false);
   o.identity_dir = config_.identity_dir;
   if (secret) o.secret = *secret;
+  // The output is checked before anything listens (frontend/output.h).
   auto sinks = frontend::output_sinks(loop_, o);
+  if (!sinks) return field_error("output", sinks.error().message());
+  // A dangling symlink is followed to the file it names: that must resolve
+  // under the root as well.
+  if (*o.output != *full) {
+    auto [dir, base] = split_path(*o.output);
+    char real[PATH_MAX];
+    std::string d = realpath(dir.c_str(), real) ? real : "";
+    if (d.empty() || (d != root_real_ && d.rfind(root_real_ + "/", 0) != 0))
+      return json_error(403, "forbidden", "path: " + output + " resolves outside --root");
+  }
   TransferRecord& r = records_.add("listen");
   uint64_t n = r.number;
-  auto t = app::start_listen(loop_, o, std::move(sinks), log_, events_for(n));
+  auto t = app::start_listen(loop_, o, std::move(*sinks), log_, events_for(n));
   if (!t) {
     int status = t.error().code == Errc::usage ? 422 : 409;
     records_.discard(n);

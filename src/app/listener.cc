@@ -70,7 +70,7 @@ public:
   Status begin_transfer(Receiver& r) override;
   MemoryBudget& memory() override { return memory_; }
   Result<std::unique_ptr<ByteSink>> make_sink(const FileMeta* file) override;
-  std::optional<std::string> partial_path(const FileMeta& meta) const override;
+  Result<std::shared_ptr<uvx::PartialFile>> claim_partial(const FileMeta& meta) override;
   void receiver_finished(Receiver& r, const Status& st) override;
   void receiver_idle() override {
     cleanup_timer_.start(0); // a finished receiver may be freed now
@@ -226,12 +226,12 @@ Result<std::unique_ptr<ByteSink>> Listener::make_sink(const FileMeta* file) {
   return make_sink_(&m);
 }
 
-std::optional<std::string> Listener::partial_path(const FileMeta& meta) const {
-  if (!opts_.resume || !opts_.output) return std::nullopt;
-  const std::string& out = *opts_.output;
-  if (opts_.output_is_directory) return out + "/" + uvx::partial_name(meta.name);
-  auto [dir, base] = split_path(out);
-  return dir + "/" + uvx::partial_name(base);
+Result<std::shared_ptr<uvx::PartialFile>> Listener::claim_partial(const FileMeta& meta) {
+  if (!opts_.resume || !opts_.output || opts_.output_is_device)
+    return std::shared_ptr<uvx::PartialFile>();
+  if (opts_.output_is_directory) return uvx::PartialFile::claim(*opts_.output, meta.name);
+  auto [dir, base] = split_path(*opts_.output);
+  return uvx::PartialFile::claim(dir, base);
 }
 
 void Listener::receiver_finished(Receiver& r, const Status& st) {

@@ -55,7 +55,9 @@ struct ListenOptions : CommonOptions {
   uint16_t port = kDefaultPort;
   std::optional<std::string> output; // -o PATH; stdout when empty
   bool output_is_directory = false;  // -o DIR: files land inside it
+  bool output_is_device = false;     // -o names a device, FIFO or socket: written directly
   bool sync = false, no_clobber = false, resume = false;
+  bool keep_modes = false;       // files get the sender's permission bits (see frontend/output.h)
   int max_connections = 128;     // handshakes and transfers at once; more are refused
   int max_streams = kMaxStreams; // chunk streams a sender may have open at once
   bool keep_listening = false;

@@ -16,6 +16,7 @@ Receiver::Receiver(ReceiverHost& host, uv_loop_t* loop, const ListenOptions& opt
                    const Logger& log)
     : host_(host), opts_(opts), log_(log), work_(loop) {
   control_out_.open(0); // the sender's bidirectional stream 0
+  transport::random_bytes(reinterpret_cast<uint8_t*>(&name_seed_), sizeof name_seed_);
 }
 
 Receiver::~Receiver() {
@@ -28,9 +29,9 @@ TransferStats Receiver::stats() const {
   if (named()) {
     s.files_total = hello_->files;
     s.files_done = files_done_;
-    if (cur_file_ < files_.size()) {
-      s.file = files_[cur_file_].meta.name;
-      s.file_bytes = files_[cur_file_].meta.start_offset + files_[cur_file_].bytes;
+    if (!files_.empty()) {
+      s.file = files_.front().meta.name;
+      s.file_bytes = files_.front().meta.start_offset + files_.front().bytes;
     }
   }
   s.payload_wire_bytes = payload_wire_;
@@ -93,10 +94,16 @@ void Receiver::on_tick(uint64_t now) {
 Outcome Receiver::on_stream_data(int64_t stream_id, std::span<const uint8_t> data, bool fin) {
   if (finished()) return {};
   if (stream_id == 0) {
-    // Control bytes are consumed as they arrive: their credit goes back.
+    // Control bytes are consumed as they arrive: the connection's credit
+    // goes back at once (grant_credit), the stream's as
+    // return_control_credit says.
     credit_consumed_ += data.size();
+    control_credit_due_ += static_cast<int64_t>(data.size());
     Outcome o = on_control(data);
-    if (!finished()) grant_credit();
+    if (!finished()) {
+      grant_credit();
+      if (o) return_control_credit();
+    }
     return o;
   }
   if ((stream_id & 0x3) == 0x2) return on_chunk_data(stream_id, data, fin);
@@ -212,10 +219,10 @@ void Receiver::try_write() {
       return fail(protocol_abort("a chunk of an unknown file"));
     bool waiting = false;
     if (auto o = advance_files(file, &waiting); !o) return fail(o.abort());
-    if (waiting || files_.size() <= file) return; // FILE or FILE_END not here yet
-    if (files_[file].resume.pending()) return;    // nor the resume decision
-    if (c->hdr.seq < files_[file].first_seq)
-      return fail(protocol_abort("a chunk before its file began"));
+    FileState* f = waiting ? nullptr : file_state(file);
+    if (!f) return;                  // FILE or FILE_END not here yet
+    if (f->resume.pending()) return; // nor the resume decision
+    if (c->hdr.seq < f->first_seq) return fail(protocol_abort("a chunk before its file began"));
     if (auto o = open_file_sink(file); !o) return fail(o.abort());
   }
   if (!sink_) return;
@@ -235,8 +242,8 @@ void Receiver::on_written(RxChunk* c, int err) {
   digester_.add_chunk(c->hdr.hash, c->hdr.raw_len);
   bytes_written_ += c->hdr.raw_len;
   if (named()) {
-    files_[cur_file_].digester.add_chunk(c->hdr.hash, c->hdr.raw_len);
-    files_[cur_file_].bytes += c->hdr.raw_len;
+    files_.front().digester.add_chunk(c->hdr.hash, c->hdr.raw_len);
+    files_.front().bytes += c->hdr.raw_len;
   }
   payload_wire_ += c->hdr.wire_len;
   credit_consumed_ += wire::ChunkHeader::kSize + c->hdr.wire_len;
@@ -257,17 +264,18 @@ void Receiver::on_written(RxChunk* c, int err) {
 
 Outcome Receiver::open_file_sink(uint32_t file) {
   if (sink_) return {};
-  auto sink = host_.make_sink(&files_[file].meta);
+  auto sink = host_.make_sink(&file_state(file)->meta);
   if (!sink) return Abort{sink.error(), AppError::output_failed};
   sink_ = std::move(*sink);
   report_file(FileEvent::State::receiving);
   return {};
 }
 
-// The current file, to the host (for the api's record of each file).
+// The current file (files_[0], whose sink is open), to the host: for the
+// api's record of each file.
 void Receiver::report_file(FileEvent::State state) {
-  if (!named() || cur_file_ >= files_.size()) return;
-  const FileState& f = files_[cur_file_];
+  if (!named() || files_.empty()) return;
+  const FileState& f = files_.front();
   host_.file_event(
       FileEvent{state, f.meta.name, f.meta.size, f.meta.start_offset + f.bytes, peer_});
 }
@@ -276,21 +284,41 @@ void Receiver::report_file(FileEvent::State state) {
 // message that is needed (FILE_END, the resume decision) has not arrived.
 Outcome Receiver::advance_files(uint32_t upto, bool* waiting) {
   while (cur_file_ < upto) {
-    if (cur_file_ >= files_.size() || !files_[cur_file_].end ||
-        files_[cur_file_].resume.pending()) {
+    if (files_.empty() || !files_.front().end || files_.front().resume.pending()) {
       *waiting = true;
       return {};
     }
     if (auto o = commit_file(); !o) return o;
     ++files_done_;
-    ++cur_file_;
+    drop_committed_file();
   }
   return {};
 }
 
+Receiver::FileState* Receiver::file_state(uint64_t index) {
+  if (index < cur_file_ || index - cur_file_ >= files_.size()) return nullptr;
+  return &files_[index - cur_file_];
+}
+
+// The current file is committed: its state goes, and with it the control
+// stream credit its FILE message held.
+void Receiver::drop_committed_file() {
+  control_credit_due_ += static_cast<int64_t>(files_.front().control_bytes);
+  files_.pop_front();
+  ++cur_file_;
+  return_control_credit();
+}
+
+void Receiver::return_control_credit() {
+  if (control_credit_due_ <= 0) return;
+  if (conn_ && !conn_->closed())
+    conn_->extend_max_stream_offset(0, static_cast<uint64_t>(control_credit_due_));
+  control_credit_due_ = 0;
+}
+
 // The current file, whose chunks were all written: its digest, then the rename.
 Outcome Receiver::commit_file() {
-  FileState& f = files_[cur_file_];
+  FileState& f = files_.front();
   if (next_write_ != f.first_seq + f.end->chunks || f.bytes != f.end->bytes)
     return protocol_abort("a file's chunks do not match its FILE_END");
   // An empty file has had no chunk to open its sink.

@@ -17,13 +17,20 @@
 // a whole chunk was, so what is buffered stays within the reservation
 // however slowly the sink drains. A transfer that holds chunks while the one
 // the writer waits for makes no progress for the idle timeout is cut.
+// On the control stream, stream credit goes back as messages are taken,
+// except for a FILE message's bytes, which go back when that file is
+// committed and its state dropped: the files announced and not yet committed
+// are bounded by the control stream's window, however many files a transfer
+// has.
 #pragma once
 
+#include <deque>
 #include <map>
 #include <memory>
 #include <optional>
 #include <string>
 #include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 #include "app/chunk_seqs.h"
@@ -52,8 +59,10 @@ public:
   virtual MemoryBudget& memory() = 0;
   // The sink for a stream (file null) or a named file.
   virtual Result<std::unique_ptr<ByteSink>> make_sink(const FileMeta* file) = 0;
-  // Where --resume keeps the part of a file (none when writing to stdout).
-  virtual std::optional<std::string> partial_path(const FileMeta& meta) const = 0;
+  // The part --resume keeps of a file, claimed for this transfer (null when
+  // nothing is kept: no --resume, stdout, a device). Errc::transfer when
+  // another transfer holds it.
+  virtual Result<std::shared_ptr<uvx::PartialFile>> claim_partial(const FileMeta& meta) = 0;
   // The receiver ended: a transfer (started or not) succeeded or failed.
   virtual void receiver_finished(Receiver& r, const Status& st) = 0;
   // A finished receiver's last read, write or job came back.
@@ -113,6 +122,7 @@ private:
     ResumeOffer resume;
     uint64_t bytes = 0;
     Digester digester;
+    uint64_t control_bytes = 0; // its FILE message: stream credit held until it is committed
   };
 
   // Control messages (receiver_control.cc).
@@ -146,6 +156,11 @@ private:
   bool awaited_has_raw() const;
   std::unique_ptr<uint8_t[]> take_block(size_t n);
   void give_block(std::unique_ptr<uint8_t[]> b, size_t n);
+  // Files mode: the state of file `index`, or null when it is committed or
+  // its FILE has not come yet.
+  FileState* file_state(uint64_t index);
+  void drop_committed_file();
+  void return_control_credit();
   void send_control(const wire::Message& m);
   bool named() const { return hello_ && hello_->files > 0; }
 
@@ -168,9 +183,18 @@ private:
   ControlOut control_out_;
   std::optional<wire::Hello> hello_;
   std::optional<wire::End> end_;
-  std::vector<FileState> files_;
+  // Files announced and not yet committed: files_[0] is file cur_file_.
+  std::deque<FileState> files_;
   size_t cur_file_ = 0;
   uint32_t files_done_ = 0;
+  uint64_t last_first_seq_ = 0;
+  // Seeded 64-bit hashes of the names of this transfer's files, to refuse a
+  // second file of the same name (8 bytes and a node per file).
+  std::unordered_set<uint64_t> names_seen_;
+  uint64_t name_seed_ = 0;
+  // Control stream credit consumed and not yet given back (negative: owed,
+  // when a FILE message's first bytes were given back before it was whole).
+  int64_t control_credit_due_ = 0;
 
   // The transfer's part of the listener's memory, from HELLO on. Declared
   // before the chunks, so that their blocks are gone before it is.

@@ -3,6 +3,9 @@
 // connection when the message cannot be taken.
 #include "app/receiver.h"
 
+#include <xxhash.h>
+
+#include "core/printable.h"
 #include "core/units.h"
 #include "pipeline/file_name.h"
 #include "tls/secret.h"
@@ -94,13 +97,21 @@ Outcome Receiver::accept_hello(const wire::Hello& h) {
 }
 
 Outcome Receiver::on_message(const wire::File& m) {
-  if (!hello_ || m.index != files_.size() || m.index >= hello_->files ||
-      (!files_.empty() && m.first_seq < files_.back().first_seq))
+  if (!hello_ || m.index != cur_file_ + files_.size() || m.index >= hello_->files ||
+      m.first_seq < last_first_seq_)
     return protocol_abort("unexpected FILE");
   // In every mode: the name reaches messages and the progress line even when
   // it names no path here.
   if (auto st = validate_file_name(m.name); !st) return Abort{st.error(), AppError::protocol};
+  // A second file of the same name would replace the first one.
+  if (!names_seen_.insert(XXH3_64bits_withSeed(m.name.data(), m.name.size(), name_seed_)).second)
+    return protocol_abort("two files named " + printable(m.name) +
+                          " in one transfer (the second would replace the first)");
+  last_first_seq_ = m.first_seq;
   FileState& f = files_.emplace_back();
+  // Its stream credit comes back when the file is committed (see receiver.h).
+  f.control_bytes = wire::encode(m).size();
+  control_credit_due_ -= static_cast<int64_t>(f.control_bytes);
   f.meta.name = m.name;
   f.meta.mode = m.mode;
   f.meta.mtime_sec = m.mtime_sec;
@@ -112,10 +123,21 @@ Outcome Receiver::on_message(const wire::File& m) {
 }
 
 Outcome Receiver::on_message(const wire::Resume& m) {
-  if (m.index >= files_.size()) return protocol_abort("unexpected RESUME");
-  FileState& f = files_[m.index];
+  FileState* fp = file_state(m.index);
+  if (!fp) return protocol_abort("unexpected RESUME");
+  FileState& f = *fp;
   bool was_pending = f.resume.pending();
-  if (auto o = f.resume.on_message(work_, m, host_.partial_path(f.meta),
+  // The question: the part is claimed now and held until the file is done,
+  // so that no other transfer writes it and what is offered stays on disk.
+  if (m.offset == UINT64_MAX && !was_pending && !f.resume.decided() && !f.meta.partial) {
+    auto claimed = host_.claim_partial(f.meta);
+    if (!claimed)
+      return Abort{claimed.error(), claimed.error().code == Errc::transfer
+                                        ? AppError::busy
+                                        : AppError::output_failed};
+    f.meta.partial = std::move(*claimed);
+  }
+  if (auto o = f.resume.on_message(work_, m, f.meta.partial,
                                    [this](const wire::Resume& offer) { send_control(offer); });
       !o)
     return o;
@@ -131,8 +153,9 @@ Outcome Receiver::on_message(const wire::Resume& m) {
 }
 
 Outcome Receiver::on_message(const wire::FileEnd& m) {
-  if (m.index >= files_.size() || files_[m.index].end) return protocol_abort("unexpected FILE_END");
-  files_[m.index].end = m;
+  FileState* f = file_state(m.index);
+  if (!f || f->end) return protocol_abort("unexpected FILE_END");
+  f->end = m;
   try_write();
   maybe_finish();
   return {};

@@ -1,9 +1,5 @@
 #include "app/resume.h"
 
-#include <sys/stat.h>
-
-#include "uv/fd_io.h"
-
 namespace qpipe::app {
 
 using Digest16 = std::array<uint8_t, 16>;
@@ -48,7 +44,7 @@ wire::Resume ResumeAsk::decision(uint32_t index, uint64_t offset) {
 }
 
 transport::Outcome ResumeOffer::on_message(uvx::WorkQueue& work, const wire::Resume& msg,
-                                           const std::optional<std::string>& partial_path,
+                                           const std::shared_ptr<uvx::PartialFile>& partial,
                                            std::function<void(const wire::Resume&)> answer) {
   switch (step_) {
   case Step::decided:
@@ -65,15 +61,12 @@ transport::Outcome ResumeOffer::on_message(uvx::WorkQueue& work, const wire::Res
   if (msg.offset != UINT64_MAX) return transport::protocol_abort("unexpected RESUME");
   step_ = Step::asked;
   uint32_t index = msg.index;
-  struct stat st;
-  if (!partial_path || ::lstat(partial_path->c_str(), &st) != 0 || !S_ISREG(st.st_mode) ||
-      st.st_size <= 0) {
+  uint64_t size = partial ? partial->size() : 0;
+  if (size == 0) {
     answer(wire::Resume{index, 0, {}});
     return {};
   }
-  auto size = static_cast<uint64_t>(st.st_size);
-  std::string path = *partial_path;
-  int rv = work.run<Result<Digest16>>([path, size] { return uvx::digest_prefix(path, size); },
+  int rv = work.run<Result<Digest16>>([partial, size] { return partial->digest_prefix(size); },
                                       [this, index, size, answer](Result<Digest16> kept) {
                                         wire::Resume r{index, 0, {}};
                                         if (kept.ok()) {

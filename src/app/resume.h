@@ -15,6 +15,7 @@
 
 #include "pipeline/wire.h"
 #include "transport/connection.h"
+#include "uv/partial_file.h"
 #include "uv/work.h"
 
 namespace qpipe::app {
@@ -54,10 +55,12 @@ private:
 class ResumeOffer {
 public:
   // A RESUME message about this file. Step 1 makes `answer` run (on the loop)
-  // with the offer for what is kept at `partial_path` (none: nothing kept);
-  // step 3 records where the sender starts. Anything else is a protocol error.
+  // with the offer for what `partial` holds (null: nothing kept), which the
+  // caller has claimed and holds until the file is done, so that the bytes
+  // offered are the bytes the rest is appended to; step 3 records where the
+  // sender starts. Anything else is a protocol error.
   transport::Outcome on_message(uvx::WorkQueue& work, const wire::Resume& msg,
-                                const std::optional<std::string>& partial_path,
+                                const std::shared_ptr<uvx::PartialFile>& partial,
                                 std::function<void(const wire::Resume&)> answer);
   // The sender asked, and has not decided yet: write nothing of the file.
   bool pending() const { return step_ == Step::asked; }

@@ -41,6 +41,7 @@ bool SendPipeline::open_next_item() {
   }
   source_ = std::move(*src);
   files_[cur_item_].first_seq = next_seq_;
+  files_[cur_item_].digester.emplace();
   if (!named_) return true;
   const auto& meta = items_[cur_item_].meta;
   wire::File msg;
@@ -61,6 +62,7 @@ bool SendPipeline::open_next_item() {
 
 void SendPipeline::read_next() {
   if (reading_ || eof_ || stopped_ || !memory_.has_room()) return;
+  if (!source_ && next_item_ < items_.size() && next_item_ - ended_files_ >= kFilesAhead) return;
   if (!source_ && !open_next_item()) {
     eof_ = true;
     events_.progressed();
@@ -165,11 +167,12 @@ void SendPipeline::on_hashed(SendChunk* c) {
     SendChunk& next = *chunks_[digested_ - base];
     if (!next.hashed) break;
     digester_.add_chunk(next.hash, next.len);
-    files_[next.file].digester.add_chunk(next.hash, next.len);
+    files_[next.file].digester->add_chunk(next.hash, next.len);
     ++digested_;
   }
   end_files();
   events_.progressed();
+  read_next(); // a file that ended may let the next one open
 }
 
 // A file whose chunks are all read and folded into its digest ends.
@@ -182,10 +185,11 @@ void SendPipeline::end_files() {
       fe.index = static_cast<uint32_t>(ended_files_);
       fe.chunks = f.chunks;
       fe.bytes = f.bytes;
-      fe.digest = f.digester.digest();
+      fe.digest = f.digester->digest();
       events_.control(fe);
       ++files_announced_;
     }
+    f.digester.reset();
     ++ended_files_;
   }
 }

@@ -7,12 +7,16 @@
 //
 // It reads only while ChunkMemory has room, so memory stays bounded however
 // fast the input is; the sender releases a chunk's memory once the listener
-// has acknowledged its stream.
+// has acknowledged its stream. It opens a file only while fewer than
+// kFilesAhead files have been announced (FILE) and not ended (FILE_END):
+// the listener holds the control stream credit of each FILE until that file
+// is committed, and this keeps the credit held well inside its window.
 #pragma once
 
 #include <deque>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <vector>
 
 #include "app/options.h"
@@ -27,6 +31,8 @@ namespace qpipe::app {
 
 class SendPipeline {
 public:
+  static constexpr size_t kFilesAhead = 64;
+
   struct Events {
     std::function<void(const wire::Message&)> control; // a message for the control stream
     std::function<void()> progressed;                  // a chunk is ready, or the input moved on
@@ -68,7 +74,7 @@ private:
   struct FileProgress {
     uint64_t first_seq = 0, chunks = 0, bytes = 0;
     bool read_done = false;
-    Digester digester;
+    std::optional<Digester> digester; // from the file's opening to its FILE_END
   };
   bool open_next_item();
   void on_read(ReadResult r);

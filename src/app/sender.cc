@@ -245,6 +245,10 @@ transport::Outcome Sender::on_stream_data(int64_t stream_id, std::span<const uin
   if (stream_id != control_out_.stream_id())
     return transport::protocol_abort("data on an unexpected stream");
   if (auto st = control_in_.feed(data); !st) return Abort{st.error(), AppError::protocol};
+  // The listener's messages are taken at once: their credit goes back (one
+  // RESUME offer per file would otherwise fill the window).
+  conn_->extend_max_stream_offset(stream_id, data.size());
+  conn_->extend_max_offset(data.size());
   while (auto m = control_in_.next()) {
     if (auto* r = std::get_if<wire::Resume>(&*m)) {
       if (auto o = pipeline_.on_resume_offer(*r); !o) return o;

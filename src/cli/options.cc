@@ -19,12 +19,18 @@ constexpr OptionSpec kTable[] = {
     {OptId::output, 'o', "output", Arg::required, "PATH", kListen,
      "write to PATH (a file, or a directory for named files) instead of stdout; - is stdout",
      "file",
-     "Write to PATH instead of stdout. The data is written to a temporary file beside PATH and "
+     "Write to PATH instead of stdout, into what PATH names, as a shell's redirection would. A "
+     "regular file or a new name: the data is written to a temporary file beside PATH and "
      "renamed to PATH only after the whole stream arrived and its digest matched; on any failure "
-     "nothing appears at PATH. When PATH is a directory, the files a sender sends by name land "
-     "in it, each renamed into place after its own digest matched, with its mode and "
-     "modification time. A listener refuses to write to stdout when it is a terminal (exit 2, "
-     "before it listens); \\fB\\-o \\-\\fR writes to stdout all the same."},
+     "nothing appears at PATH. A device, a FIFO or a socket is written directly (not atomic: "
+     "what arrived before a failure is there). A symlink is followed: its target gets the data, "
+     "through a temporary beside the target, and the link stays a link. When PATH is a "
+     "directory, the files a sender sends by name land in it, each renamed into place after its "
+     "own digest matched, with its modification time and its mode (see FILES). PATH is checked "
+     "before listening starts: a missing directory, a path that cannot be written, or with "
+     "\\-\\-no\\-clobber an existing file, is refused at once (exit 5). A listener refuses to "
+     "write to stdout when it is a terminal (exit 2, before it listens); \\fB\\-o \\-\\fR writes "
+     "to stdout all the same."},
     {OptId::print_fingerprint, 0, "print-fingerprint", Arg::none, nullptr, kListen,
      "print the listener's fingerprint and exit", nullptr,
      "Print the fingerprint of the listener's identity (the stored one, or \\-\\-cert) on "
@@ -106,6 +112,11 @@ constexpr OptionSpec kTable[] = {
      nullptr, nullptr},
     {OptId::no_clobber, 0, "no-clobber", Arg::none, nullptr, kListen,
      "refuse to replace an existing file", nullptr, nullptr},
+    {OptId::keep_modes, 0, "keep-modes", Arg::none, nullptr, kListen,
+     "give files the sender's permission bits, even group- or world-writable", nullptr,
+     "Give files sent by name the sender's permission bits as they are. Without it the "
+     "listener's umask applies and no file is made group\\- or world\\-writable; setuid, "
+     "setgid and sticky bits are dropped either way."},
     {OptId::ipv4, '4', "ipv4", Arg::none, nullptr, kSend | kListen, "use IPv4 only", nullptr,
      nullptr},
     {OptId::ipv6, '6', "ipv6", Arg::none, nullptr, kSend | kListen, "use IPv6 only", nullptr,

@@ -52,6 +52,7 @@ enum class OptId {
   resume,
   sync,
   no_clobber,
+  keep_modes,
   ipv4,
   ipv6,
   bind,

@@ -314,6 +314,9 @@ Status apply(Config& c, const Given& g) {
   case OptId::no_clobber:
     c.listen.no_clobber = true;
     return {};
+  case OptId::keep_modes:
+    c.listen.keep_modes = true;
+    return {};
   case OptId::resume:
     c.send.resume = c.listen.resume = true;
     return {};

@@ -84,8 +84,10 @@ Status check_terminal_output(const Config& config) {
 Result<std::unique_ptr<app::Transfer>> start(uv_loop_t* loop, Config& config, const Logger& log,
                                              app::TransferEvents events) {
   if (config.mode == kListen) {
+    // -o is checked before anything listens.
     auto sinks = frontend::output_sinks(loop, config.listen);
-    return app::start_listen(loop, config.listen, std::move(sinks), log, std::move(events));
+    if (!sinks) return sinks.error();
+    return app::start_listen(loop, config.listen, std::move(*sinks), log, std::move(events));
   }
   if (config.files.empty()) {
     std::unique_ptr<app::ByteSource> in =

@@ -5,6 +5,7 @@
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
+#include <unordered_map>
 
 #include "core/fs.h"
 #include "uv/fd_io.h"
@@ -51,6 +52,18 @@ Result<app::SendItem> file_item(uv_loop_t* loop, const std::string& path) {
 
 Result<std::vector<app::SendItem>> send_items(uv_loop_t* loop,
                                               const std::vector<std::string>& paths) {
+  // Two files that would arrive under one name: the second would replace
+  // the first on the listener.
+  std::unordered_map<std::string, const std::string*> first_with;
+  for (const auto& path : paths) {
+    std::string name = path == "-" ? "stdin" : split_path(path).base;
+    if (name.empty()) continue; // a directory, refused below
+    auto [it, fresh] = first_with.emplace(name, &path);
+    if (!fresh)
+      return make_error(Errc::usage, *it->second + " and " + path,
+                        "both would arrive as " + name +
+                            "; send one of them in another run, or under another name");
+  }
   std::vector<app::SendItem> items;
   for (const auto& path : paths) {
     if (path == "-") {

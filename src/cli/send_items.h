@@ -1,7 +1,8 @@
 // The FILE... arguments of a send, as the engine's SendItems: each named
 // file with its name, mode, time and size, opened when its turn comes; "-"
 // is stdin. Every file is checked before anything is sent: a missing one is
-// a local I/O error, a directory a usage error (send a tree through tar).
+// a local I/O error, a directory a usage error (send a tree through tar), and
+// so are two that would arrive under the same name (a/x.bin and b/x.bin).
 #pragma once
 
 #include <string>

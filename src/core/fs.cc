@@ -3,6 +3,8 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <climits>
+#include <cstdlib>
 #include <cstring>
 
 #include <fcntl.h>
@@ -90,6 +92,40 @@ PathParts split_path(const std::string& path) {
   size_t slash = path.rfind('/');
   if (slash == std::string::npos) return {".", path};
   return {slash == 0 ? "/" : path.substr(0, slash), path.substr(slash + 1)};
+}
+
+Result<std::string> follow_symlinks(const std::string& path) {
+  std::string at = path;
+  for (int hops = 0; hops < 40; ++hops) {
+    struct stat st;
+    if (::lstat(at.c_str(), &st) != 0 || !S_ISLNK(st.st_mode)) return at;
+    std::string target(PATH_MAX, '\0');
+    ssize_t n = ::readlink(at.c_str(), target.data(), target.size());
+    if (n < 0) return errno_error(Errc::local_io, at, errno);
+    target.resize(static_cast<size_t>(n));
+    if (target.empty()) return errno_error(Errc::local_io, at, ENOENT);
+    if (target[0] == '/') {
+      at = target;
+      continue;
+    }
+    auto [dir, base] = split_path(at);
+    at = (at.find('/') == std::string::npos ? "" : (dir == "/" ? "/" : dir + "/")) + target;
+  }
+  return errno_error(Errc::local_io, path, ELOOP);
+}
+
+mode_t current_umask() {
+  if (UniqueFd f{::open("/proc/self/status", O_RDONLY | O_CLOEXEC)}) {
+    std::string status;
+    if (read_all(f.get(), 1 << 16, status) == 0) {
+      size_t at = status.find("\nUmask:");
+      if (at != std::string::npos)
+        return static_cast<mode_t>(std::strtoul(status.c_str() + at + 8, nullptr, 8) & 0777);
+    }
+  }
+  mode_t mask = ::umask(022);
+  ::umask(mask);
+  return mask;
 }
 
 Result<std::string> read_file(const std::string& path, size_t max_bytes) {

@@ -1,6 +1,7 @@
 // File-system helpers shared by every layer: an owner for file descriptors,
-// splitting a path into directory and name, reading whole small files,
-// replacing a file atomically, private directories and their lock.
+// splitting a path into directory and name, following a path's symlinks,
+// the process's umask, reading whole small files, replacing a file
+// atomically, private directories and their lock.
 //
 // Private files (a key, a secret) follow one rule, like ssh's: a private file
 // is refused when its group or others have any permission on it, and the
@@ -64,6 +65,16 @@ struct PathParts {
 // "a/b/c" -> {"a/b", "c"}, "c" -> {".", "c"}, "/c" -> {"/", "c"},
 // "a/" -> {"a", ""}. Nothing else is normalised: "a//c" -> {"a/", "c"}.
 PathParts split_path(const std::string& path);
+
+// Follows path's last component while it is a symlink (a relative target is
+// taken relative to the link's directory) and returns the path reached,
+// which may not exist (a dangling link names a file still to be made). A
+// path that is not a symlink comes back as it is. ELOOP after 40 links.
+Result<std::string> follow_symlinks(const std::string& path);
+
+// The process's file-mode creation mask, read without changing it (from
+// /proc/self/status; where that is missing, umask(2) is set and restored).
+mode_t current_umask();
 
 // Reads a whole small file that configures qpipe (a certificate, a CA file,
 // known_hosts). Local configuration that cannot be used is a usage error,

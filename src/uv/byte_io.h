@@ -10,6 +10,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <span>
 #include <string>
@@ -19,6 +20,8 @@
 #include "core/error.h"
 
 namespace qpipe::uvx {
+
+class PartialFile; // uv/partial_file.h
 
 struct ReadResult {
   size_t bytes = 0;
@@ -34,9 +37,11 @@ struct FileMeta {
   uint32_t mtime_nsec = 0;
   std::optional<uint64_t> size;
   // With --resume (listener side): keep the partial file under a fixed name
-  // when the transfer fails, and write from start_offset on.
+  // when the transfer fails, and write from start_offset on; `partial` is
+  // the part the listener claimed when it made its offer.
   bool resumable = false;
   uint64_t start_offset = 0;
+  std::shared_ptr<PartialFile> partial;
 };
 
 class ByteSource {

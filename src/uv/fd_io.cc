@@ -7,7 +7,9 @@
 #include <cstring>
 #include <fcntl.h>
 #include <poll.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <unistd.h>
 #include <vector>
 #include <xxhash.h>
@@ -73,32 +75,33 @@ Status FdSource::skip(uint64_t n) {
   return {};
 }
 
-std::string partial_name(const std::string& name) {
-  return "." + name + ".qpipe-partial";
-}
-
 Result<std::array<uint8_t, 16>> digest_prefix(const std::string& path, uint64_t n) {
   UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW));
   if (!fd) return errno_error(Errc::local_io, path, errno);
+  return digest_fd_prefix(fd.get(), n, path);
+}
+
+Result<std::array<uint8_t, 16>> digest_fd_prefix(int fd, uint64_t n, const std::string& name) {
   XXH3_state_t* st = XXH3_createState();
   XXH3_128bits_reset(st);
   std::vector<uint8_t> buf(1 << 20);
-  uint64_t left = n;
+  uint64_t done = 0;
   int err = 0;
-  while (left > 0) {
-    ssize_t r = ::read(fd.get(), buf.data(), std::min<uint64_t>(left, buf.size()));
+  while (done < n) {
+    ssize_t r =
+        ::pread(fd, buf.data(), std::min<uint64_t>(n - done, buf.size()), static_cast<off_t>(done));
     if (r < 0 && errno == EINTR) continue;
     if (r <= 0) {
       err = r < 0 ? errno : EIO; // shorter than n
       break;
     }
     XXH3_128bits_update(st, buf.data(), static_cast<size_t>(r));
-    left -= static_cast<uint64_t>(r);
+    done += static_cast<uint64_t>(r);
   }
   XXH128_canonical_t c;
   XXH128_canonicalFromHash(&c, XXH3_128bits_digest(st));
   XXH3_freeState(st);
-  if (err) return errno_error(Errc::local_io, path, err);
+  if (err) return errno_error(Errc::local_io, name, err);
   std::array<uint8_t, 16> d;
   std::memcpy(d.data(), c.digest, 16);
   return d;
@@ -200,6 +203,92 @@ void FdSink::write(std::span<const iovec> parts, std::function<void(int)> done) 
   if (rv != 0) done(rv);
 }
 
+namespace {
+
+// Opens what -o names for writing, blocking (on the thread pool): a device
+// or FIFO with open(2), non-blocking so that FdSink's writes can be
+// cancelled; a FIFO without a reader is retried every 50 ms until one comes
+// or `cancelled`; a socket is connected to. Returns the descriptor or -errno.
+int open_target(const std::string& path, const std::atomic<bool>& cancelled) {
+  struct stat st;
+  if (::stat(path.c_str(), &st) != 0) return -errno;
+  if (S_ISSOCK(st.st_mode)) {
+    sockaddr_un addr{};
+    addr.sun_family = AF_UNIX;
+    if (path.size() >= sizeof addr.sun_path) return -ENAMETOOLONG;
+    std::memcpy(addr.sun_path, path.c_str(), path.size() + 1);
+    UniqueFd s(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0));
+    if (!s) return -errno;
+    if (::connect(s.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 &&
+        errno != EINPROGRESS)
+      return -errno;
+    return s.release();
+  }
+  for (;;) {
+    int fd = ::open(path.c_str(), O_WRONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+    if (fd >= 0) return fd;
+    if (errno == EINTR) continue;
+    if (errno != ENXIO || !S_ISFIFO(st.st_mode)) return -errno;
+    if (cancelled.load()) return UV_ECANCELED;
+    ::poll(nullptr, 0, 50); // no reader yet
+  }
+}
+
+} // namespace
+
+DeviceSink::DeviceSink(uv_loop_t* loop, std::string path, bool sync)
+    : FdSink(loop, -1, std::move(path)), opened_(std::make_shared<UniqueFd>()), sync_(sync) {}
+
+DeviceSink::~DeviceSink() {
+  cancel(); // a wait for a FIFO's reader ends; the descriptor closes with opened_
+}
+
+void DeviceSink::write(std::span<const iovec> parts, std::function<void(int)> done) {
+  if (fd_ >= 0) return FdSink::write(parts, std::move(done));
+  auto copy = std::make_shared<std::vector<iovec>>(parts.begin(), parts.end());
+  auto result = std::make_shared<int>(0);
+  auto opened = opened_;
+  auto cancelled = cancelled_;
+  std::string path = name_;
+  int rv = queue_work(
+      loop_, alive_,
+      [=] {
+        int fd = open_target(path, *cancelled);
+        if (fd < 0)
+          *result = fd;
+        else
+          opened->reset(fd);
+      },
+      [this, copy, result, done = std::move(done)]() mutable {
+        if (*result != 0) return done(*result);
+        fd_ = opened_->get();
+        enlarge_pipe(fd_);
+        FdSink::write(*copy, std::move(done));
+      });
+  if (rv != 0) done(rv);
+}
+
+Status DeviceSink::commit() {
+  // An empty stream still opens and closes the target, so that a FIFO's
+  // reader sees its end; a FIFO without a reader has nothing to miss.
+  if (fd_ < 0) {
+    std::atomic<bool> now{true};
+    int fd = open_target(name_, now);
+    if (fd >= 0)
+      opened_->reset(fd);
+    else if (fd != UV_ECANCELED)
+      return errno_error(Errc::local_io, name_, -fd);
+  }
+  // Devices that cannot sync (a FIFO, a terminal, a socket) say EINVAL.
+  if (sync_ && opened_->get() >= 0 && ::fsync(opened_->get()) != 0 && errno != EINVAL &&
+      errno != EROFS)
+    return errno_error(Errc::local_io, name_, errno);
+  fd_ = -1;
+  if (opened_->get() >= 0 && opened_->close() != 0 && errno != EINTR)
+    return errno_error(Errc::local_io, name_, errno);
+  return {};
+}
+
 Result<std::unique_ptr<FileSink>> FileSink::create(uv_loop_t* loop, const std::string& path,
                                                    const FileSinkOptions& opts) {
   auto [dir, base] = split_path(path);
@@ -221,12 +310,19 @@ Result<std::unique_ptr<FileSink>> FileSink::create_in(uv_loop_t* loop, const std
     return make_error(Errc::local_io, shown, "exists (and --no-clobber was given)");
   std::string tmp;
   UniqueFd fd;
+  FileSinkOptions o = opts;
   if (opts.resumable) {
-    tmp = partial_name(name);
-    fd.reset(
-        ::openat(dir_fd.get(), tmp.c_str(), O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0666));
-    if (fd && (::ftruncate(fd.get(), static_cast<off_t>(opts.start_offset)) != 0 ||
-               ::lseek(fd.get(), static_cast<off_t>(opts.start_offset), SEEK_SET) < 0))
+    if (!o.partial) {
+      auto claimed = PartialFile::claim(dir, name);
+      if (!claimed) return claimed.error();
+      o.partial = std::move(*claimed);
+    }
+    tmp = o.partial->part_name();
+    // A descriptor of our own that shares the part's lock; the part is cut
+    // to what was kept and matched, and written from there.
+    fd.reset(::fcntl(o.partial->fd(), F_DUPFD_CLOEXEC, 0));
+    if (!fd || ::ftruncate(fd.get(), static_cast<off_t>(opts.start_offset)) != 0 ||
+        ::lseek(fd.get(), static_cast<off_t>(opts.start_offset), SEEK_SET) < 0)
       return errno_error(Errc::local_io, shown, errno);
   }
   for (int attempt = 0; attempt < 16 && !fd && !opts.resumable; ++attempt) {
@@ -242,13 +338,14 @@ Result<std::unique_ptr<FileSink>> FileSink::create_in(uv_loop_t* loop, const std
   }
   if (!fd) return errno_error(Errc::local_io, shown, errno);
   return std::unique_ptr<FileSink>(new FileSink(loop, std::move(fd), std::move(dir_fd),
-                                                std::move(shown), name, std::move(tmp), opts));
+                                                std::move(shown), name, std::move(tmp), o));
 }
 
 FileSink::FileSink(uv_loop_t* loop, UniqueFd fd, UniqueFd dir_fd, std::string shown,
                    std::string name, std::string tmp, FileSinkOptions opts)
     : FdSink(loop, fd.get(), std::move(shown)), file_fd_(std::move(fd)), dir_fd_(std::move(dir_fd)),
-      name_in_dir_(std::move(name)), tmp_(std::move(tmp)), opts_(opts) {}
+      partial_(std::move(opts.partial)), name_in_dir_(std::move(name)), tmp_(std::move(tmp)),
+      opts_(std::move(opts)) {}
 
 FileSink::~FileSink() {
   if (!done_) abort();
@@ -276,6 +373,8 @@ Status FileSink::commit() {
     return errno_error(Errc::local_io, name_, err);
   }
   if (opts_.sync) fsync(dir_fd_.get());
+  if (partial_) partial_->renamed();
+  partial_.reset();
   done_ = true;
   return {};
 }
@@ -283,6 +382,7 @@ Status FileSink::commit() {
 void FileSink::abort() {
   if (done_) return;
   if (!opts_.resumable) ::unlinkat(dir_fd_.get(), tmp_.c_str(), 0); // --resume keeps the part
+  partial_.reset(); // and lets it go (an empty one is removed)
   done_ = true;
 }
 

@@ -57,6 +57,24 @@ check "a directory argument: exit 2 with the tar hint" bash -c "[ $rc = 2 ] && g
 timeout 10 "$QPIPE" 127.0.0.1:9 "$TMP/src/nope" 2>"$TMP/nope.err"; rc=$?
 check "a missing file: exit 5 naming it" bash -c "[ $rc = 5 ] && grep -q 'nope: No such file' $TMP/nope.err"
 
+# Two files with the same name in one send: refused before any byte. The
+# sender refuses them itself (exit 2, naming both); a sender that lies (every
+# file claims one name) is refused by the listener at the second FILE.
+mkdir -p "$TMP/a" "$TMP/b" "$TMP/dup"
+echo one > "$TMP/a/x.bin"
+echo two > "$TMP/b/x.bin"
+cp "$TMP/b/x.bin" "$TMP/b/y.bin"
+timeout 10 "$QPIPE" 127.0.0.1:9 "$TMP/a/x.bin" "$TMP/b/x.bin" 2>"$TMP/dup.err"; rc=$?
+check "two files named x.bin: the sender refuses (exit 2, got $rc), naming both paths" \
+  bash -c "[ $rc = 2 ] && grep -q '$TMP/a/x.bin and $TMP/b/x.bin: both would arrive as x.bin' $TMP/dup.err"
+listener u "127.0.0.1:0 -o $TMP/dup"
+bg s "QPIPE_TEST_TAMPER=name=x.bin timeout 60 $QPIPE_TEST_HOOKS 127.0.0.1:$PORT $TMP/a/x.bin $TMP/b/y.bin"
+src=$(wait_rc s); rc=$(wait_rc u)
+check "two FILEs named x.bin: a protocol error on both sides (sender $src, listener $rc)" \
+  bash -c "[ '$src$rc' = 11 ] && grep -q 'two files named x.bin in one transfer' $TMP/u.err && grep -q 'two files named x.bin' $TMP/s.err"
+check "two FILEs named x.bin: the second did not replace the first" \
+  bash -c "[ ! -e $TMP/dup/x.bin ] || [ \"\$(cat $TMP/dup/x.bin)\" = one ]"
+
 # --no-clobber refuses to replace; without it the file is replaced atomically.
 echo original > "$TMP/dst/keep"
 printf 'new\n' > "$TMP/src/keep"

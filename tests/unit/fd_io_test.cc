@@ -1,20 +1,26 @@
 // Tests of the file sources and sinks (src/uv/fd_io.h) on a real loop: a
 // FileSink commits by renaming its temporary into place with the file's mode
 // and mtime, leaves nothing behind on abort, refuses to replace a file with
-// --no-clobber, and keeps and extends the partial file of --resume. Every
-// test ends with uv_loop_close() == 0, so no handle or request is leaked.
+// --no-clobber, and keeps and extends the partial file of --resume, which
+// one transfer at a time may hold (PartialFile); a DeviceSink writes straight
+// into a FIFO or a socket. Every test ends with uv_loop_close() == 0, so no
+// handle or request is leaked.
 #include <boost/test/unit_test.hpp>
 
 #include "temp_dir.h"
 
 #include <cstdint>
+#include <cstring>
 #include <memory>
 #include <span>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include <fcntl.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <unistd.h>
 #include <uv.h>
 
@@ -303,6 +309,111 @@ BOOST_FIXTURE_TEST_CASE(digest_prefix_hashes_the_first_bytes, Fixture) {
   auto past_end = digest_prefix(dir / "short", 5);
   BOOST_REQUIRE(!past_end.ok());
   BOOST_TEST(static_cast<int>(past_end.error().code) == static_cast<int>(Errc::local_io));
+}
+
+BOOST_FIXTURE_TEST_CASE(one_transfer_at_a_time_holds_a_part, Fixture) {
+  write_file(dir / partial_name("f"), "kept", 0600);
+  auto first = PartialFile::claim(dir.path, "f");
+  BOOST_REQUIRE(first.ok());
+  BOOST_TEST((*first)->size() == 4u);
+  auto second = PartialFile::claim(dir.path, "f");
+  BOOST_REQUIRE(!second.ok());
+  BOOST_TEST(static_cast<int>(second.error().code) == static_cast<int>(Errc::transfer));
+  BOOST_TEST(second.error().message() ==
+             dir / "f" +
+                 ": another transfer is writing this file (--resume); try again when it is done");
+  // A sink that has to claim the part itself is refused the same way.
+  FileSinkOptions opts;
+  opts.resumable = true;
+  BOOST_TEST(!FileSink::create_in(&loop, dir.path, "f", opts).ok());
+  first->reset(); // let go: kept, since it holds bytes
+  BOOST_TEST(contents_of(dir / partial_name("f")) == "kept");
+  BOOST_TEST(PartialFile::claim(dir.path, "f").ok());
+}
+
+BOOST_FIXTURE_TEST_CASE(an_empty_part_is_removed_when_let_go, Fixture) {
+  {
+    auto part = PartialFile::claim(dir.path, "new");
+    BOOST_REQUIRE(part.ok());
+    BOOST_TEST(names_in(dir.path) == std::vector<std::string>{partial_name("new")},
+               boost::test_tools::per_element());
+  }
+  BOOST_TEST(names_in(dir.path).empty());
+}
+
+BOOST_FIXTURE_TEST_CASE(a_sink_appends_to_the_part_claimed_for_the_offer, Fixture) {
+  write_file(dir / partial_name("f"), "0123456789", 0600);
+  auto part = PartialFile::claim(dir.path, "f");
+  BOOST_REQUIRE(part.ok());
+  BOOST_TEST(*(*part)->digest_prefix(4) == *digest_prefix(dir / partial_name("f"), 4));
+  FileSinkOptions opts;
+  opts.resumable = true;
+  opts.start_offset = 4;
+  opts.partial = *part;
+  auto sink = sink_in(*this, "f", opts);
+  BOOST_REQUIRE_EQUAL(write_all(&loop, *sink, "abc"), 0);
+  BOOST_REQUIRE(sink->commit().ok());
+  part->reset(); // renamed into place: nothing is removed
+  BOOST_TEST(names_in(dir.path) == std::vector<std::string>{"f"}, boost::test_tools::per_element());
+  BOOST_TEST(contents_of(dir / "f") == "0123abc");
+}
+
+BOOST_FIXTURE_TEST_CASE(a_device_sink_writes_into_a_fifo_without_replacing_it, Fixture) {
+  const std::string fifo = dir / "fifo";
+  BOOST_REQUIRE_EQUAL(::mkfifo(fifo.c_str(), 0600), 0);
+  UniqueFd reader(::open(fifo.c_str(), O_RDONLY | O_NONBLOCK));
+  BOOST_REQUIRE(reader);
+  DeviceSink sink(&loop, fifo, false);
+  BOOST_REQUIRE_EQUAL(write_all(&loop, sink, "through the fifo"), 0);
+  BOOST_REQUIRE(sink.commit().ok());
+  char buf[64];
+  ssize_t n = ::read(reader.get(), buf, sizeof buf);
+  BOOST_TEST(std::string(buf, n > 0 ? static_cast<size_t>(n) : 0) == "through the fifo");
+  BOOST_TEST(::read(reader.get(), buf, sizeof buf) == 0); // the writer closed: end of data
+  struct stat st;
+  BOOST_REQUIRE_EQUAL(::lstat(fifo.c_str(), &st), 0);
+  BOOST_TEST(S_ISFIFO(st.st_mode));
+  BOOST_TEST(names_in(dir.path) == std::vector<std::string>{"fifo"},
+             boost::test_tools::per_element());
+}
+
+BOOST_FIXTURE_TEST_CASE(a_device_sink_waits_for_a_reader_until_cancelled, Fixture) {
+  const std::string fifo = dir / "fifo";
+  BOOST_REQUIRE_EQUAL(::mkfifo(fifo.c_str(), 0600), 0);
+  DeviceSink sink(&loop, fifo, false);
+  int result = 1;
+  iovec part{const_cast<char*>("x"), 1};
+  sink.write(std::span<const iovec>(&part, 1), [&](int st) { result = st; });
+  uv_run(&loop, UV_RUN_NOWAIT);
+  BOOST_TEST(result == 1); // still waiting for a reader
+  sink.cancel();
+  uv_run(&loop, UV_RUN_DEFAULT);
+  BOOST_TEST(result == UV_ECANCELED);
+  // An empty stream still opens and closes the FIFO: its reader sees the end.
+  UniqueFd reader(::open(fifo.c_str(), O_RDONLY | O_NONBLOCK));
+  DeviceSink empty(&loop, fifo, true);
+  BOOST_REQUIRE(empty.commit().ok());
+}
+
+BOOST_FIXTURE_TEST_CASE(a_device_sink_connects_to_a_socket, Fixture) {
+  const std::string path = dir / "sock";
+  UniqueFd server(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
+  sockaddr_un addr{};
+  addr.sun_family = AF_UNIX;
+  BOOST_REQUIRE(path.size() < sizeof addr.sun_path);
+  std::memcpy(addr.sun_path, path.c_str(), path.size() + 1);
+  BOOST_REQUIRE_EQUAL(::bind(server.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+  BOOST_REQUIRE_EQUAL(::listen(server.get(), 1), 0);
+  DeviceSink sink(&loop, path, false);
+  BOOST_REQUIRE_EQUAL(write_all(&loop, sink, "over the socket"), 0);
+  BOOST_REQUIRE(sink.commit().ok());
+  UniqueFd conn(::accept(server.get(), nullptr, nullptr));
+  BOOST_REQUIRE(conn);
+  std::string got;
+  char buf[64];
+  for (ssize_t n; (n = ::read(conn.get(), buf, sizeof buf)) > 0;)
+    got.append(buf, static_cast<size_t>(n));
+  BOOST_TEST(got == "over the socket");
 }
 
 BOOST_AUTO_TEST_SUITE_END()

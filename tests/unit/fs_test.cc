@@ -1,11 +1,13 @@
 // Tests of the file-system helpers (src/core/fs.h): the descriptor owner,
-// path splitting, reading whole files (ordinary and private), atomic
-// replacement, private directories and their lock, and the chmod hint.
+// path splitting, following symlinks, the umask, reading whole files
+// (ordinary and private), atomic replacement, private directories and their
+// lock, and the chmod hint.
 #include <boost/test/unit_test.hpp>
 
 #include "temp_dir.h"
 
 #include <cerrno>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <string>
@@ -73,6 +75,29 @@ BOOST_AUTO_TEST_CASE(split_path_edge_cases) {
   check_split("dir/", "dir", ""); // a trailing slash: no name
   check_split("a//b", "a/", "b"); // no normalisation
   check_split("//b", "/", "b");
+}
+
+BOOST_AUTO_TEST_CASE(follow_symlinks_reaches_the_target_even_a_missing_one) {
+  TempDir dir;
+  fs::create_directory(dir / "sub");
+  BOOST_REQUIRE(::symlink("sub/target", (dir / "rel").c_str()) == 0);
+  BOOST_REQUIRE(::symlink((dir / "rel").c_str(), (dir / "abs").c_str()) == 0);
+  BOOST_REQUIRE(::symlink("../elsewhere", (dir / "sub/up").c_str()) == 0);
+  BOOST_REQUIRE(::symlink("loop", (dir / "loop").c_str()) == 0);
+  BOOST_TEST(*follow_symlinks(dir / "plain") == dir / "plain"); // not a link: as it is
+  BOOST_TEST(*follow_symlinks(dir / "rel") == dir / "sub/target");
+  BOOST_TEST(*follow_symlinks(dir / "abs") == dir / "sub/target");
+  BOOST_TEST(*follow_symlinks(dir / "sub/up") == dir / "sub/../elsewhere");
+  auto looped = follow_symlinks(dir / "loop");
+  BOOST_REQUIRE(!looped.ok());
+  BOOST_TEST(looped.error().why == std::strerror(ELOOP));
+}
+
+BOOST_AUTO_TEST_CASE(current_umask_reads_without_changing_it) {
+  mode_t old = ::umask(027);
+  BOOST_TEST(current_umask() == 027u);
+  BOOST_TEST(current_umask() == 027u);
+  ::umask(old);
 }
 
 BOOST_AUTO_TEST_CASE(unique_fd_closes_what_it_owns) {

@@ -6,6 +6,7 @@
 #include <boost/test/unit_test.hpp>
 
 #include "app/receiver.h"
+#include "pipeline/digest.h"
 #include "pipeline/wire.h"
 
 using namespace qpipe;
@@ -35,8 +36,8 @@ struct FakeHost final : app::ReceiverHost {
     ++sinks;
     return std::unique_ptr<app::ByteSink>(new NullSink);
   }
-  std::optional<std::string> partial_path(const app::FileMeta&) const override {
-    return std::nullopt;
+  Result<std::shared_ptr<uvx::PartialFile>> claim_partial(const app::FileMeta&) override {
+    return std::shared_ptr<uvx::PartialFile>();
   }
   app::MemoryBudget budget{app::kListenerMemory};
   app::MemoryBudget& memory() override { return budget; }
@@ -191,6 +192,51 @@ BOOST_AUTO_TEST_CASE(files_in_order_with_valid_names) {
   fe.index = 0;
   BOOST_TEST(verdict(send(fe)) == "ok");
   BOOST_TEST(verdict(send(fe)) == code(AppError::protocol) + "protocol: unexpected FILE_END");
+}
+
+BOOST_AUTO_TEST_CASE(a_second_file_of_the_same_name_is_refused) {
+  opts.output = "dir";
+  opts.output_is_directory = true;
+  BOOST_TEST(verdict(send(hello(3))) == "ok");
+  wire::File f;
+  f.name = "x.bin";
+  BOOST_TEST(verdict(send(f)) == "ok");
+  f.index = 1;
+  f.name = "y.bin";
+  BOOST_TEST(verdict(send(f)) == "ok");
+  f.index = 2;
+  f.name = "x.bin";
+  BOOST_TEST(verdict(send(f)) ==
+             code(AppError::protocol) +
+                 "protocol: two files named x.bin in one transfer (the second would replace the "
+                 "first)");
+}
+
+BOOST_AUTO_TEST_CASE(committed_files_leave_the_table) {
+  // Empty files: each is committed as soon as its FILE_END is here; the
+  // receiver keeps no state for them afterwards and expects the next index.
+  opts.output = "dir";
+  opts.output_is_directory = true;
+  const uint32_t n = 50;
+  BOOST_TEST(verdict(send(hello(n))) == "ok");
+  for (uint32_t i = 0; i < n; ++i) {
+    wire::File f;
+    f.index = i;
+    f.name = "f" + std::to_string(i);
+    BOOST_TEST(verdict(send(f)) == "ok");
+    wire::FileEnd fe;
+    fe.index = i;
+    fe.digest = Digester().digest();
+    BOOST_TEST(verdict(send(fe)) == "ok");
+  }
+  wire::End end;
+  end.digest = Digester().digest();
+  BOOST_TEST(verdict(send(end)) == "ok");
+  BOOST_TEST(host.sinks == static_cast<int>(n));
+  BOOST_TEST(receiver().stats().files_done == n);
+  wire::FileEnd late;
+  late.index = 3; // committed and forgotten
+  BOOST_TEST(verdict(send(late)) == code(AppError::protocol) + "protocol: unexpected FILE_END");
 }
 
 BOOST_AUTO_TEST_CASE(an_abort_ends_the_receiver_when_the_connection_closes) {

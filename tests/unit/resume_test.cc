@@ -107,13 +107,14 @@ BOOST_AUTO_TEST_CASE(a_matching_prefix_is_kept_and_a_different_one_is_not) {
 BOOST_AUTO_TEST_CASE(the_listener_offers_what_it_kept_and_checks_the_answer) {
   Loop l;
   test::TempDir dir;
-  std::string part = dir.path + "/part";
-  std::ofstream(part) << "0123456789";
+  test::write_file(dir / uvx::partial_name("f"), "0123456789", 0600);
+  auto part = uvx::PartialFile::claim(dir.path, "f");
+  BOOST_REQUIRE(part.ok());
   uvx::WorkQueue work(&l.loop);
   app::ResumeOffer offer;
   std::optional<wire::Resume> answer;
   auto on_answer = [&](const wire::Resume& r) { answer = r; };
-  BOOST_TEST(offer.on_message(work, wire::Resume{2, UINT64_MAX, {}}, part, on_answer).ok());
+  BOOST_TEST(offer.on_message(work, wire::Resume{2, UINT64_MAX, {}}, *part, on_answer).ok());
   BOOST_TEST(offer.pending());
   l.run();
   BOOST_REQUIRE(answer);
@@ -122,31 +123,31 @@ BOOST_AUTO_TEST_CASE(the_listener_offers_what_it_kept_and_checks_the_answer) {
   auto expected = digest_of("0123456789");
   BOOST_TEST(std::equal(expected.begin(), expected.end(), answer->digest.begin()));
   // The sender may only take the offer or start at 0.
-  auto bad = offer.on_message(work, wire::Resume{2, 7, {}}, part, on_answer);
+  auto bad = offer.on_message(work, wire::Resume{2, 7, {}}, *part, on_answer);
   BOOST_REQUIRE(!bad);
   BOOST_TEST(bad.abort().error.message() == "protocol: RESUME at an offset not offered");
-  BOOST_TEST(offer.on_message(work, wire::Resume{2, 10, {}}, part, on_answer).ok());
+  BOOST_TEST(offer.on_message(work, wire::Resume{2, 10, {}}, *part, on_answer).ok());
   BOOST_TEST(offer.decided());
   BOOST_TEST(offer.start() == 10u);
-  BOOST_TEST(!offer.on_message(work, wire::Resume{2, 0, {}}, part, on_answer).ok());
+  BOOST_TEST(!offer.on_message(work, wire::Resume{2, 0, {}}, *part, on_answer).ok());
 }
 
 BOOST_AUTO_TEST_CASE(the_listener_offers_nothing_without_a_kept_part) {
   Loop l;
   test::TempDir dir;
   uvx::WorkQueue work(&l.loop);
-  for (std::optional<std::string> path :
-       {std::optional<std::string>{}, std::optional<std::string>{dir.path + "/missing"},
-        std::optional<std::string>{dir.path}}) {
+  auto empty = uvx::PartialFile::claim(dir.path, "new"); // made now, empty
+  BOOST_REQUIRE(empty.ok());
+  for (const auto& part : {std::shared_ptr<uvx::PartialFile>(), *empty}) {
     app::ResumeOffer offer;
     std::optional<wire::Resume> answer;
     BOOST_TEST(offer
-                   .on_message(work, wire::Resume{0, UINT64_MAX, {}}, path,
+                   .on_message(work, wire::Resume{0, UINT64_MAX, {}}, part,
                                [&](const wire::Resume& r) { answer = r; })
                    .ok());
     BOOST_REQUIRE(answer); // at once: nothing to hash
     BOOST_TEST(answer->offset == 0u);
-    BOOST_TEST(offer.on_message(work, wire::Resume{0, 0, {}}, path, {}).ok());
+    BOOST_TEST(offer.on_message(work, wire::Resume{0, 0, {}}, part, {}).ok());
     BOOST_TEST(offer.start() == 0u);
   }
 }
@@ -155,7 +156,7 @@ BOOST_AUTO_TEST_CASE(the_first_message_must_be_a_question) {
   Loop l;
   uvx::WorkQueue work(&l.loop);
   app::ResumeOffer offer;
-  auto o = offer.on_message(work, wire::Resume{0, 0, {}}, std::nullopt, {});
+  auto o = offer.on_message(work, wire::Resume{0, 0, {}}, nullptr, {});
   BOOST_REQUIRE(!o);
   BOOST_TEST(o.abort().error.message() == "protocol: unexpected RESUME");
 }
