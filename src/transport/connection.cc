@@ -12,6 +12,7 @@
 #include <wolfssl/ssl.h>
 
 #include "core/printable.h"
+#include "transport/connection_callbacks.h"
 
 namespace qpipe::transport {
 
@@ -62,78 +63,6 @@ constexpr size_t kCidLen = 18;
 // less a margin that keeps one datagram within a GRO batch on loopback.
 constexpr uint16_t kMaxUdpPayload = 65452;
 
-Connection* self(void* user_data) {
-  return static_cast<Connection*>(user_data);
-}
-
-int cb_recv_stream_data(ngtcp2_conn*, uint32_t flags, int64_t stream_id, uint64_t,
-                        const uint8_t* data, size_t datalen, void* user_data, void*) {
-  return self(user_data)->recv_stream_data(flags, stream_id, data, datalen);
-}
-int cb_stream_close(ngtcp2_conn*, uint32_t flags, int64_t stream_id, uint64_t app_error_code,
-                    void* user_data, void*) {
-  return self(user_data)->stream_close(flags, stream_id, app_error_code);
-}
-int cb_handshake_completed(ngtcp2_conn*, void* user_data) {
-  return self(user_data)->handshake_completed();
-}
-void cb_rand(uint8_t* dest, size_t destlen, const ngtcp2_rand_ctx*) {
-  random_bytes(dest, destlen);
-}
-int cb_get_new_connection_id(ngtcp2_conn*, ngtcp2_cid* cid, uint8_t* token, size_t cidlen,
-                             void* user_data) {
-  return self(user_data)->get_new_connection_id(cid, token, cidlen);
-}
-int cb_remove_connection_id(ngtcp2_conn*, const ngtcp2_cid* cid, void* user_data) {
-  return self(user_data)->remove_connection_id(cid);
-}
-int cb_extend_max_streams(ngtcp2_conn*, uint64_t, void* user_data) {
-  return self(user_data)->extend_max_streams();
-}
-int cb_extend_max_stream_data(ngtcp2_conn*, int64_t stream_id, uint64_t, void* user_data, void*) {
-  return self(user_data)->extend_max_stream_data(stream_id);
-}
-void ngtcp2_debug_log(void*, const char* fmt, ...) {
-  va_list ap;
-  va_start(ap, fmt);
-  std::vfprintf(stderr, fmt, ap);
-  va_end(ap);
-  std::fputc('\n', stderr);
-}
-
-ngtcp2_conn* get_conn(ngtcp2_crypto_conn_ref* ref) {
-  return self(ref->user_data)->raw();
-}
-
-ngtcp2_callbacks make_callbacks(bool server) {
-  ngtcp2_callbacks cb{};
-  if (server) {
-    cb.recv_client_initial = ngtcp2_crypto_recv_client_initial_cb;
-  } else {
-    cb.client_initial = ngtcp2_crypto_client_initial_cb;
-    cb.recv_retry = ngtcp2_crypto_recv_retry_cb;
-  }
-  cb.recv_crypto_data = ngtcp2_crypto_recv_crypto_data_cb;
-  cb.encrypt = ngtcp2_crypto_encrypt_cb;
-  cb.decrypt = ngtcp2_crypto_decrypt_cb;
-  cb.hp_mask = ngtcp2_crypto_hp_mask_cb;
-  cb.update_key = ngtcp2_crypto_update_key_cb;
-  cb.delete_crypto_aead_ctx = ngtcp2_crypto_delete_crypto_aead_ctx_cb;
-  cb.delete_crypto_cipher_ctx = ngtcp2_crypto_delete_crypto_cipher_ctx_cb;
-  cb.get_path_challenge_data = ngtcp2_crypto_get_path_challenge_data_cb;
-  cb.version_negotiation = ngtcp2_crypto_version_negotiation_cb;
-  cb.rand = cb_rand;
-  cb.get_new_connection_id = cb_get_new_connection_id;
-  cb.remove_connection_id = cb_remove_connection_id;
-  cb.recv_stream_data = cb_recv_stream_data;
-  cb.stream_close = cb_stream_close;
-  cb.handshake_completed = cb_handshake_completed;
-  cb.extend_max_local_streams_uni = cb_extend_max_streams;
-  cb.extend_max_local_streams_bidi = cb_extend_max_streams;
-  cb.extend_max_stream_data = cb_extend_max_stream_data;
-  return cb;
-}
-
 ngtcp2_cc_algo cc_algo(CongestionControl cc) {
   switch (cc) {
   case CongestionControl::bbr:
@@ -167,7 +96,7 @@ ngtcp2_path make_path(Address& local, Address& remote) {
 // The timer is made on the loop later, in attach().
 Connection::Connection(UdpSocket* socket, ConnectionHandler* handler, const Logger& log)
     : socket_(socket), handler_(handler), log_(log) {
-  conn_ref_.get_conn = get_conn;
+  conn_ref_.get_conn = detail::get_conn;
   conn_ref_.user_data = this;
   random_bytes(reset_secret_.data(), reset_secret_.size());
 }
@@ -192,7 +121,7 @@ Status Connection::init_common(const ConnectionSettings& s, ngtcp2_settings& set
   settings.max_tx_udp_payload_size = kMaxUdpPayload;
   settings.handshake_timeout = std::min<uint64_t>(s.idle_timeout_ms, 10'000) * NGTCP2_MILLISECONDS;
   settings.ack_thresh = 8;
-  if (log_.verbosity() >= Verbosity::debug) settings.log_printf = ngtcp2_debug_log;
+  if (log_.verbosity() >= Verbosity::debug) settings.log_printf = detail::ngtcp2_debug_log;
   ngtcp2_transport_params_default(&params);
   params.initial_max_data = s.max_data;
   params.initial_max_stream_data_uni = s.max_stream_data_uni;
@@ -218,7 +147,7 @@ Connection::client(uv_loop_t* loop, UdpSocket* socket, const Address& remote,
   ngtcp2_transport_params params;
   if (auto st = c->init_common(s, settings, params); !st) return st.error();
   auto path = make_path(c->local_, c->remote_);
-  auto callbacks = make_callbacks(false);
+  auto callbacks = detail::make_callbacks(false);
   int rv = ngtcp2_conn_client_new(&c->conn_, &dcid, &scid, &path, NGTCP2_PROTO_VER_V1, &callbacks,
                                   &settings, &params, nullptr, c.get());
   if (rv != 0) return make_error(Errc::connect, "QUIC", ngtcp2_strerror(rv));
@@ -254,7 +183,7 @@ Connection::server(uv_loop_t* loop, UdpSocket* socket, const Address& local, con
   ngtcp2_crypto_generate_stateless_reset_token(
       params.stateless_reset_token, c->reset_secret_.data(), c->reset_secret_.size(), &scid);
   auto path = make_path(c->local_, c->remote_);
-  auto callbacks = make_callbacks(true);
+  auto callbacks = detail::make_callbacks(true);
   int rv = ngtcp2_conn_server_new(&c->conn_, &hd.scid, &scid, &path, hd.version, &callbacks,
                                   &settings, &params, nullptr, c.get());
   if (rv != 0) return make_error(Errc::connect, "QUIC", ngtcp2_strerror(rv));
