@@ -19,27 +19,7 @@ struct TempDir : qpipe::test::TempDir {
   TempDir() : qpipe::test::TempDir("qpipe-resolve") {}
 };
 
-// Sets an environment variable for one test; the old value comes back.
-class ScopedEnv {
-public:
-  ScopedEnv(const char* name, const char* value) : name_(name) {
-    if (const char* old = std::getenv(name)) old_ = old;
-    if (value)
-      ::setenv(name, value, 1);
-    else
-      ::unsetenv(name);
-  }
-  ~ScopedEnv() {
-    if (old_)
-      ::setenv(name_, old_->c_str(), 1);
-    else
-      ::unsetenv(name_);
-  }
-
-private:
-  const char* name_;
-  std::optional<std::string> old_;
-};
+using qpipe::test::ScopedEnv;
 
 constexpr const char* kVar = "QPIPE_UNIT_RESOLVE_SECRET";
 

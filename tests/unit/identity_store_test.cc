@@ -43,27 +43,7 @@ struct TempDir : qpipe::test::TempDir {
   TempDir() : qpipe::test::TempDir("qpipe-identity") {}
 };
 
-// Sets (or unsets, with nullptr) an environment variable for one scope.
-class EnvGuard {
-public:
-  EnvGuard(const char* name, const char* value) : name_(name) {
-    if (const char* old = std::getenv(name)) old_ = old;
-    if (value != nullptr)
-      ::setenv(name, value, 1);
-    else
-      ::unsetenv(name);
-  }
-  ~EnvGuard() {
-    if (old_)
-      ::setenv(name_, old_->c_str(), 1);
-    else
-      ::unsetenv(name_);
-  }
-
-private:
-  const char* name_;
-  std::optional<std::string> old_;
-};
+using qpipe::test::ScopedEnv;
 
 using qpipe::test::write_file;
 
@@ -269,23 +249,23 @@ Ed25519Pair make_ed25519_pair() {
 BOOST_AUTO_TEST_SUITE(identity_store)
 
 BOOST_AUTO_TEST_CASE(xdg_directories_follow_the_environment) {
-  EnvGuard home("HOME", "/home/someone");
+  ScopedEnv home("HOME", "/home/someone");
   {
-    EnvGuard data("XDG_DATA_HOME", "/xdg/data");
-    EnvGuard config("XDG_CONFIG_HOME", "/xdg/config");
+    ScopedEnv data("XDG_DATA_HOME", "/xdg/data");
+    ScopedEnv config("XDG_CONFIG_HOME", "/xdg/config");
     BOOST_TEST(xdg_data_home() == "/xdg/data");
     BOOST_TEST(xdg_config_home() == "/xdg/config");
   }
   {
-    EnvGuard data("XDG_DATA_HOME", nullptr);
-    EnvGuard config("XDG_CONFIG_HOME", "");
+    ScopedEnv data("XDG_DATA_HOME", nullptr);
+    ScopedEnv config("XDG_CONFIG_HOME", "");
     BOOST_TEST(xdg_data_home() == "/home/someone/.local/share");
     BOOST_TEST(xdg_config_home() == "/home/someone/.config");
   }
   {
     // The XDG spec: a relative path is invalid and ignored.
-    EnvGuard data("XDG_DATA_HOME", "relative/data");
-    EnvGuard config("XDG_CONFIG_HOME", "relative/config");
+    ScopedEnv data("XDG_DATA_HOME", "relative/data");
+    ScopedEnv config("XDG_CONFIG_HOME", "relative/config");
     BOOST_TEST(xdg_data_home() == "/home/someone/.local/share");
     BOOST_TEST(xdg_config_home() == "/home/someone/.config");
   }

@@ -1,5 +1,6 @@
-// A fresh directory under $TMPDIR for one test, removed with everything in
-// it when the test ends. Shared by the unit tests that touch files.
+// Helpers shared by the unit tests: a fresh directory under $TMPDIR for one
+// test, removed with everything in it when the test ends; small file
+// helpers; an environment variable set for one test.
 #pragma once
 
 #include <boost/test/unit_test.hpp>
@@ -8,6 +9,7 @@
 #include <filesystem>
 #include <fstream>
 #include <iterator>
+#include <optional>
 #include <stdlib.h>
 #include <string>
 #include <sys/stat.h>
@@ -64,5 +66,30 @@ inline std::vector<std::string> names_in(const std::string& dir) {
   std::sort(names.begin(), names.end());
   return names;
 }
+
+// Sets (or, with null, unsets) an environment variable for one test; the
+// old value comes back when it ends.
+class ScopedEnv {
+public:
+  ScopedEnv(const char* name, const char* value) : name_(name) {
+    if (const char* old = std::getenv(name)) old_ = old;
+    if (value)
+      ::setenv(name, value, 1);
+    else
+      ::unsetenv(name);
+  }
+  ~ScopedEnv() {
+    if (old_)
+      ::setenv(name_.c_str(), old_->c_str(), 1);
+    else
+      ::unsetenv(name_.c_str());
+  }
+  ScopedEnv(const ScopedEnv&) = delete;
+  ScopedEnv& operator=(const ScopedEnv&) = delete;
+
+private:
+  std::string name_;
+  std::optional<std::string> old_;
+};
 
 } // namespace qpipe::test
