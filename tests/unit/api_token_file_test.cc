@@ -1,7 +1,6 @@
 // Tests of the generated token of `qpipe api` (src/api/token_file.h).
 #include <boost/test/unit_test.hpp>
 
-#include <cstdlib>
 #include <fstream>
 #include <sys/stat.h>
 
@@ -44,17 +43,13 @@ BOOST_AUTO_TEST_CASE(a_token_file_others_can_read_is_refused) {
 }
 
 BOOST_AUTO_TEST_CASE(the_runtime_directory_is_the_default) {
-  const char* old = std::getenv("XDG_RUNTIME_DIR");
-  std::string saved = old ? old : "";
-  ::setenv("XDG_RUNTIME_DIR", "/run/user/1234", 1);
-  BOOST_TEST(default_token_file() == "/run/user/1234/qpipe/api-token");
-  ::setenv("XDG_RUNTIME_DIR", "relative", 1); // ignored, as the spec says
+  {
+    test::ScopedEnv env("XDG_RUNTIME_DIR", "/run/user/1234");
+    BOOST_TEST(default_token_file() == "/run/user/1234/qpipe/api-token");
+  }
+  test::ScopedEnv env("XDG_RUNTIME_DIR", "relative"); // ignored, as the spec says
   BOOST_TEST(default_token_file().ends_with("/qpipe/api-token"));
   BOOST_TEST(default_token_file().find("relative") == std::string::npos);
-  if (old)
-    ::setenv("XDG_RUNTIME_DIR", saved.c_str(), 1);
-  else
-    ::unsetenv("XDG_RUNTIME_DIR");
 }
 
 BOOST_AUTO_TEST_SUITE_END()
