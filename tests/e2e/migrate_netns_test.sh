@@ -34,7 +34,7 @@ path_goes_away() {
   schanges=$(json_field "$TMP/s.err" path_changes) lchanges=$(json_field "$TMP/l.err" path_changes)
   if [ "$src$rc" = 00 ] && [ "${schanges:-0}" -ge 1 ] && [ "${lchanges:-0}" -ge 1 ] &&
     grep -q "moving to 10.79.2.1:" "$TMP/s.err"; then
-    ok "$desc: 256 MiB identical, sender moved to path 2 ($(grep -o '"seconds":[0-9.]*' "$TMP/s.err"))"
+    ok "$desc: 256 MiB identical, sender moved to path 2 ($(grep -o 'path trouble ([^)]*)' "$TMP/s.err" | head -n1), $(grep -o '"seconds":[0-9.]*' "$TMP/s.err"))"
   else
     not_ok "$desc (sender $src, listener+check $rc, path_changes ${schanges:-?}/${lchanges:-?})" \
       "$TMP/s.err" "$TMP/l.err"

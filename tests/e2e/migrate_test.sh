@@ -42,7 +42,7 @@ src=$(wait_rc s 210); rc=$(wait_rc l 210)
 relay_down
 changes=$(json_field "$TMP/l.err" path_changes) rebinds=$(relay_rebinds)
 if [ "$src$rc" = 00 ] && [ "${rebinds:-0}" -ge 3 ] && [ "${changes:-0}" -ge 3 ]; then
-  ok "256 MiB identical through $rebinds NAT rebindings (listener: $changes path changes)"
+  ok "256 MiB identical through $rebinds NAT rebindings (listener: $changes path changes, $(grep -o '"seconds":[0-9.]*' "$TMP/s.err"))"
 else
   not_ok "rebinding (sender $src, listener+check $rc, rebinds ${rebinds:-?}, path_changes ${changes:-?})" \
     "$TMP/s.err" "$TMP/l.err" "$TMP/relay.err"
