@@ -46,7 +46,10 @@ int Connection::path_validation(const ngtcp2_path* path, bool ok) {
 }
 
 void Connection::path_trouble(const std::string& why) {
-  if (closed_ || !is_client() || !on_path_trouble) return;
+  // Before the handshake there is nothing to migrate (ngtcp2 refuses), and
+  // an unreachable listener is reported as such.
+  if (closed_ || !is_client() || !on_path_trouble || !ngtcp2_conn_get_handshake_completed(conn_))
+    return;
   uint64_t now = now_ns();
   if (now < next_trouble_ns_) return;
   // Asked again only after a while, and each time later while the peer
@@ -59,9 +62,7 @@ void Connection::path_trouble(const std::string& why) {
 }
 
 void Connection::check_path(uint64_t now) {
-  if (closed_ || !is_client() || unanswered_since_ns_ == 0 ||
-      !ngtcp2_conn_get_handshake_completed(conn_))
-    return;
+  if (closed_ || unanswered_since_ns_ == 0) return;
   uint64_t stall = std::max<uint64_t>(3 * ngtcp2_conn_get_pto(conn_), kPathStallMinMs * 1'000'000);
   if (now - unanswered_since_ns_ < stall) return;
   path_trouble(strprintf("no reply for %llu ms", static_cast<unsigned long long>(
