@@ -44,6 +44,7 @@ TransferStats Receiver::stats() const {
     s.wire_bytes = cs.wire_bytes_sent + cs.wire_bytes_received;
     if (cs.rtt_sampled) s.rtt_ms = cs.smoothed_rtt_ms;
     s.udp_payload = cs.max_udp_payload;
+    s.path_changes = cs.path_changes;
     if (end_)
       s.lost_packets = end_->datagrams_sent > cs.datagrams_received
                            ? end_->datagrams_sent - cs.datagrams_received

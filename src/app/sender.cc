@@ -63,6 +63,8 @@ private:
   };
   void on_resolved(Result<transport::Address> addr);
   Status connect();
+  Result<std::unique_ptr<transport::UdpSocket>> open_socket();
+  void migrate();
   void queue_control(const wire::Message& m);
   void on_progressed();
   void assign_streams();
@@ -100,6 +102,8 @@ private:
   std::string peer_name_, peer_fingerprint_;
   std::unique_ptr<transport::UdpSocket> socket_;
   std::unique_ptr<transport::Connection> conn_;
+  std::string path_trouble_; // why the path seems gone (migrate_timer_ acts on it)
+  bool bind_logged_ = false;
   mutable transport::ConnectionStats last_conn_stats_;
   std::optional<uint64_t> peer_datagrams_received_;
 
@@ -112,7 +116,7 @@ private:
   uint64_t start_ns_ = 0, end_ns_ = 0;
   TransferStats final_stats_;
   std::optional<tls::IdentityRefusal> identity_refused_;
-  uvx::Timer progress_timer_, rate_timer_;
+  uvx::Timer progress_timer_, rate_timer_, migrate_timer_;
 };
 
 Status Sender::start() {
@@ -126,11 +130,14 @@ Status Sender::start() {
   if (int rv = progress_timer_.init(loop_,
                                     [this] {
                                       test_hook_close();
+                                      if (conn_) conn_->check_path(transport::now_ns());
                                       if (events_.on_progress) events_.on_progress(stats());
                                     });
       rv != 0)
     return uv_error(Errc::connect, "timer", rv);
   if (int rv = rate_timer_.init(loop_, [this] { flush(); }); rv != 0)
+    return uv_error(Errc::connect, "timer", rv);
+  if (int rv = migrate_timer_.init(loop_, [this] { migrate(); }); rv != 0)
     return uv_error(Errc::connect, "timer", rv);
   start_ns_ = transport::now_ns();
   progress_timer_.start(250, 250);
@@ -156,6 +163,7 @@ TransferStats Sender::stats() const {
   s.wire_bytes = cs.wire_bytes_sent + cs.wire_bytes_received;
   if (cs.rtt_sampled) s.rtt_ms = cs.smoothed_rtt_ms;
   s.udp_payload = cs.max_udp_payload;
+  s.path_changes = cs.path_changes;
   if (peer_datagrams_received_)
     s.lost_packets = cs.datagrams_sent > *peer_datagrams_received_
                          ? cs.datagrams_sent - *peer_datagrams_received_
@@ -180,13 +188,29 @@ void Sender::on_resolved(Result<transport::Address> addr) {
   flush();
 }
 
-Status Sender::connect() {
+// A socket connected to the listener, on --bind or on the address the
+// kernel's routes choose now.
+Result<std::unique_ptr<transport::UdpSocket>> Sender::open_socket() {
   auto local = local_address(opts_.bind, remote_.family(), 0);
   if (!local) return local.error();
   auto sock = transport::UdpSocket::open(loop_, *local, true, log_);
   if (!sock) return sock.error();
+  if (auto st = (*sock)->connect(remote_); !st) return st.error();
+  (*sock)->start(
+      [this](const transport::Datagram& d) {
+        if (conn_) conn_->on_datagram(d);
+      },
+      [this](int err) {
+        if (conn_) conn_->on_socket_error(err);
+      },
+      [this] { flush(); });
+  return sock;
+}
+
+Status Sender::connect() {
+  auto sock = open_socket();
+  if (!sock) return sock.error();
   socket_ = std::move(*sock);
-  if (auto st = socket_->connect(remote_); !st) return st;
   transport::ConnectionSettings cs;
   cs.cc = opts_.cc;
   cs.idle_timeout_ms = opts_.idle_timeout_ms;
@@ -196,15 +220,48 @@ Status Sender::connect() {
                                             opts_.verify == Verify::ca, this, log_);
   if (!conn) return conn.error();
   conn_ = std::move(*conn);
-  socket_->start(
-      [this](const transport::Datagram& d) {
-        if (conn_) conn_->on_datagram(d);
-      },
-      [this](int err) {
-        if (conn_) conn_->on_socket_error(err);
-      },
-      [this] { flush(); });
+  conn_->on_path_trouble = [this](const std::string& why) {
+    // Acted on from the loop, outside the connection's own calls.
+    path_trouble_ = why;
+    migrate_timer_.start(0);
+  };
   return {};
+}
+
+// The path seems gone (an interface went down, a route changed, a NAT
+// forgot us): a new socket lets the kernel pick the local address that
+// routes to the listener now, and the connection moves there. Nothing
+// changes when the kernel would pick the same address again; with --bind
+// the local address is the user's, and stays.
+void Sender::migrate() {
+  if (!conn_ || conn_->closed() || phase_ == Phase::finished) return;
+  std::string why = std::exchange(path_trouble_, {});
+  if (!opts_.bind.empty()) {
+    if (!bind_logged_)
+      log_.verbose("path trouble (" + why + "), but --bind keeps the local address");
+    bind_logged_ = true;
+    return;
+  }
+  auto sock = open_socket();
+  if (!sock) {
+    log_.verbose("path trouble (" + why +
+                 "); no other way to the listener yet: " + sock.error().message());
+    return;
+  }
+  transport::Address was = conn_->local(), now = (*sock)->local();
+  was.set_port(0);
+  now.set_port(0);
+  if (was == now) {
+    log_.verbose("path trouble (" + why + "); the route still leaves from " +
+                 conn_->local().to_string() + ", staying");
+    return;
+  }
+  log_.verbose("path trouble (" + why + "); moving to " + (*sock)->local().to_string());
+  if (auto st = conn_->migrate(sock->get()); !st) {
+    log_.verbose("cannot migrate: " + st.error().message());
+    return;
+  }
+  socket_ = std::move(*sock); // the old socket closes here
 }
 
 void Sender::on_handshake_completed() {
@@ -406,6 +463,7 @@ void Sender::finish(Status st) {
 void Sender::deliver(const Status& st) {
   progress_timer_.close();
   rate_timer_.close();
+  migrate_timer_.close();
   conn_.reset();
   socket_.reset();
   if (events_.on_done) events_.on_done(st, final_stats_);

@@ -57,6 +57,7 @@ std::string stats_text(const app::TransferStats& s) {
                                format_bytes(s.wire_bytes).c_str(), ratio.c_str());
   if (s.rtt_ms) line += strprintf(", rtt %.2f ms", *s.rtt_ms);
   if (s.lost_packets) line += ", " + count_of(*s.lost_packets, "packet") + " lost";
+  if (s.path_changes > 0) line += ", " + count_of(s.path_changes, "path change");
   return line + ", peer " + s.peer;
 }
 

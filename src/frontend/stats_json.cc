@@ -38,6 +38,7 @@ nlohmann::ordered_json to_json(const app::TransferStats& s) {
   j["chunks"] = s.chunks;
   j["payload_wire_bytes"] = s.payload_wire_bytes;
   j["udp_payload"] = s.udp_payload;
+  j["path_changes"] = s.path_changes;
   j["gso"] = s.gso;
   j["gro"] = s.gro;
   j["peer"] = s.peer;

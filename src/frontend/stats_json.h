@@ -3,7 +3,8 @@
 //
 // The members, in this order: bytes, wire_bytes, seconds, rate (bytes per
 // second), ratio (bytes per wire byte), rtt_ms, lost_packets, chunks,
-// payload_wire_bytes, udp_payload, gso, gro, peer. A member without a
+// payload_wire_bytes, udp_payload, path_changes (times the connection moved
+// to another address pair: a NAT rebinding, a migration), gso, gro, peer. A member without a
 // measurement is absent: rtt_ms before the first RTT sample (a connection
 // that was refused), lost_packets while the peer has not said how many
 // datagrams it received. Fractions are rounded to what they can mean:

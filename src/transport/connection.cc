@@ -142,6 +142,8 @@ Connection::client(uv_loop_t* loop, UdpSocket* socket, const Address& remote,
   std::unique_ptr<Connection> c(new Connection(socket, handler, log));
   c->local_ = socket->local();
   c->remote_ = remote;
+  c->cur_local_ = c->local_;
+  c->cur_remote_ = remote;
   ngtcp2_cid dcid = random_cid(), scid = random_cid();
   ngtcp2_settings settings;
   ngtcp2_transport_params params;
@@ -164,6 +166,8 @@ Connection::server(uv_loop_t* loop, UdpSocket* socket, const Address& local, con
   std::unique_ptr<Connection> c(new Connection(socket, handler, log));
   c->local_ = local;
   c->remote_ = remote;
+  c->cur_local_ = local;
+  c->cur_remote_ = remote;
   ngtcp2_cid scid = random_cid();
   ngtcp2_settings settings;
   ngtcp2_transport_params params;
@@ -295,7 +299,11 @@ void Connection::on_datagram(const Datagram& d) {
   ngtcp2_path path = make_path(local_, const_cast<Address&>(d.remote));
   ngtcp2_pkt_info pi{};
   int rv = ngtcp2_conn_read_pkt(conn_, &path, &pi, d.data.data(), d.data.size(), now_ns());
-  if (rv != 0) handle_error(rv);
+  if (rv != 0) return handle_error(rv);
+  // The peer answers: the path works.
+  unanswered_since_ns_ = 0;
+  trouble_backoff_ns_ = 0;
+  note_path();
 }
 
 void Connection::handle_error(int rv) {
@@ -350,7 +358,8 @@ void Connection::send_close_packet(const ngtcp2_ccerr& err) {
   // left to answer a peer whose copy was lost.
   if (n > 0)
     for (int i = 0; i < 2; ++i)
-      socket_->send(remote_, buf, static_cast<size_t>(n), static_cast<size_t>(n));
+      socket_->send(to_address(ps.path.remote), buf, static_cast<size_t>(n),
+                    static_cast<size_t>(n));
 }
 
 void Connection::close(const Abort& why) {
@@ -377,6 +386,12 @@ void Connection::close_quietly() {
 
 void Connection::on_socket_error(int err) {
   if (closed_) return;
+  if ((err == EHOSTUNREACH || err == ENETUNREACH) && is_client() &&
+      ngtcp2_conn_get_handshake_completed(conn_)) {
+    // A network that went away under an established connection: another
+    // local address may reach the listener.
+    return path_trouble(std::strerror(err));
+  }
   if (err == ECONNREFUSED || err == EHOSTUNREACH || err == ENETUNREACH) {
     finish(CloseInfo{CloseInfo::Kind::unreachable, 0, std::strerror(err), {}});
   }
@@ -428,17 +443,24 @@ void Connection::report_sent(const SendSlot& slot, ngtcp2_ssize n) {
 }
 
 bool Connection::send_pending() {
-  if (pending_len_ == 0) return true;
-  int rv = socket_->send(remote_, batch_.data(), pending_len_, pending_gso_);
-  if (rv == UV_EAGAIN) {
-    socket_->wait_writable([this] { flush(); });
-    return false;
+  for (; pending_first_ < pending_count_; ++pending_first_) {
+    const Pending& p = pending_[pending_first_];
+    int rv = socket_->send(p.remote, batch_.data() + p.off, p.len, p.gso);
+    if (rv == UV_EAGAIN) {
+      socket_->wait_writable([this] { flush(); });
+      return false;
+    }
+    // Other errors: the packets are lost; QUIC's loss recovery resends them.
+    // Some say that this path no longer exists.
+    if (rv != 0) {
+      log_.debug(strprintf("sendmsg: %s", std::strerror(-rv)));
+      if (rv == -ENETUNREACH || rv == -EHOSTUNREACH || rv == -EADDRNOTAVAIL || rv == -ENETDOWN)
+        path_trouble(std::string("sending: ") + std::strerror(-rv));
+    }
+    datagrams_sent_ += (p.len + p.gso - 1) / p.gso;
+    wire_sent_ += p.len;
   }
-  // Other errors: the packets are lost; QUIC's loss recovery resends them.
-  if (rv != 0) log_.debug(strprintf("sendmsg: %s", std::strerror(-rv)));
-  datagrams_sent_ += (pending_len_ + pending_gso_ - 1) / pending_gso_;
-  wire_sent_ += pending_len_;
-  pending_len_ = 0;
+  pending_first_ = pending_count_ = 0;
   return true;
 }
 
@@ -462,6 +484,7 @@ void Connection::flush() {
   max_pkts = std::max<size_t>(1, std::min(max_pkts, ngtcp2_conn_get_send_quantum(conn_) / max_udp));
   for (;;) {
     size_t len = 0, gso = 0, n = 0;
+    bool split = false; // the last packet goes to another path than the batch
     for (;;) {
       size_t room = n == 0 ? std::min(max_probe, batch_.size()) : gso;
       auto nwrite = write_packet(&ps.path, &pi, batch_.data() + len, room, ts);
@@ -471,19 +494,37 @@ void Connection::flush() {
       }
       if (closed_) return;
       if (nwrite == 0) break;
-      if (n == 0) gso = static_cast<size_t>(nwrite);
+      // Each packet goes where ngtcp2 says (a path being validated, the
+      // peer's new address), never to an address kept from before.
+      Address to = to_address(ps.path.remote);
+      if (n == 0) {
+        gso = static_cast<size_t>(nwrite);
+        pending_[0] = Pending{0, 0, gso, to};
+      } else if (!(to == pending_[0].remote)) {
+        pending_[1] = Pending{len, static_cast<size_t>(nwrite), static_cast<size_t>(nwrite), to};
+        split = true;
+        break;
+      }
       len += static_cast<size_t>(nwrite);
       ++n;
       // All but the last datagram of a GSO batch must have the same size.
       if (static_cast<size_t>(nwrite) < gso || gso != max_udp || n >= max_pkts) break;
     }
     if (len == 0) break;
-    pending_len_ = len;
-    pending_gso_ = gso;
+    pending_[0].len = len;
+    pending_first_ = 0;
+    pending_count_ = split ? 2 : 1;
     if (!send_pending()) break;
-    if (n < max_pkts && gso == max_udp) break; // the connection had no more to send
+    if (!split && n < max_pkts && gso == max_udp) break; // the connection had no more to send
   }
   ngtcp2_conn_update_pkt_tx_time(conn_, ts);
+  if (unanswered_since_ns_ == 0) {
+    // Only packets that ask for an acknowledgement count as unanswered.
+    ngtcp2_conn_info ci;
+    ngtcp2_conn_get_conn_info(conn_, &ci);
+    if (ci.bytes_in_flight > 0) unanswered_since_ns_ = ts;
+  }
+  note_path();
   arm_timer();
 }
 
@@ -524,6 +565,7 @@ ConnectionStats Connection::stats() const {
   s.min_rtt_ms = static_cast<double>(ci.min_rtt) / NGTCP2_MILLISECONDS;
   s.cwnd = ci.cwnd;
   s.max_udp_payload = ngtcp2_conn_get_path_max_tx_udp_payload_size(conn_);
+  s.path_changes = path_changes_;
   return s;
 }
 

@@ -31,6 +31,10 @@
 
 namespace qpipe::transport {
 
+// The least time a client waits without a datagram back, while it has
+// packets in flight, before it takes its path as gone (see check_path).
+inline constexpr uint64_t kPathStallMinMs = 1000;
+
 // Application error codes carried in CONNECTION_CLOSE (PROTOCOL in man/qpipe.1).
 enum class AppError : uint64_t {
   no_error = 0,
@@ -123,6 +127,7 @@ struct ConnectionStats {
   double min_rtt_ms = 0;
   uint64_t cwnd = 0;
   size_t max_udp_payload = 0;
+  uint64_t path_changes = 0; // times the connection moved to another address pair
 };
 
 class Connection {
@@ -153,7 +158,24 @@ public:
   void close(const Abort& why);
   // Sends CONNECTION_CLOSE with no error without reporting (after DONE).
   void close_quietly();
+  // An error from the socket (ICMP). Before the handshake, unreachable ends
+  // the connection; after it, a client takes it as a path that went away.
   void on_socket_error(int err);
+
+  // Paths (connection_path.cc). A client whose path has stopped working
+  // (a send the kernel refuses with "network unreachable" or the like, an
+  // ICMP unreachable, or packets in flight without a single datagram back
+  // for max(3 PTO, kPathStallMinMs)) is told through on_path_trouble, at
+  // most once per backoff period, which doubles while nothing arrives. It
+  // may then migrate() to a socket with a new local address.
+  std::function<void(const std::string& why)> on_path_trouble;
+  // Checks for a stalled path (a client's handler calls it periodically).
+  void check_path(uint64_t now);
+  // Moves the connection to `socket` (a client's new local address); the
+  // caller keeps the socket alive while the connection uses it.
+  Status migrate(UdpSocket* socket);
+  // The current path's addresses, as the peer and we see them now.
+  const Address& local() const { return cur_local_; }
 
   Result<int64_t> open_bidi_stream();
   Result<int64_t> open_uni_stream();
@@ -164,7 +186,7 @@ public:
   }
   uint64_t streams_uni_left() const { return ngtcp2_conn_get_streams_uni_left(conn_); }
   bool closed() const { return closed_; }
-  const Address& remote() const { return remote_; }
+  const Address& remote() const { return cur_remote_; }
   ConnectionStats stats() const;
   // Source connection IDs, for the listener's routing table.
   std::vector<ngtcp2_cid> scids() const;
@@ -178,6 +200,7 @@ public:
   int remove_connection_id(const ngtcp2_cid* cid);
   int extend_max_streams();
   int extend_max_stream_data(int64_t stream_id);
+  int path_validation(const ngtcp2_path* path, bool ok);
   ngtcp2_conn* raw() const { return conn_; }
   WOLFSSL* ssl() const { return ssl_.get(); }
 
@@ -198,6 +221,10 @@ private:
   void finish(const CloseInfo& info);
   void send_close_packet(const ngtcp2_ccerr& err);
   void handle_error(int rv);
+  // Notes a change of ngtcp2's current path (counted, and printed with -v).
+  void note_path();
+  void path_trouble(const std::string& why);
+  bool is_client() const;
 
   UdpSocket* socket_;
   ConnectionHandler* handler_;
@@ -206,9 +233,21 @@ private:
   tls::Ssl ssl_;
   ngtcp2_crypto_conn_ref conn_ref_{};
   Address local_, remote_;
+  Address cur_local_, cur_remote_; // ngtcp2's current path, as last seen
   uvx::Timer timer_;
   std::array<uint8_t, 64 * 1024> batch_{};
-  size_t pending_len_ = 0, pending_gso_ = 0;
+  // Datagrams written into batch_ and not sent yet: a GSO batch, and at most
+  // one more for another path (all of a batch goes to one address).
+  struct Pending {
+    size_t off = 0, len = 0, gso = 0;
+    Address remote;
+  };
+  std::array<Pending, 2> pending_{};
+  size_t pending_first_ = 0, pending_count_ = 0;
+  uint64_t path_changes_ = 0;
+  // Path trouble (clients): when the oldest send without a reply went out,
+  // when trouble may be reported next, and the backoff in force.
+  uint64_t unanswered_since_ns_ = 0, next_trouble_ns_ = 0, trouble_backoff_ns_ = 0;
   bool closed_ = false;
   bool in_flush_ = false;
   std::optional<ngtcp2_ccerr> pending_close_; // set by a failing stream callback
@@ -218,6 +257,9 @@ private:
   uint64_t datagrams_sent_ = 0, datagrams_received_ = 0;
   std::array<uint8_t, 32> reset_secret_{};
 };
+
+// An ngtcp2 address as ours.
+Address to_address(const ngtcp2_addr& a);
 
 uint64_t now_ns();
 void random_bytes(uint8_t* out, size_t n);

@@ -40,6 +40,10 @@ int cb_extend_max_streams(ngtcp2_conn*, uint64_t, void* user_data) {
 int cb_extend_max_stream_data(ngtcp2_conn*, int64_t stream_id, uint64_t, void* user_data, void*) {
   return self(user_data)->extend_max_stream_data(stream_id);
 }
+int cb_path_validation(ngtcp2_conn*, uint32_t, const ngtcp2_path* path, const ngtcp2_path*,
+                       ngtcp2_path_validation_result res, void* user_data) {
+  return self(user_data)->path_validation(path, res == NGTCP2_PATH_VALIDATION_RESULT_SUCCESS);
+}
 } // namespace
 
 void ngtcp2_debug_log(void*, const char* fmt, ...) {
@@ -80,6 +84,7 @@ ngtcp2_callbacks make_callbacks(bool server) {
   cb.extend_max_local_streams_uni = cb_extend_max_streams;
   cb.extend_max_local_streams_bidi = cb_extend_max_streams;
   cb.extend_max_stream_data = cb_extend_max_stream_data;
+  cb.path_validation = cb_path_validation;
   return cb;
 }
 

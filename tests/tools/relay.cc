@@ -16,12 +16,22 @@
 // decision for the Nth datagram of a direction comes from its own splitmix64
 // stream keyed by (--seed, direction, N), so the same seed makes the same
 // decisions for the same datagram sequence, whatever the timing, the sizes or
-// the other direction's traffic. On start the bound listen port is printed on
-// one line of stdout (and written atomically to --port-file PATH if given). On
+// the other direction's traffic.
+//
+// It can also act as a NAT that changes its mind: on SIGUSR1, and every
+// --rebind-every-ms N if given, the upstream socket is replaced by one on a
+// new ephemeral port (a NAT rebinding: the server sees the client's packets
+// arrive from a new port, and what it sends to the old port is lost). With
+// --mapping-timeout-ms N, the upstream socket is closed after N ms without
+// a datagram from the client (a NAT that forgets a quiet mapping); the
+// client's next datagram opens a new one on a new port. Each such change is
+// one line on stderr, "relay: upstream now on port N (why)". On start the bound listen port is
+// printed on one line of stdout (and written atomically to --port-file PATH if given). On
 // SIGINT/SIGTERM or after --lifetime-s N (default 600, 0 = no limit) one line
 // of counters per direction goes to stderr, "relay: forwarded=N dropped=N
 // duplicated=N corrupted=N reordered=N queue_dropped=N send_failed=N
-// received=N foreign=N dir=to-server|to-client", and the relay exits 0. Bad
+// received=N foreign=N rebinds=N dir=to-server|to-client" (rebinds: upstream
+// ports after the first), and the relay exits 0. Bad
 // arguments exit 2 with "relay: <what>: <why>"; runtime failures exit 1.
 #include <algorithm>
 #include <array>
@@ -62,6 +72,10 @@ constexpr const char* kUsage =
     "  --seed N               PRNG seed (default 1)\n"
     "  --port-file PATH       also write the listen port to PATH (atomically)\n"
     "  --lifetime-s N         exit after N seconds (default 600, 0 = never)\n"
+    "  --rebind-every-ms N    move the upstream socket to a new port every N ms\n"
+    "                         (also on SIGUSR1)\n"
+    "  --mapping-timeout-ms N forget the upstream mapping after N ms without a\n"
+    "                         datagram from the client (0 = never, default)\n"
     "  -h, --help             show this help\n"
     "\n"
     "Prints the listen port on stdout; prints counters on stderr at exit.\n";
@@ -85,6 +99,8 @@ struct Options {
   uint64_t seed = 1;
   std::string port_file;
   uint64_t lifetime_s = 600;
+  uint64_t rebind_every_ms = 0;
+  uint64_t mapping_timeout_ms = 0;
 };
 
 [[noreturn]] void arg_error(const std::string& what, const std::string& why) {
@@ -205,6 +221,10 @@ Options parse_args(int argc, char** argv) {
       if (o.port_file.empty()) arg_error(arg, "empty path");
     } else if (arg == "--lifetime-s")
       o.lifetime_s = parse_u64(arg, value(), 0, 1u << 30);
+    else if (arg == "--rebind-every-ms")
+      o.rebind_every_ms = parse_u64(arg, value(), 0, 1u << 30);
+    else if (arg == "--mapping-timeout-ms")
+      o.mapping_timeout_ms = parse_u64(arg, value(), 0, 1u << 30);
     else if (arg.rfind("-", 0) == 0)
       arg_error(arg, "unknown option (try --help)");
     else
@@ -241,6 +261,11 @@ struct Counters {
   uint64_t received = 0, forwarded = 0, dropped = 0, duplicated = 0, corrupted = 0;
   uint64_t reordered = 0, queue_dropped = 0, send_failed = 0, foreign = 0;
 };
+
+uint16_t port_of(const sockaddr_storage& a) {
+  return ntohs(a.ss_family == AF_INET6 ? reinterpret_cast<const sockaddr_in6*>(&a)->sin6_port
+                                       : reinterpret_cast<const sockaddr_in*>(&a)->sin_port);
+}
 
 using Bytes = std::vector<uint8_t>;
 
@@ -320,9 +345,7 @@ public:
   int start(uv_loop_t* loop) {
     loop_ = loop;
     open_socket(&listen_, opt_.listen_addr, "--listen " + opt_.listen_spec);
-    sockaddr_storage wildcard{};
-    wildcard.ss_family = opt_.to_addr.ss_family; // all-zero address and port: any
-    open_socket(&upstream_, wildcard, "upstream socket");
+    open_upstream(nullptr);
 
     uv_timer_init(loop_, &delay_timer_);
     delay_timer_.data = this;
@@ -339,6 +362,19 @@ public:
           &signals_[i], [](uv_signal_t* s, int) { static_cast<Relay*>(s->data)->shutdown(); },
           i == 0 ? SIGINT : SIGTERM);
     }
+    uv_signal_init(loop_, &rebind_signal_);
+    rebind_signal_.data = this;
+    uv_signal_start(
+        &rebind_signal_,
+        [](uv_signal_t* s, int) { static_cast<Relay*>(s->data)->rebind("SIGUSR1"); }, SIGUSR1);
+    uv_timer_init(loop_, &rebind_timer_);
+    rebind_timer_.data = this;
+    if (opt_.rebind_every_ms > 0)
+      uv_timer_start(
+          &rebind_timer_, [](uv_timer_t* t) { static_cast<Relay*>(t->data)->rebind("period"); },
+          opt_.rebind_every_ms, opt_.rebind_every_ms);
+    uv_timer_init(loop_, &mapping_timer_);
+    mapping_timer_.data = this;
     uv_timer_init(loop_, &lifetime_timer_);
     lifetime_timer_.data = this;
     if (opt_.lifetime_s > 0) {
@@ -347,14 +383,56 @@ public:
           opt_.lifetime_s * 1000, 0);
     }
 
-    sockaddr_storage bound{};
-    int len = sizeof bound;
-    uv_udp_getsockname(&listen_, reinterpret_cast<sockaddr*>(&bound), &len);
-    return ntohs(bound.ss_family == AF_INET6 ? reinterpret_cast<sockaddr_in6*>(&bound)->sin6_port
-                                             : reinterpret_cast<sockaddr_in*>(&bound)->sin_port);
+    return port_of(bound_address(&listen_));
   }
 
 private:
+  static sockaddr_storage bound_address(uv_udp_t* h) {
+    sockaddr_storage bound{};
+    int len = sizeof bound;
+    uv_udp_getsockname(h, reinterpret_cast<sockaddr*>(&bound), &len);
+    return bound;
+  }
+
+  // The upstream socket: a new one on an ephemeral port; `why` says why it
+  // replaces the old one (nullptr for the first).
+  void open_upstream(const char* why) {
+    upstream_ = new uv_udp_t{};
+    sockaddr_storage wildcard{};
+    wildcard.ss_family = opt_.to_addr.ss_family; // all-zero address and port: any
+    open_socket(upstream_, wildcard, "upstream socket");
+    if (why != nullptr) {
+      ++rebinds_;
+      std::fprintf(stderr, "relay: upstream now on port %u (%s)\n",
+                   port_of(bound_address(upstream_)), why);
+      std::fflush(stderr);
+    }
+  }
+
+  // Closes the upstream socket: what the server sends to its port is lost.
+  void close_upstream() {
+    if (upstream_ == nullptr) return;
+    uv_udp_recv_stop(upstream_);
+    uv_close(reinterpret_cast<uv_handle_t*>(upstream_),
+             [](uv_handle_t* h) { delete reinterpret_cast<uv_udp_t*>(h); });
+    upstream_ = nullptr;
+  }
+
+  // A NAT rebinding: the client's traffic leaves from a new port at once.
+  void rebind(const char* why) {
+    if (stopping_ || !client_) return;
+    close_upstream();
+    open_upstream(why);
+  }
+
+  // A datagram from the client refreshes its mapping.
+  void refresh_mapping() {
+    if (opt_.mapping_timeout_ms == 0) return;
+    uv_timer_start(
+        &mapping_timer_, [](uv_timer_t* t) { static_cast<Relay*>(t->data)->close_upstream(); },
+        opt_.mapping_timeout_ms, 0);
+  }
+
   void open_socket(uv_udp_t* h, const sockaddr_storage& addr, const std::string& what) {
     int rv = uv_udp_init_ex(loop_, h, addr.ss_family | UV_UDP_RECVMMSG);
     if (rv != 0) fatal(what, uv_strerror(rv));
@@ -389,6 +467,8 @@ private:
         self->counters_[kToServer].foreign++;
         return;
       }
+      if (self->upstream_ == nullptr) self->open_upstream("mapping expired; a new one");
+      self->refresh_mapping();
       self->on_datagram(kToServer, data, n);
     } else {
       if (!self->client_) {
@@ -542,7 +622,11 @@ private:
   }
 
   void send(Dir dir, Bytes data) {
-    uv_udp_t* h = dir == kToServer ? &upstream_ : &listen_;
+    uv_udp_t* h = dir == kToServer ? upstream_ : &listen_;
+    if (h == nullptr) { // the mapping expired while the datagram was delayed
+      counters_[dir].send_failed++;
+      return;
+    }
     const auto* to =
         reinterpret_cast<const sockaddr*>(dir == kToServer ? &opt_.to_addr : &*client_);
     uv_buf_t buf =
@@ -589,7 +673,7 @@ private:
           stderr,
           "relay: forwarded=%llu dropped=%llu duplicated=%llu corrupted=%llu "
           "reordered=%llu queue_dropped=%llu send_failed=%llu received=%llu foreign=%llu "
-          "dir=%s\n",
+          "rebinds=%llu dir=%s\n",
           static_cast<unsigned long long>(c.forwarded), static_cast<unsigned long long>(c.dropped),
           static_cast<unsigned long long>(c.duplicated),
           static_cast<unsigned long long>(c.corrupted),
@@ -597,9 +681,10 @@ private:
           static_cast<unsigned long long>(c.queue_dropped),
           static_cast<unsigned long long>(c.send_failed),
           static_cast<unsigned long long>(c.received), static_cast<unsigned long long>(c.foreign),
-          d == kToServer ? "to-server" : "to-client");
+          static_cast<unsigned long long>(rebinds_), d == kToServer ? "to-server" : "to-client");
     }
     std::fflush(stderr);
+    close_upstream(); // frees it; uv_walk closes the rest
     uv_walk(
         loop_,
         [](uv_handle_t* h, void*) {
@@ -615,15 +700,17 @@ private:
   double burst_ = 0;
   uint64_t dir_key_[2] = {};
   Bytes recv_buf_;
-  uv_udp_t listen_{}, upstream_{};
+  uv_udp_t listen_{};
+  uv_udp_t* upstream_ = nullptr; // owned; freed in its close callback
+  uint64_t rebinds_ = 0;
   std::optional<sockaddr_storage> client_;
   Counters counters_[2];
   RateQueue rate_[2];
   std::vector<Delayed> delay_line_; // a min-heap under LaterFirst
   uint64_t delay_line_bytes_ = 0;
   uint64_t next_seq_ = 0;
-  uv_timer_t delay_timer_{}, lifetime_timer_{};
-  uv_signal_t signals_[2]{};
+  uv_timer_t delay_timer_{}, lifetime_timer_{}, rebind_timer_{}, mapping_timer_{};
+  uv_signal_t signals_[2]{}, rebind_signal_{};
   bool stopping_ = false;
 };
 

@@ -21,6 +21,7 @@ app::TransferStats sample() {
   s.chunks = 5;
   s.payload_wire_bytes = 5242000;
   s.udp_payload = 1452;
+  s.path_changes = 2;
   s.gso = true;
   s.peer = "127.0.0.1:4433";
   s.fingerprint = "SHA256:x"; // not part of the stats object
@@ -35,7 +36,8 @@ BOOST_AUTO_TEST_CASE(members_in_order_rounded) {
   BOOST_TEST(to_json(sample()).dump() ==
              "{\"bytes\":5242880,\"wire_bytes\":5400000,\"seconds\":0.123456,"
              "\"rate\":42467462,\"ratio\":0.9709,\"rtt_ms\":1.235,\"lost_packets\":3,"
-             "\"chunks\":5,\"payload_wire_bytes\":5242000,\"udp_payload\":1452,\"gso\":true,"
+             "\"chunks\":5,\"payload_wire_bytes\":5242000,\"udp_payload\":1452,\"path_changes\":2,"
+             "\"gso\":true,"
              "\"gro\":false,\"peer\":\"127.0.0.1:4433\"}");
 }
 
