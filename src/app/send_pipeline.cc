@@ -146,6 +146,7 @@ std::optional<int> SendPipeline::compression_level(const SendChunk& c) {
     if (c.seq % kProbeEvery != 0) return std::nullopt;
     return std::min(levels_->level(), std::max(levels_->range().min, codec::LevelRange::kStart));
   }
+  if (!connected_) return levels_->level();
   codec::LevelControl::Observation o;
   for (const auto& ch : chunks_)
     o.waiting += ch->hashed && !ch->fin_sent;

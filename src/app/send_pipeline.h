@@ -42,6 +42,10 @@ public:
   SendPipeline(uv_loop_t* loop, const SendOptions& opts, std::vector<SendItem> items, bool named,
                const Logger& log, Events events);
 
+  // The connection is up and takes chunks: from now on the queues say who
+  // is behind, the network or the compressor (before, chunks wait for the
+  // handshake, which says nothing about either).
+  void connected() { connected_ = true; }
   // Reads more while memory allows; call again whenever memory was released.
   void read_next();
   // The listener's answer to a RESUME question.
@@ -107,11 +111,11 @@ private:
 
   std::deque<std::unique_ptr<SendChunk>> chunks_;
   std::unique_ptr<SendChunk> reading_chunk_;
-  bool reading_ = false, eof_ = false, stopped_ = false;
+  bool reading_ = false, eof_ = false, stopped_ = false, connected_ = false;
   std::function<void()> drained_;
   std::optional<codec::LevelControl> levels_; // with -z
   codec::LevelCounts level_counts_;
-  int workers_;               // chunks the thread pool compresses at once
+  int workers_;                // chunks the thread pool compresses at once
   int incompressible_run_ = 0; // chunks in a row that did not shrink
   uint64_t next_seq_ = 0, digested_ = 0, bytes_read_ = 0, payload_wire_ = 0;
   Digester digester_;

@@ -234,6 +234,7 @@ void Sender::on_handshake_completed() {
   // Without HELLO (a test hook) nothing goes on the control stream at all.
   if (sends_hello(opts_.test_hooks)) control_out_.open(*id);
   phase_ = Phase::sending;
+  pipeline_.connected();
   on_progressed();
 }
 

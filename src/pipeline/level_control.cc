@@ -13,6 +13,12 @@ std::optional<int> to_int(const std::string& s) {
   return v;
 }
 
+// The level one step up or down; 0 is skipped (zstd reads it as level 3).
+int next_level(int level, int dir) {
+  level += dir;
+  return level == 0 ? level + dir : level;
+}
+
 } // namespace
 
 std::optional<ParsedLevels> parse_levels(const std::string& text) {
@@ -62,10 +68,10 @@ void LevelControl::step(int dir) {
   score_ = 0;
   if (dir > 0) {
     if (level_ >= range_.max) return;
-    if (too_slow_ && level_ + 1 >= *too_slow_ && seen_ < too_slow_until_) return;
+    if (too_slow_ && next_level(level_, 1) >= *too_slow_ && seen_ < too_slow_until_) return;
     // A level that held long enough to be left upwards was fast enough.
     if (raised_to_ == level_) backoff_ = t_.backoff;
-    ++level_;
+    level_ = next_level(level_, 1);
     raised_to_ = level_;
   } else {
     if (level_ <= range_.min) return;
@@ -75,7 +81,7 @@ void LevelControl::step(int dir) {
       too_slow_until_ = seen_ + backoff_;
       backoff_ = std::min(backoff_ * 2, t_.max_backoff);
     }
-    --level_;
+    level_ = next_level(level_, -1);
     raised_to_.reset();
   }
   settle_ = t_.settle;

@@ -30,6 +30,7 @@ namespace qpipe::codec {
 struct LevelRange {
   int min = 1, max = 19;
   bool fixed() const { return min == max; }
+  // Level 0 is zstd's default (3): auto steps over it.
   // Where auto starts: zstd's default level, within the range.
   int start() const { return kStart < min ? min : kStart > max ? max : kStart; }
   bool operator==(const LevelRange&) const = default;

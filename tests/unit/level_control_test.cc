@@ -61,6 +61,16 @@ BOOST_AUTO_TEST_CASE(a_slow_compressor_lowers_the_level_down_to_min) {
   BOOST_TEST(c.level() == -3);
 }
 
+BOOST_AUTO_TEST_CASE(steps_over_level_0_which_is_zstds_default) {
+  LevelControl c(LevelRange{-3, 19}, LevelControl::Tuning{.votes = 1, .settle = 0});
+  c.observe(kCompressorBound); // 3 -> 2
+  c.observe(kCompressorBound); // 2 -> 1
+  c.observe(kCompressorBound);
+  BOOST_TEST(c.level() == -1);
+  c.observe(kNetworkBound);
+  BOOST_TEST(c.level() == 1);
+}
+
 BOOST_AUTO_TEST_CASE(slow_input_and_mixed_signals_move_nothing) {
   LevelControl c(LevelRange{1, 19});
   feed(c, kInputBound, 100);
