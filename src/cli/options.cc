@@ -18,7 +18,7 @@ constexpr OptionSpec kTable[] = {
      "wait for the connection (a slow link) the level rises, while the connection waits for the "
      "compressor (a fast link) it falls, so that the link and all cores stay busy. A number "
      "fixes the level (\\-z19, \\-\\-zstd=\\-5). Chunks that do not shrink travel raw, and "
-     "after a few such chunks only every 16th is tried: incompressible data costs almost "
+     "after a few such chunks only every 17th is tried: incompressible data costs almost "
      "nothing. \\-\\-stats reports the levels used."},
     {OptId::streams, 'P', "streams", Arg::required, "N", kSend,
      "parallel QUIC streams in flight (default 8, 1-256)", nullptr, nullptr},

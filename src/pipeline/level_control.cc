@@ -13,10 +13,12 @@ std::optional<int> to_int(const std::string& s) {
   return v;
 }
 
-// The level one step up or down; 0 is skipped (zstd reads it as level 3).
-int next_level(int level, int dir) {
-  level += dir;
-  return level == 0 ? level + dir : level;
+// The level `by` levels up (or down, negative); 0 is skipped (zstd reads it
+// as level 3).
+int next_level(int level, int by) {
+  int next = level + by;
+  if (next == 0 || (level > 0 && next < 0)) next += by > 0 ? 1 : -1;
+  return next;
 }
 
 } // namespace
@@ -52,7 +54,7 @@ void LevelControl::observe(const Observation& o) {
     return;
   }
   int vote = 0;
-  if (o.waiting >= t_.network_behind)
+  if (o.waiting_compressed >= t_.network_behind)
     vote = 1;
   else if (o.waiting == 0 && o.busy >= o.workers)
     vote = -1;
@@ -69,8 +71,9 @@ void LevelControl::step(int dir) {
   if (dir > 0) {
     if (level_ >= range_.max) return;
     if (too_slow_ && next_level(level_, 1) >= *too_slow_ && seen_ < too_slow_until_) return;
-    // A level that held long enough to be left upwards was fast enough.
-    if (raised_to_ == level_) backoff_ = t_.backoff;
+    // The level once too slow held long enough to be left upwards: it is
+    // fast enough now, and the next one gets a fresh backoff.
+    if (raised_to_ == level_ && too_slow_ && level_ >= *too_slow_) backoff_ = t_.backoff;
     level_ = next_level(level_, 1);
     raised_to_ = level_;
   } else {
@@ -81,7 +84,7 @@ void LevelControl::step(int dir) {
       too_slow_until_ = seen_ + backoff_;
       backoff_ = std::min(backoff_ * 2, t_.max_backoff);
     }
-    level_ = next_level(level_, -1);
+    level_ = next_level(level_, -std::max(1, (level_ - range_.min) / 4));
     raised_to_.reset();
   }
   settle_ = t_.settle;

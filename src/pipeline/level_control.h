@@ -6,9 +6,12 @@
 // queues look like (Observation). Compressed chunks piling up while they wait
 // for the connection (credit, cwnd, pacing) mean the network is the
 // bottleneck: the workers have time to spare, and a higher level sends fewer
-// bytes. Nothing waiting for the connection while every worker is busy means
+// bytes (raw chunks waiting say nothing: no level makes them smaller).
+// Nothing waiting for the connection while every worker is busy means
 // the compressor is the bottleneck: a lower level feeds the link faster.
 // Input that arrives slowly (nothing waiting, workers idle) moves nothing.
+// Steps up are of one level; steps down of a quarter of the way to MIN (at
+// least one), so that a level too slow for the data is left quickly.
 //
 // Hysteresis: a step needs `votes` consecutive observations that agree, and
 // the `settle` observations after a step are ignored (the chunks already
@@ -61,7 +64,9 @@ public:
   };
   // What the queues look like as one more chunk goes to the workers.
   struct Observation {
-    int waiting = 0; // compressed chunks not yet all handed to the connection
+    int waiting = 0; // chunks ready to send in order, not yet all handed to the connection
+    int waiting_compressed =
+        0;           // ... of which compressed (raw ones gain nothing from a higher level)
     int busy = 0;    // chunks queued on or running in the workers
     int workers = 1; // how many chunks the workers compress at once
   };

@@ -13,9 +13,10 @@ using namespace qpipe::codec;
 
 namespace {
 using Obs = LevelControl::Observation;
-const Obs kNetworkBound{8, 1, 4};    // chunks pile up waiting for the connection
-const Obs kCompressorBound{0, 6, 4}; // nothing to send, every worker busy
-const Obs kInputBound{0, 0, 4};      // nothing to send, workers idle
+const Obs kNetworkBound{8, 8, 1, 4};    // compressed chunks pile up waiting for the connection
+const Obs kCompressorBound{0, 0, 6, 4}; // nothing to send, every worker busy
+const Obs kInputBound{0, 0, 0, 4};      // nothing to send, workers idle
+const Obs kRawWaiting{8, 0, 1, 4};      // raw chunks wait: no level makes them smaller
 
 void feed(LevelControl& c, const Obs& o, int n) {
   for (int i = 0; i < n; ++i)
@@ -61,6 +62,19 @@ BOOST_AUTO_TEST_CASE(a_slow_compressor_lowers_the_level_down_to_min) {
   BOOST_TEST(c.level() == -3);
 }
 
+BOOST_AUTO_TEST_CASE(falls_faster_than_it_rises) {
+  LevelControl c(LevelRange{1, 19}, LevelControl::Tuning{.votes = 1, .settle = 0});
+  feed(c, kNetworkBound, 16);
+  BOOST_TEST(c.level() == 19);
+  std::vector<int> down;
+  for (int i = 0; i < 6; ++i) {
+    c.observe(kCompressorBound);
+    down.push_back(c.level());
+  }
+  // A quarter of the way to MIN each step, at least one level.
+  BOOST_TEST(down == (std::vector<int>{15, 12, 10, 8, 7, 6}), boost::test_tools::per_element());
+}
+
 BOOST_AUTO_TEST_CASE(steps_over_level_0_which_is_zstds_default) {
   LevelControl c(LevelRange{-3, 19}, LevelControl::Tuning{.votes = 1, .settle = 0});
   c.observe(kCompressorBound); // 3 -> 2
@@ -84,7 +98,10 @@ BOOST_AUTO_TEST_CASE(slow_input_and_mixed_signals_move_nothing) {
   }
   BOOST_TEST(c.level() == 3);
   // One chunk waiting is neither behind nor starved.
-  feed(c, Obs{1, 6, 4}, 100);
+  feed(c, Obs{1, 1, 6, 4}, 100);
+  BOOST_TEST(c.level() == 3);
+  // Incompressible chunks waiting for the link: a higher level would not help.
+  feed(c, kRawWaiting, 100);
   BOOST_TEST(c.level() == 3);
 }
 
@@ -118,8 +135,8 @@ BOOST_AUTO_TEST_CASE(settles_below_the_crossover_instead_of_oscillating) {
     changes += levels[i] != levels[i - 1];
   }
   BOOST_TEST(below >= 950);
-  BOOST_TEST(changes <= 10);
-  BOOST_TEST(*std::min_element(levels.begin() + 1000, levels.end()) == 8);
+  BOOST_TEST(changes <= 15);
+  BOOST_TEST(*std::min_element(levels.begin() + 1000, levels.end()) >= 7);
 }
 
 BOOST_AUTO_TEST_CASE(follows_a_link_that_gets_faster_and_slower) {
