@@ -221,7 +221,11 @@ Response Service::start_send(const Request& req) {
   o.port = hp->port;
   o.peer_key = tls::known_hosts_key(o.host, o.port);
   // The checks the CLI makes of the same options, in the same words.
-  if (zstd) take(f, "zstd", o.zstd_level, frontend::check_zstd_level(*zstd, "zstd"));
+  if (zstd) {
+    std::optional<int> level;
+    take(f, "zstd", level, frontend::check_zstd_level(*zstd, "zstd"));
+    if (level) o.zstd = codec::LevelRange{*level, *level};
+  }
   if (streams) take(f, "streams", o.streams, frontend::check_streams(*streams, "streams"));
   if (limit) take(f, "limit", o.limit_bytes_per_second, parse_rate(*limit, "limit"));
   if (chunk) take(f, "chunk_size", o.chunk_size, frontend::parse_chunk_size(*chunk, "chunk_size"));

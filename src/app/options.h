@@ -10,6 +10,7 @@
 #include <sys/socket.h>
 
 #include "app/send_test_hooks.h"
+#include "pipeline/level_control.h"
 #include "pipeline/wire.h"
 #include "tls/listener_trust.h"
 #include "transport/connection_settings.h"
@@ -39,7 +40,9 @@ struct SendOptions : CommonOptions {
   int streams = kDefaultStreams;
   uint32_t chunk_size = kDefaultChunkSize;
   uint64_t limit_bytes_per_second = 0; // 0: no limit
-  std::optional<int> zstd_level;
+  // -z: the levels compression may use (one fixed level, or a range that
+  // the level follows); none without -z.
+  std::optional<codec::LevelRange> zstd;
   Verify verify = Verify::known_hosts;
   std::string pin;              // "SHA256:..." with Verify::pin
   std::string ca_file;          // with Verify::ca

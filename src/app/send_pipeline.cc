@@ -1,5 +1,9 @@
 #include "app/send_pipeline.h"
 
+#include <algorithm>
+#include <cstdlib>
+#include <thread>
+
 #include "core/units.h"
 #include "pipeline/codec.h"
 
@@ -7,11 +11,35 @@ namespace qpipe::app {
 
 using transport::AppError;
 
+namespace {
+
+// After this many chunks in a row that did not shrink, only every
+// kProbeEvery-th chunk is tried, so that incompressible input costs almost
+// nothing with -z. The period is odd: input that alternates compressible and
+// incompressible chunks (tar of mixed files, gen --kind mixed) must not have
+// every probe land on the incompressible ones.
+constexpr int kIncompressibleRun = 4;
+constexpr uint64_t kProbeEvery = 17;
+
+// How many chunks libuv's thread pool works on at once: its threads
+// (UV_THREADPOOL_SIZE, 4 by default), but no more than there are cores.
+int pool_workers() {
+  int threads = 4;
+  if (const char* env = std::getenv("UV_THREADPOOL_SIZE"); env && std::atoi(env) > 0)
+    threads = std::atoi(env);
+  int cores = static_cast<int>(std::thread::hardware_concurrency());
+  return std::max(1, cores > 0 ? std::min(threads, cores) : threads);
+}
+
+} // namespace
+
 SendPipeline::SendPipeline(uv_loop_t* loop, const SendOptions& opts, std::vector<SendItem> items,
                            bool named, const Logger& log, Events events)
     : opts_(opts), items_(std::move(items)), named_(named), log_(log), events_(std::move(events)),
-      work_(loop), memory_(opts.chunk_size, opts.streams, opts.zstd_level.has_value()) {
+      work_(loop), memory_(opts.chunk_size, opts.streams, opts.zstd.has_value()),
+      workers_(pool_workers()) {
   files_.resize(items_.size());
+  if (opts_.zstd) levels_.emplace(*opts_.zstd);
 }
 
 std::optional<uint64_t> SendPipeline::total_size() const {
@@ -110,15 +138,38 @@ void SendPipeline::on_read(ReadResult r) {
   read_next();
 }
 
+// The level to compress c at, or nullopt to send it raw without trying.
+// Data that did not compress lately is tried again only now and then, at
+// a fast level; otherwise the level controller sees the queues as they are
+// and picks the level.
+std::optional<int> SendPipeline::compression_level(const SendChunk& c) {
+  if (!levels_) return std::nullopt;
+  if (incompressible_run_ >= kIncompressibleRun) {
+    if (c.seq % kProbeEvery != 0) return std::nullopt;
+    return std::min(levels_->level(), std::max(levels_->range().min, codec::LevelRange::kStart));
+  }
+  if (!connected_) return levels_->level();
+  // Chunks go out in sequence order: those behind one still being
+  // compressed wait for the compressor, not for the connection.
+  codec::LevelControl::Observation o;
+  for (const auto& ch : chunks_) {
+    if (!ch->hashed) break;
+    o.waiting += !ch->fin_sent;
+    o.waiting_compressed += !ch->fin_sent && ch->codec == wire::Codec::zstd;
+  }
+  o.busy = work_.pending();
+  o.workers = workers_;
+  levels_->observe(o);
+  return levels_->level();
+}
+
 // Hashes (and compresses) a chunk on the thread pool; its buffers stay put
 // while the work runs (stop() waits for it before anything is freed).
 void SendPipeline::hash(SendChunk* c) {
-  // Data that did not compress lately is tried again only now and then, so
-  // that incompressible input costs almost nothing with -z.
   int level = 0;
-  if (memory_.compresses() && (incompressible_run_ < 4 || c->seq % 16 == 0)) {
+  if (auto l = compression_level(*c)) {
     memory_.take_packed(*c);
-    level = *opts_.zstd_level;
+    level = c->level = *l;
   }
   int rv = work_.run(
       [c, level] {
@@ -144,6 +195,7 @@ void SendPipeline::on_hashed(SendChunk* c) {
     c->codec = wire::Codec::zstd;
     memory_.release_raw(*c); // the frame is what travels now
     incompressible_run_ = 0;
+    ++level_counts_[c->level];
   } else {
     if (c->packed) ++incompressible_run_;
     memory_.release_packed(*c);

@@ -24,6 +24,7 @@
 #include "app/send_chunk.h"
 #include "app/transfer.h"
 #include "pipeline/digest.h"
+#include "pipeline/level_control.h"
 #include "transport/connection.h"
 #include "uv/work.h"
 
@@ -41,6 +42,10 @@ public:
   SendPipeline(uv_loop_t* loop, const SendOptions& opts, std::vector<SendItem> items, bool named,
                const Logger& log, Events events);
 
+  // The connection is up and takes chunks: from now on the queues say who
+  // is behind, the network or the compressor (before, chunks wait for the
+  // handshake, which says nothing about either).
+  void connected() { connected_ = true; }
   // Reads more while memory allows; call again whenever memory was released.
   void read_next();
   // The listener's answer to a RESUME question.
@@ -64,6 +69,8 @@ public:
   uint64_t bytes_read() const { return bytes_read_; }
   uint64_t chunks_read() const { return next_seq_; }
   uint64_t payload_wire_bytes() const { return payload_wire_; }
+  // Chunks sent compressed, by zstd level.
+  const codec::LevelCounts& zstd_levels() const { return level_counts_; }
   std::optional<uint64_t> total_size() const;
   // The number of named files; 0 for one anonymous stream.
   uint32_t named_files() const { return named_ ? static_cast<uint32_t>(items_.size()) : 0; }
@@ -80,6 +87,7 @@ private:
   void on_read(ReadResult r);
   void end_of_item();
   void hash(SendChunk* c);
+  std::optional<int> compression_level(const SendChunk& c);
   void on_hashed(SendChunk* c);
   void end_files();
   void on_resume_decided(uint32_t index, uint64_t offset, ResumeVerdict verdict);
@@ -103,9 +111,12 @@ private:
 
   std::deque<std::unique_ptr<SendChunk>> chunks_;
   std::unique_ptr<SendChunk> reading_chunk_;
-  bool reading_ = false, eof_ = false, stopped_ = false;
+  bool reading_ = false, eof_ = false, stopped_ = false, connected_ = false;
   std::function<void()> drained_;
-  int incompressible_run_ = 0;
+  std::optional<codec::LevelControl> levels_; // with -z
+  codec::LevelCounts level_counts_;
+  int workers_;                // chunks the thread pool compresses at once
+  int incompressible_run_ = 0; // chunks in a row that did not shrink
   uint64_t next_seq_ = 0, digested_ = 0, bytes_read_ = 0, payload_wire_ = 0;
   Digester digester_;
 };

@@ -151,6 +151,7 @@ TransferStats Sender::stats() const {
   bool ok = phase_ == Phase::finished && completion_.result().ok();
   s.bytes = ok ? pipeline_.bytes_read() : payload_sent_;
   s.payload_wire_bytes = pipeline_.payload_wire_bytes();
+  s.zstd_levels = pipeline_.zstd_levels();
   s.chunks = pipeline_.chunks_read();
   s.size = pipeline_.total_size();
   pipeline_.fill_file_stats(s);
@@ -295,6 +296,7 @@ void Sender::on_handshake_completed() {
   // Without HELLO (a test hook) nothing goes on the control stream at all.
   if (sends_hello(opts_.test_hooks)) control_out_.open(*id);
   phase_ = Phase::sending;
+  pipeline_.connected();
   on_progressed();
 }
 

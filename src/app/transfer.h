@@ -5,6 +5,7 @@
 
 #include <array>
 #include <functional>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -30,8 +31,9 @@ struct TransferStats {
   uint64_t bytes = 0;      // payload bytes carried (written, on the listener)
   uint64_t wire_bytes = 0; // UDP payload bytes sent and received
   uint64_t chunks = 0;
-  uint64_t payload_wire_bytes = 0; // chunk payloads as they travelled (compressed or not)
-  double seconds = 0;              // from the first packet to the end
+  uint64_t payload_wire_bytes = 0;     // chunk payloads as they travelled (compressed or not)
+  std::map<int, uint64_t> zstd_levels; // chunks sent compressed, by zstd level (sender)
+  double seconds = 0;                  // from the first packet to the end
   // A field without a measurement is absent: the RTT until a sample was
   // taken, the loss until the peer said how many datagrams it received.
   std::optional<double> rtt_ms;         // smoothed RTT

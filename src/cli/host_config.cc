@@ -90,7 +90,7 @@ std::string effective(const Config& c, ConfigKey key) {
   case ConfigKey::streams:
     return std::to_string(s.streams);
   case ConfigKey::zstd:
-    return s.zstd_level ? std::to_string(*s.zstd_level) : "no";
+    return s.zstd ? codec::format_levels(*s.zstd) : "no";
   case ConfigKey::chunk_size:
     return std::to_string(s.chunk_size);
   case ConfigKey::limit:
@@ -158,7 +158,7 @@ Status apply_setting(Config& c, const ConfigFile& file, const ConfigSetting& set
   case ConfigKey::zstd:
     if (v == "yes") return apply_option(c, OptId::zstd, std::nullopt, what);
     if (v == "no") {
-      c.send.zstd_level.reset();
+      c.send.zstd.reset();
       return {};
     }
     return apply_option(c, OptId::zstd, v, what);

@@ -10,8 +10,16 @@ constexpr OptionSpec kTable[] = {
      "listen for a sender instead of sending", nullptr,
      "Listen on [[HOST]:PORT] (default: all addresses, IPv4 and IPv6, port 4433) and write what "
      "the first sender sends to stdout, or to the file given with \\-o."},
-    {OptId::zstd, 'z', "zstd", Arg::optional, "LEVEL", kSend,
-     "compress chunks with zstd (default level 3; negative levels allowed)", nullptr, nullptr},
+    {OptId::zstd, 'z', "zstd", Arg::optional, "LEVEL|auto[:MIN:MAX]", kSend,
+     "compress chunks with zstd; the level follows the link (default auto:1:19)", nullptr,
+     "Compress chunks with zstd on all cores; the listener decompresses on its own. Plain \\-z "
+     "is \\-\\-zstd=auto: the level follows the connection chunk by chunk, between 1 and 19 "
+     "(auto:MIN:MAX sets the range; negative levels are faster still). While compressed chunks "
+     "wait for the connection (a slow link) the level rises, while the connection waits for the "
+     "compressor (a fast link) it falls, so that the link and all cores stay busy. A number "
+     "fixes the level (\\-z19, \\-\\-zstd=\\-5). Chunks that do not shrink travel raw, and "
+     "after a few such chunks only every 17th is tried: incompressible data costs almost "
+     "nothing. \\-\\-stats reports the levels used."},
     {OptId::streams, 'P', "streams", Arg::required, "N", kSend,
      "parallel QUIC streams in flight (default 8, 1-256)", nullptr, nullptr},
     {OptId::chunk_size, 0, "chunk-size", Arg::required, "SIZE", kSend,

@@ -303,10 +303,13 @@ Status apply(Config& c, const Given& g) {
   }
   case OptId::zstd: {
     if (!g.value) {
-      c.send.zstd_level = 3;
+      c.send.zstd = codec::kAutoLevels;
       return {};
     }
-    return set_checked(c.send.zstd_level, v, what, frontend::check_zstd_level);
+    auto levels = frontend::parse_zstd(v, what);
+    if (!levels) return levels.error();
+    c.send.zstd = *levels;
+    return {};
   }
   case OptId::sync:
     c.listen.sync = true;

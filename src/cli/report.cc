@@ -5,6 +5,7 @@
 #include <cerrno>
 #include <cmath>
 #include <fcntl.h>
+#include <map>
 #include <unistd.h>
 
 #include "core/printable.h"
@@ -47,11 +48,23 @@ std::string progress_line(const app::TransferStats& s) {
   return line;
 }
 
+// The zstd levels chunks were sent at: "zstd level 3", or
+// "zstd levels 3-7, mostly 5".
+std::string levels_text(const std::map<int, uint64_t>& levels) {
+  if (levels.empty()) return "";
+  int lo = levels.begin()->first, hi = levels.rbegin()->first;
+  if (lo == hi) return strprintf(", zstd level %d", lo);
+  auto most = std::max_element(levels.begin(), levels.end(),
+                               [](const auto& a, const auto& b) { return a.second < b.second; });
+  return strprintf(", zstd levels %d to %d, mostly %d", lo, hi, most->first);
+}
+
 std::string stats_text(const app::TransferStats& s) {
   std::string ratio;
   if (s.payload_wire_bytes > 0 && s.payload_wire_bytes < s.bytes)
-    ratio = strprintf(" (compressed %.2fx)",
-                      static_cast<double>(s.bytes) / static_cast<double>(s.payload_wire_bytes));
+    ratio = strprintf(" (compressed %.2fx%s)",
+                      static_cast<double>(s.bytes) / static_cast<double>(s.payload_wire_bytes),
+                      levels_text(s.zstd_levels).c_str());
   std::string line = strprintf("%s in %s (%s), %s on the wire%s", format_bytes(s.bytes).c_str(),
                                format_duration(s.seconds).c_str(), format_rate(rate_of(s)).c_str(),
                                format_bytes(s.wire_bytes).c_str(), ratio.c_str());

@@ -36,6 +36,29 @@ Result<int> check_zstd_level(int64_t level, std::string_view what) {
   return in_range<int>(level, what, codec::min_level(), codec::max_level());
 }
 
+Result<codec::LevelRange> parse_zstd(std::string_view text, std::string_view what) {
+  std::string t(text);
+  if (t.rfind("auto", 0) != 0) {
+    auto n = parse_int(t, what, INT64_MIN, INT64_MAX);
+    if (!n) return n.error();
+    auto level = check_zstd_level(*n, what);
+    if (!level) return level.error();
+    return codec::LevelRange{*level, *level};
+  }
+  auto p = codec::parse_levels(t);
+  if (!p)
+    return make_error(Errc::usage, std::string(what),
+                      "'" + t + "' is not auto, auto:MIN:MAX or a level");
+  auto lo = check_zstd_level(p->min, what);
+  if (!lo) return lo.error();
+  auto hi = check_zstd_level(p->max, what);
+  if (!hi) return hi.error();
+  if (*lo > *hi)
+    return make_error(Errc::usage, std::string(what),
+                      strprintf("'%s': MIN is above MAX", t.c_str()));
+  return codec::LevelRange{*lo, *hi};
+}
+
 Result<uint64_t> check_idle_timeout(int64_t seconds, std::string_view what) {
   auto s = in_range<uint64_t>(seconds, what, 1, 24 * 3600);
   if (!s) return s.error();

@@ -15,6 +15,7 @@
 #include <string_view>
 
 #include "core/error.h"
+#include "pipeline/level_control.h"
 
 namespace qpipe::frontend {
 
@@ -26,6 +27,9 @@ Result<int> check_streams(int64_t n, std::string_view what);
 Result<uint32_t> parse_chunk_size(std::string_view text, std::string_view what);
 // A zstd level that this zstd accepts.
 Result<int> check_zstd_level(int64_t level, std::string_view what);
+// --zstd's value: a level, "auto" (codec::kAutoLevels) or "auto:MIN:MAX",
+// each level one that check_zstd_level accepts and MIN no more than MAX.
+Result<codec::LevelRange> parse_zstd(std::string_view text, std::string_view what);
 // Seconds of silence before a connection is given up: 1 s to 24 h. The
 // result is in milliseconds, as the engine takes it.
 Result<uint64_t> check_idle_timeout(int64_t seconds, std::string_view what);

@@ -37,6 +37,13 @@ nlohmann::ordered_json to_json(const app::TransferStats& s) {
   if (s.lost_packets) j["lost_packets"] = *s.lost_packets;
   j["chunks"] = s.chunks;
   j["payload_wire_bytes"] = s.payload_wire_bytes;
+  if (!s.zstd_levels.empty()) {
+    // Chunks sent compressed, by level: {"3": 10, "5": 40}.
+    nlohmann::ordered_json levels = nlohmann::ordered_json::object();
+    for (const auto& [level, chunks] : s.zstd_levels)
+      levels[std::to_string(level)] = chunks;
+    j["zstd_levels"] = levels;
+  }
   j["udp_payload"] = s.udp_payload;
   j["path_changes"] = s.path_changes;
   j["gso"] = s.gso;

@@ -24,6 +24,35 @@ roundtrip "random with -z" random 64M "-z"
 roundtrip "mixed with -z, -P 16" mixed 48M "-z -P 16"
 roundtrip "a 1-byte stream with -z" text 1 "-z"
 
+# -z is auto: --stats reports the levels used, within the range asked for;
+# the level rises while the link is the bottleneck (--limit makes it one).
+# levels_ok MIN MAX: every level of the last --stats=json line is within
+# MIN..MAX, and the counts add up to the number of chunks.
+levels_ok() {
+  local line levels
+  line=$(grep '"zstd_levels"' "$TMP/s.err" | tail -n1)
+  levels=$(sed -n 's/.*"zstd_levels":{\([^}]*\)}.*/\1/p' <<<"$line" | tr -d '"' | tr , '\n')
+  chunks=$(sed -n 's/.*"chunks":\([0-9]*\).*/\1/p' <<<"$line")
+  [ -n "$levels" ] && awk -F: -v lo="$1" -v hi="$2" -v chunks="$chunks" '
+    { if ($1 < lo || $1 > hi) bad = 1; sum += $2; if ($1 > top || NR == 1) top = $1 }
+    END { print top > "/dev/stderr"; exit (bad || sum != chunks) }' <<<"$levels" 2>"$TMP/top"
+}
+roundtrip "text with -z (auto)" text 32M "-z"
+check "-z: --stats=json reports a level for every chunk, within auto's 1 to 19" levels_ok 1 19
+roundtrip "text with --zstd=auto:2:6" text 32M "--zstd=auto:2:6"
+check "--zstd=auto:2:6: every level within 2 to 6" levels_ok 2 6
+roundtrip "text with -z7" text 8M "-z7"
+check "-z7: level 7 only" levels_ok 7 7
+roundtrip "text with -z on a 5 MB/s link (--limit)" text 32M "-z --limit 5M"
+check "-z on a slow link: the level rises above the start (3)" bash -c "
+  $(declare -f levels_ok); TMP=$TMP; levels_ok 1 19 && [ \$(cat $TMP/top) -gt 3 ]"
+listener h "127.0.0.1:0" "> /dev/null"
+bg s "$QPIPE gen --kind text 4M | timeout 60 $QPIPE 127.0.0.1:$PORT -q --zstd=auto:2:2 --stats"
+src=$(wait_rc s); rc=$(wait_rc h)
+check "--stats says which levels were used" grep -q "compressed .*x, zstd level 2)" "$TMP/s.err"
+roundtrip "random with -z: sent raw" random 16M "-z"
+check "random with -z: no chunk sent compressed" bash -c "! grep -q zstd_levels $TMP/s.err"
+
 tampered() {
   local desc=$1 tamper=$2 sopts=$3 expect=$4
   mkdir -p "$TMP/t"
@@ -39,4 +68,6 @@ tampered "a raw chunk with a lying hash" hash "" "integrity check"
 tampered "a compressed chunk with a lying hash" hash "-z" "integrity check"
 
 "$QPIPE" -z99 host 2>/dev/null; check "-z with a level out of range: exit 2" [ $? = 2 ]
+"$QPIPE" --zstd=auto:9:2 host 2>"$TMP/range.err"; rc=$?
+check "--zstd=auto:9:2: exit 2, MIN above MAX" bash -c "[ $rc = 2 ] && grep -q 'MIN is above MAX' $TMP/range.err"
 finish

@@ -113,7 +113,7 @@ BOOST_AUTO_TEST_CASE(empty_stream) {
 
 BOOST_AUTO_TEST_CASE(compressed_small_chunks_many_streams) {
   app::SendOptions so;
-  so.zstd_level = 3;
+  so.zstd = qpipe::codec::LevelRange{3, 3};
   so.chunk_size = 64 * 1024;
   so.streams = 32;
   auto out = run_transfer(5 << 20, gen::Kind::text, so);

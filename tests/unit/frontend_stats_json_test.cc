@@ -52,6 +52,18 @@ BOOST_AUTO_TEST_CASE(nothing_measured_is_zero_not_a_division_by_zero) {
   BOOST_TEST(j["peer"].get<std::string>() == "");
 }
 
+BOOST_AUTO_TEST_CASE(zstd_levels_by_level_only_when_compressed) {
+  auto s = sample();
+  BOOST_TEST(!to_json(s).contains("zstd_levels"));
+  s.zstd_levels = {{-1, 2}, {3, 10}, {7, 40}};
+  BOOST_TEST(to_json(s)["zstd_levels"].dump() == "{\"-1\":2,\"3\":10,\"7\":40}");
+  // The text line: the range and the level used most.
+  BOOST_TEST(cli::stats_text(s).find("(compressed 1.00x, zstd levels -1 to 7, mostly 7)") !=
+             std::string::npos);
+  s.zstd_levels = {{5, 3}};
+  BOOST_TEST(cli::stats_text(s).find("(compressed 1.00x, zstd level 5)") != std::string::npos);
+}
+
 BOOST_AUTO_TEST_CASE(cli_line_leads_with_ok_and_ends_with_the_error) {
   std::string ok = cli::stats_json(sample(), Status{});
   BOOST_TEST(ok.rfind("{\"ok\":true,\"bytes\":5242880,", 0) == 0);

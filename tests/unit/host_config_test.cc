@@ -73,7 +73,7 @@ BOOST_AUTO_TEST_CASE(alias_resolves_to_address_port_and_settings) {
   BOOST_TEST(c.send.host == "10.0.0.5");
   BOOST_TEST(c.send.port == 5000);
   BOOST_TEST(c.send.streams == 4);
-  BOOST_TEST(c.send.zstd_level.value_or(0) == 19);
+  BOOST_TEST((c.send.zstd == codec::LevelRange{19, 19}));
   BOOST_TEST(c.send.chunk_size == 4u << 20);
   BOOST_TEST(c.send.limit_bytes_per_second == 10u << 20);
   BOOST_TEST((c.send.cc == transport::CongestionControl::bbr));
@@ -110,7 +110,7 @@ BOOST_AUTO_TEST_CASE(command_line_wins) {
   BOOST_TEST(c.send.port == 6000);
   BOOST_TEST(c.send.peer_key == "10.0.0.5:6000");
   BOOST_TEST(c.send.streams == 2);
-  BOOST_TEST(c.send.zstd_level.value_or(0) == 1);
+  BOOST_TEST((c.send.zstd == codec::LevelRange{1, 1}));
   BOOST_TEST(c.send.family == AF_INET);
   BOOST_TEST((c.send.verify == app::Verify::pin));
   BOOST_TEST(c.secret_file == "/k");
@@ -181,12 +181,12 @@ BOOST_AUTO_TEST_CASE(special_values_and_paths) {
   BOOST_TEST(v6.send.peer_key == "[fd00::1]:4433");
   BOOST_TEST(parsed({"bare6"}).send.host == "fd00::2");
   Config off = parsed({"off"});
-  BOOST_TEST(!off.send.zstd_level.has_value());
+  BOOST_TEST(!off.send.zstd.has_value());
   BOOST_TEST(off.send.limit_bytes_per_second == 0u);
   BOOST_TEST((off.send.verify == app::Verify::known_hosts));
   BOOST_TEST(!off.send.resume);
   Config any = parsed({"any"});
-  BOOST_TEST(any.send.zstd_level.value_or(0) == 3);
+  BOOST_TEST((any.send.zstd == codec::kAutoLevels)); // yes: the level follows the link
   BOOST_TEST(any.send.limit_bytes_per_second == 1u << 20);
   BOOST_TEST((any.send.verify == app::Verify::insecure));
   BOOST_TEST(any.send.resume);

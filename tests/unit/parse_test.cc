@@ -80,7 +80,7 @@ BOOST_AUTO_TEST_CASE(send_defaults) {
   BOOST_TEST(c.send.streams == 8);
   BOOST_TEST(c.send.chunk_size == 1024u * 1024u);
   BOOST_TEST(c.send.limit_bytes_per_second == 0u);
-  BOOST_TEST(!c.send.zstd_level.has_value());
+  BOOST_TEST(!c.send.zstd.has_value());
   BOOST_TEST((c.send.cc == transport::CongestionControl::bbr));
   BOOST_TEST(c.send.family == AF_UNSPEC);
   BOOST_TEST(c.send.bind.empty());
@@ -322,12 +322,18 @@ BOOST_AUTO_TEST_CASE(bad_words) {
 }
 
 BOOST_AUTO_TEST_CASE(zstd_levels) {
-  BOOST_TEST(*parsed({"-z", "h"}).send.zstd_level == 3);
-  BOOST_TEST(*parsed({"-z19", "h"}).send.zstd_level == 19);
-  BOOST_TEST(*parsed({"--zstd=-5", "h"}).send.zstd_level == -5);
-  BOOST_TEST(!parsed({"h"}).send.zstd_level.has_value());
+  using codec::LevelRange;
+  BOOST_TEST((*parsed({"-z", "h"}).send.zstd == codec::kAutoLevels)); // plain -z is auto
+  BOOST_TEST((*parsed({"--zstd=auto", "h"}).send.zstd == codec::kAutoLevels));
+  BOOST_TEST((*parsed({"-zauto:-3:9", "h"}).send.zstd == LevelRange{-3, 9}));
+  BOOST_TEST((*parsed({"-z19", "h"}).send.zstd == LevelRange{19, 19}));
+  BOOST_TEST((*parsed({"--zstd=-5", "h"}).send.zstd == LevelRange{-5, -5}));
+  BOOST_TEST(!parsed({"h"}).send.zstd.has_value());
   refused({"--zstd=99", "h"});
   refused({"--zstd=x", "h"});
+  refused({"--zstd=auto:9:2", "h"});  // MIN above MAX
+  refused({"--zstd=auto:1:99", "h"}); // out of range
+  refused({"--zstd=auto:1", "h"});
   refused({"-l", "-z"});
 }
 
