@@ -4,6 +4,13 @@
 # senders are refused with a clear error (exit 3), not dropped silently.
 source "$(dirname "$0")/lib.sh"
 N=${QPIPE_MANY:-100}
+# Under AddressSanitizer a handshake costs about ten times as much: 100 at once
+# block the listener's loop for over a second, its ACKs come that late, and
+# ngtcp2 1.11's BBR on a sender can take the starved delivery rate for the
+# path's and pace a 64 KiB datagram every few seconds; the listener then cuts
+# the transfer whose chunk 0 does not come for 30 s. 40 senders load the
+# sanitized listener about as much as 100 load the release one.
+sanitized && N=${QPIPE_MANY:-40}
 SIZE=${QPIPE_MANY_SIZE:-2M} # the issue asks 10M each: QPIPE_MANY_SIZE=10M (about 15 s here)
 mkdir -p "$TMP/src" "$TMP/dst"
 for i in $(seq -w 1 "$N"); do "$QPIPE" gen --seed "$((10#$i))" "$SIZE" > "$TMP/src/f$i"; done
