@@ -63,10 +63,9 @@ check "long stream: says longer" grep -q "longer" "$TMP/long.err"
 "$QPIPE" gen 2M | "$QPIPE" gen --check 1M 2>/dev/null
 check "a longer stream of the right data: exit 1" [ $? = 1 ]
 
-# Through a pipe, gen hands its buffers to the pipe with vmsplice and only
-# rewrites one after several pipes' worth of bytes went in behind it: the
-# bytes must arrive intact directly, through a copying reader (cat), through
-# readers that move the pages on with splice(2) (pv), and through a file.
+# The bytes arrive intact through a pipe directly, through a copying reader
+# (cat), through readers that move pages on with splice(2) (pv), through a
+# reader that starts after gen exited, and through a file.
 for kind in random text mixed zero; do
   "$QPIPE" gen 64M --kind "$kind" --seed 9 | "$QPIPE" gen --check 64M --kind "$kind" --seed 9
   check "gen 64M --kind $kind | gen --check: a pipe" [ $? = 0 ]
