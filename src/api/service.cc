@@ -231,7 +231,8 @@ Response Service::start_send(const Request& req) {
   if (limit) take(f, "limit", o.limit_bytes_per_second, parse_rate(*limit, "limit"));
   if (chunk) take(f, "chunk_size", o.chunk_size, frontend::parse_chunk_size(*chunk, "chunk_size"));
   if (pin && !tls::is_fingerprint(*pin))
-    f.fail("pin", "not a fingerprint (SHA256: and 43 base64 characters, as the listener prints it)");
+    f.fail("pin",
+           "not a fingerprint (SHA256: and 43 base64 characters, as the listener prints it)");
   if (pin && insecure.value_or(false)) f.fail("insecure", "not together with \"pin\"");
   if (secret && secret->empty()) f.fail("secret", "must not be empty");
   if (!f.ok()) return f.error();
