@@ -35,6 +35,7 @@ TransferStats Receiver::stats() const {
     }
   }
   s.payload_wire_bytes = payload_wire_;
+  if (max_credit_ > kControlAllowance) s.window = max_credit_;
   s.chunks = next_write_;
   s.peer = peer_;
   if (hello_ && hello_->size_hint != UINT64_MAX) s.size = hello_->size_hint;
@@ -45,6 +46,7 @@ TransferStats Receiver::stats() const {
     if (cs.rtt_sampled) s.rtt_ms = cs.smoothed_rtt_ms;
     s.udp_payload = cs.max_udp_payload;
     s.path_changes = cs.path_changes;
+    if (cs.max_cwnd) s.cwnd = cs.max_cwnd;
     if (end_)
       s.lost_packets = end_->datagrams_sent > cs.datagrams_received
                            ? end_->datagrams_sent - cs.datagrams_received
@@ -382,6 +384,7 @@ void Receiver::grant_credit() {
   if (!conn_ || conn_->closed()) return;
   uint64_t add = 0;
   if (memory_ && memory_->granted()) {
+    tune_window();
     memory_->rebalance(outstanding());
     add = memory_->credit_to_add(outstanding());
   } else if (outstanding() < kControlAllowance) {
@@ -390,6 +393,21 @@ void Receiver::grant_credit() {
   if (add == 0) return;
   conn_->extend_max_offset(add);
   credit_granted_ += add;
+  max_credit_ = std::max(max_credit_, outstanding());
+}
+
+// The window follows the path's need (CreditWindow); the sender gets the
+// chunk streams of a larger window at once.
+void Receiver::tune_window() {
+  auto cs = conn_->stats();
+  uint64_t rtt_ns = cs.rtt_sampled ? static_cast<uint64_t>(cs.smoothed_rtt_ms * 1e6) : 0;
+  auto max = static_cast<uint32_t>(opts_.max_streams);
+  uint32_t before = memory_->stream_credit(max);
+  if (!memory_->tune_window(transport::now_ns(), credit_consumed_, rtt_ns)) return;
+  log_.debug(strprintf("credit window of %s: %s", peer_.c_str(),
+                       format_bytes(memory_->window()).c_str()));
+  uint32_t after = memory_->stream_credit(max);
+  if (after > before) conn_->extend_max_streams_uni(after - before);
 }
 
 bool Receiver::awaited_has_raw() const {

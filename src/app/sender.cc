@@ -165,6 +165,8 @@ TransferStats Sender::stats() const {
   if (cs.rtt_sampled) s.rtt_ms = cs.smoothed_rtt_ms;
   s.udp_payload = cs.max_udp_payload;
   s.path_changes = cs.path_changes;
+  if (cs.max_credit) s.window = cs.max_credit;
+  if (cs.max_cwnd) s.cwnd = cs.max_cwnd;
   if (peer_datagrams_received_)
     s.lost_packets = cs.datagrams_sent > *peer_datagrams_received_
                          ? cs.datagrams_sent - *peer_datagrams_received_

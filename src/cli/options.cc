@@ -90,12 +90,15 @@ constexpr OptionSpec kTable[] = {
      "\\fB2>&1 >/dev/null | jq .bytes\\fR works: \\fBok\\fR, \\fBbytes\\fR (payload bytes this "
      "run carried), \\fBwire_bytes\\fR, \\fBseconds\\fR, \\fBrate\\fR (bytes per second), "
      "\\fBratio\\fR, \\fBrtt_ms\\fR, \\fBlost_packets\\fR, \\fBchunks\\fR, "
-     "\\fBpayload_wire_bytes\\fR, \\fBudp_payload\\fR, \\fBpath_changes\\fR (times the "
+     "\\fBpayload_wire_bytes\\fR, \\fBwindow\\fR (the largest flow\\-control credit: "
+     "what the listener granted, what the sender saw as left plus in flight), \\fBcwnd\\fR "
+     "(the largest congestion window of this side), \\fBudp_payload\\fR, "
+     "\\fBpath_changes\\fR (times the "
      "connection moved to another address pair: a NAT that rebound, a sender that migrated; "
      "\\-v prints each), \\fBgso\\fR, \\fBgro\\fR, \\fBpeer\\fR, "
      "and \\fBerror\\fR on failure. A member without a measurement is absent: \\fBrtt_ms\\fR "
      "before the first RTT sample (a refused connection), \\fBlost_packets\\fR when the peer "
-     "never said what it received. With \\-q the summary is all that standard error carries "
+     "never said what it received, \\fBwindow\\fR before any chunk credit. With \\-q the summary is all that standard error carries "
      "on success (no \\(lqfirst contact\\(rq line, say). The value must be attached: "
      "\\fB\\-\\-stats=json\\fR."},
     {OptId::stats_file, 0, "stats-file", Arg::required, "FILE", kSend | kListen,
