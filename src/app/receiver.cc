@@ -404,8 +404,8 @@ void Receiver::tune_window() {
   auto max = static_cast<uint32_t>(opts_.max_streams);
   uint32_t before = memory_->stream_credit(max);
   if (!memory_->tune_window(transport::now_ns(), credit_consumed_, rtt_ns)) return;
-  log_.debug(strprintf("credit window of %s: %s", peer_.c_str(),
-                       format_bytes(memory_->window()).c_str()));
+  log_.debug(
+      strprintf("credit window of %s: %s", peer_.c_str(), format_bytes(memory_->window()).c_str()));
   uint32_t after = memory_->stream_credit(max);
   if (after > before) conn_->extend_max_streams_uni(after - before);
 }

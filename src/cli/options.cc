@@ -98,7 +98,8 @@ constexpr OptionSpec kTable[] = {
      "\\-v prints each), \\fBgso\\fR, \\fBgro\\fR, \\fBpeer\\fR, "
      "and \\fBerror\\fR on failure. A member without a measurement is absent: \\fBrtt_ms\\fR "
      "before the first RTT sample (a refused connection), \\fBlost_packets\\fR when the peer "
-     "never said what it received, \\fBwindow\\fR before any chunk credit. With \\-q the summary is all that standard error carries "
+     "never said what it received, \\fBwindow\\fR before any chunk credit. With \\-q the summary "
+     "is all that standard error carries "
      "on success (no \\(lqfirst contact\\(rq line, say). The value must be attached: "
      "\\fB\\-\\-stats=json\\fR."},
     {OptId::stats_file, 0, "stats-file", Arg::required, "FILE", kSend | kListen,

@@ -9,9 +9,9 @@
 // to another address pair: a NAT rebinding, a migration), gso, gro, peer. A member without a
 // measurement is absent: rtt_ms before the first RTT sample (a connection
 // that was refused), lost_packets while the peer has not said how many
-// datagrams it received, window before a chunk's credit was granted. Fractions are rounded to what they can mean:
-// seconds and rtt_ms to the microsecond, ratio to four places, rate to a
-// whole byte per second.
+// datagrams it received, window before a chunk's credit was granted. Fractions are rounded to what
+// they can mean: seconds and rtt_ms to the microsecond, ratio to four places, rate to a whole byte
+// per second.
 #pragma once
 
 #include <nlohmann/json.hpp>

@@ -578,8 +578,8 @@ void Connection::sample_windows() {
   ngtcp2_conn_info ci;
   ngtcp2_conn_get_conn_info(conn_, &ci);
   max_cwnd_ = std::max<uint64_t>(max_cwnd_, ci.cwnd);
-  max_credit_ = std::max<uint64_t>(max_credit_,
-                                   ngtcp2_conn_get_max_data_left(conn_) + ci.bytes_in_flight);
+  max_credit_ =
+      std::max<uint64_t>(max_credit_, ngtcp2_conn_get_max_data_left(conn_) + ci.bytes_in_flight);
 }
 
 } // namespace qpipe::transport

@@ -178,8 +178,8 @@ BOOST_AUTO_TEST_SUITE_END()
 BOOST_AUTO_TEST_CASE(a_window_that_holds_the_sender_back_doubles_each_round_trip) {
   constexpr uint64_t ms = 1'000'000, rtt = 200 * ms;
   CreditWindow w(8ull << 20, 48ull << 20);
-  BOOST_TEST(!w.on_consumed(1 * ms, 0, 0)); // no RTT yet: nothing to measure
-  BOOST_TEST(!w.on_consumed(1 * ms, 0, rtt)); // the first round trip begins
+  BOOST_TEST(!w.on_consumed(1 * ms, 0, 0));              // no RTT yet: nothing to measure
+  BOOST_TEST(!w.on_consumed(1 * ms, 0, rtt));            // the first round trip begins
   BOOST_TEST(!w.on_consumed(100 * ms, 8ull << 20, rtt)); // not a round trip yet
   // A whole window consumed in a round trip: the window was the limit.
   BOOST_TEST(w.on_consumed(201 * ms, 8ull << 20, rtt));
