@@ -134,6 +134,9 @@ void Receiver::on_closed(const CloseInfo& info) {
 Outcome Receiver::on_chunk_data(int64_t stream_id, std::span<const uint8_t> data, bool fin) {
   // Chunk streams are granted only with the transfer's memory.
   if (!memory_ || !memory_->granted()) return protocol_abort("chunk data before HELLO");
+  chunk_arrived_ += data.size();
+  if (!writing_ && !ready_.count(next_write_))
+    memory_->held_behind_missing(chunk_arrived_ - chunk_consumed_);
   if (receiving_.empty() && ready_.empty()) last_progress_ns_ = transport::now_ns();
   auto& slot = receiving_[stream_id];
   if (!slot) slot = std::make_unique<RxChunk>();
@@ -250,6 +253,7 @@ void Receiver::on_written(RxChunk* c, int err) {
   }
   payload_wire_ += c->hdr.wire_len;
   credit_consumed_ += wire::ChunkHeader::kSize + c->hdr.wire_len;
+  chunk_consumed_ += wire::ChunkHeader::kSize + c->hdr.wire_len;
   c->recycle([this](std::unique_ptr<uint8_t[]> b, size_t n) { give_block(std::move(b), n); });
   if (c->raw) memory_->give_raw(std::move(c->raw));
   ready_.erase(c->hdr.seq);

@@ -202,6 +202,8 @@ private:
   std::optional<TransferMemory> memory_;
   uint64_t credit_granted_ = kControlAllowance, credit_consumed_ = 0;
   uint64_t max_credit_ = 0; // the largest connection credit outstanding
+  // Chunk stream bytes that arrived, and of them the ones consumed (written).
+  uint64_t chunk_arrived_ = 0, chunk_consumed_ = 0;
   uint64_t proof_deadline_ns_ = 0, last_progress_ns_ = 0;
 
   std::unordered_map<int64_t, std::unique_ptr<RxChunk>> receiving_;

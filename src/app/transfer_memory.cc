@@ -1,6 +1,7 @@
 #include "app/transfer_memory.h"
 
 #include <algorithm>
+#include <utility>
 
 #include "pipeline/wire.h"
 
@@ -9,11 +10,18 @@ namespace qpipe::app {
 TransferMemory::TransferMemory(MemoryBudget& budget, uint32_t chunk_size, uint32_t streams)
     : budget_(budget), chunk_size_(chunk_size),
       chunk_wire_(wire::ChunkHeader::kSize + wire::max_wire_len(chunk_size)),
-      slack_(static_cast<uint64_t>(streams) * kBlockSize), streams_(streams) {}
+      slack_(static_cast<uint64_t>(streams) * kBlockSize), streams_(streams),
+      window_(initial_window(chunk_wire_, streams), kMaxConnWindow) {}
 
 TransferMemory::~TransferMemory() {
   raw_free_.clear();
   if (joined_) budget_.leave(ticket_, reserved_);
+}
+
+// The chunks a sender may have in flight, and as many again arrived and
+// waiting for the writer behind a lost one.
+uint64_t TransferMemory::initial_window(uint64_t chunk_wire, uint32_t streams) {
+  return std::max(kInitialConnWindow, 2 * (static_cast<uint64_t>(streams) + 1) * chunk_wire);
 }
 
 bool CreditWindow::on_consumed(uint64_t now_ns, uint64_t consumed, uint64_t rtt_ns) {
@@ -32,6 +40,7 @@ bool CreditWindow::on_consumed(uint64_t now_ns, uint64_t consumed, uint64_t rtt_
   epoch_ns_ = now_ns;
   epoch_consumed_ = consumed;
   double need = 2 * per_rtt;
+  if (std::exchange(nearly_used_, false)) need = std::max(need, 2 * static_cast<double>(size_));
   if (need <= static_cast<double>(size_) || size_ >= max_) return false;
   uint64_t grown = need >= static_cast<double>(max_) ? max_ : static_cast<uint64_t>(need);
   grown = std::min(max_, (grown + kBlockSize - 1) / kBlockSize * kBlockSize);

@@ -96,8 +96,10 @@ BOOST_AUTO_TEST_CASE(a_transfer_reserves_its_minimum_then_grows_to_its_target) {
   // Before HELLO only the control allowance is outstanding.
   m.rebalance(kControlAllowance);
   BOOST_TEST(m.reserved() == m.target()); // alone: all it may use
-  BOOST_TEST(m.credit_to_add(kControlAllowance) == kInitialConnWindow - kControlAllowance);
-  BOOST_TEST(m.stream_credit(256) == 8u + 8u + 1u);
+  // Its window: twice the 8 + 1 chunks the sender may have in flight.
+  BOOST_TEST(m.window() == 18 * chunk_wire(kChunk));
+  BOOST_TEST(m.credit_to_add(kControlAllowance) == m.window() - kControlAllowance);
+  BOOST_TEST(m.stream_credit(256) == 8u + 18u + 1u);
 }
 
 BOOST_AUTO_TEST_CASE(two_transfers_share_and_a_third_waits_until_they_shrink) {
@@ -175,6 +177,11 @@ BOOST_AUTO_TEST_CASE(credit_leaves_room_for_the_buffers_decompressed_ahead) {
 
 BOOST_AUTO_TEST_SUITE_END()
 
+BOOST_AUTO_TEST_CASE(the_first_window_holds_twice_the_chunks_in_flight) {
+  BOOST_TEST(TransferMemory::initial_window(chunk_wire(64 * 1024), 8) == kInitialConnWindow);
+  BOOST_TEST(TransferMemory::initial_window(chunk_wire(kChunk), 8) == 18 * chunk_wire(kChunk));
+}
+
 BOOST_AUTO_TEST_CASE(a_window_that_holds_the_sender_back_doubles_each_round_trip) {
   constexpr uint64_t ms = 1'000'000, rtt = 200 * ms;
   CreditWindow w(8ull << 20, 48ull << 20);
@@ -218,15 +225,21 @@ BOOST_AUTO_TEST_CASE(a_grown_window_raises_the_target_and_the_stream_credit) {
   MemoryBudget b(kListenerMemory);
   TransferMemory m(b, kChunk, 8);
   m.join([] {});
-  uint64_t before = m.target();
+  uint64_t before = m.target(), initial = m.window();
   uint32_t streams = m.stream_credit(256);
   constexpr uint64_t ms = 1'000'000;
   m.tune_window(1, 0, 10 * ms);
-  BOOST_TEST(m.tune_window(10 * ms + 1, kInitialConnWindow, 10 * ms));
-  BOOST_TEST(m.window() == 2 * kInitialConnWindow);
-  BOOST_TEST(m.target() == before + kInitialConnWindow);
+  // Little consumed, but half the window waits behind a missing chunk.
+  m.held_behind_missing(initial / 2);
+  BOOST_TEST(m.tune_window(10 * ms + 1, 1 * MiB, 10 * ms));
+  BOOST_TEST(m.window() >= 2 * initial); // in whole blocks
+  BOOST_TEST(m.window() < 2 * initial + kBlockSize);
+  BOOST_TEST(m.target() == before + m.window() - initial);
   BOOST_TEST(m.stream_credit(256) > streams);
   m.rebalance(kControlAllowance);
   BOOST_TEST(m.reserved() == m.target()); // alone, it fits in the budget
-  BOOST_TEST(m.credit_to_add(kControlAllowance) == 2 * kInitialConnWindow - kControlAllowance);
+  BOOST_TEST(m.credit_to_add(kControlAllowance) == m.window() - kControlAllowance);
+  // Little waiting, little consumed: it stays.
+  m.held_behind_missing(m.window() / 4);
+  BOOST_TEST(!m.tune_window(20 * ms + 2, 2 * MiB, 10 * ms));
 }
