@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <utility>
 
+#include "app/options.h"
 #include "pipeline/wire.h"
 
 namespace qpipe::app {
@@ -18,10 +19,13 @@ TransferMemory::~TransferMemory() {
   if (joined_) budget_.leave(ticket_, reserved_);
 }
 
-// The chunks a sender may have in flight, and as many again arrived and
-// waiting for the writer behind a lost one.
+// The chunks a sender may have in flight at first, and as many again
+// arrived and waiting for the writer behind a lost one. A sender announces
+// more streams than it starts with (send_chunk.h): it begins with its
+// --streams, 8 by default, and the window follows as it needs more.
 uint64_t TransferMemory::initial_window(uint64_t chunk_wire, uint32_t streams) {
-  return std::max(kInitialConnWindow, 2 * (static_cast<uint64_t>(streams) + 1) * chunk_wire);
+  uint64_t first = std::min<uint64_t>(streams, kDefaultStreams);
+  return std::max(kInitialConnWindow, 2 * (first + 1) * chunk_wire);
 }
 
 bool CreditWindow::on_consumed(uint64_t now_ns, uint64_t consumed, uint64_t rtt_ns) {

@@ -21,7 +21,11 @@ constexpr OptionSpec kTable[] = {
      "after a few such chunks only every 17th is tried: incompressible data costs almost "
      "nothing. \\-\\-stats reports the levels used."},
     {OptId::streams, 'P', "streams", Arg::required, "N", kSend,
-     "parallel QUIC streams in flight (default 8, 1-256)", nullptr, nullptr},
+     "parallel QUIC streams in flight, at least (default 8, 1-256)", nullptr,
+     "Chunks in flight, each on its own QUIC stream, at least (default 8, 1\\-256). On a "
+     "long fat path the sender keeps more in flight as its congestion window needs them, up "
+     "to 40 MiB of chunks (40 streams of the default 1 MiB chunks; never fewer than N), and "
+     "announces that many to the listener."},
     {OptId::chunk_size, 0, "chunk-size", Arg::required, "SIZE", kSend,
      "bytes per chunk (default 1M, 64K-16M)", nullptr, nullptr},
     {OptId::output, 'o', "output", Arg::required, "PATH", kListen,
