@@ -190,7 +190,6 @@ public:
   bool closed() const { return closed_; }
   const Address& remote() const { return cur_remote_; }
   ConnectionStats stats() const;
-  void sample_windows();
   // Source connection IDs, for the listener's routing table.
   std::vector<ngtcp2_cid> scids() const;
   std::function<void(const ngtcp2_cid&, bool add)> on_cid_change;
@@ -208,6 +207,8 @@ public:
   WOLFSSL* ssl() const { return ssl_.get(); }
 
 private:
+  // The largest congestion window and peer credit so far (ConnectionStats).
+  void sample_windows();
   Connection(UdpSocket* socket, ConnectionHandler* handler, const Logger& log);
   Status init_common(const ConnectionSettings& s, ngtcp2_settings& settings,
                      ngtcp2_transport_params& params);
