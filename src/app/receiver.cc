@@ -84,6 +84,10 @@ void Receiver::on_tick(uint64_t now) {
     return;
   }
   if (now - last_progress_ns_ < opts_.idle_timeout_ms * 1'000'000) return;
+  // A sender that fell silent is the idle timeout's to name ("no packet
+  // from the sender"): this is about one that is heard (keep-alive comes at
+  // least every third of the idle timeout) but does not send the chunk.
+  if (conn_ && now - conn_->last_received_ns() >= opts_.idle_timeout_ms * 1'000'000 / 2) return;
   uint64_t held = memory_ ? memory_->allocated() : 0;
   fail(Abort{make_error(Errc::transfer, peer_,
                         strprintf("chunk %llu did not come for %llu s while %s of other chunks "

@@ -294,6 +294,7 @@ Result<int64_t> Connection::open_uni_stream() {
 void Connection::on_datagram(const Datagram& d) {
   if (closed_) return;
   ++datagrams_received_;
+  last_received_ns_ = now_ns();
   wire_received_ += d.data.size();
   local_ = d.local;
   ngtcp2_path path = make_path(local_, const_cast<Address&>(d.remote));

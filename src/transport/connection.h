@@ -190,6 +190,8 @@ public:
   bool closed() const { return closed_; }
   const Address& remote() const { return cur_remote_; }
   ConnectionStats stats() const;
+  // When the last datagram from the peer arrived (now_ns clock; 0: none yet).
+  uint64_t last_received_ns() const { return last_received_ns_; }
   // Source connection IDs, for the listener's routing table.
   std::vector<ngtcp2_cid> scids() const;
   std::function<void(const ngtcp2_cid&, bool add)> on_cid_change;
@@ -260,6 +262,7 @@ private:
   std::string pending_reason_;
   uint64_t wire_sent_ = 0, wire_received_ = 0;
   uint64_t datagrams_sent_ = 0, datagrams_received_ = 0;
+  uint64_t last_received_ns_ = 0;
   std::array<uint8_t, 32> reset_secret_{};
 };
 
