@@ -31,7 +31,8 @@ int main(int argc, char** argv) {
   case cli::kSend:
   case cli::kListen:
     return cli::run_transfer(*config, log);
-  case cli::kApi: return cli::run_api(*config, log);
+  case cli::kApi:
+    return cli::run_api(*config, log);
   default:
     return 2;
   }

@@ -22,13 +22,14 @@ int main(int argc, char** argv) {
     ss << in.rdbuf();
     std::string dir = qpipe::split_path(argv[2]).dir;
     bool missing = false;
-    std::string page = qpipe::cli::render_man_page(ss.str(), QPIPE_VERSION, [&](const std::string& name) {
-      std::ifstream f(dir + "/" + name);
-      if (!f) missing = true;
-      std::stringstream t;
-      t << f.rdbuf();
-      return t.str();
-    });
+    std::string page =
+        qpipe::cli::render_man_page(ss.str(), QPIPE_VERSION, [&](const std::string& name) {
+          std::ifstream f(dir + "/" + name);
+          if (!f) missing = true;
+          std::stringstream t;
+          t << f.rdbuf();
+          return t.str();
+        });
     if (missing) {
       std::cerr << "qpipe-docgen: an @INCLUDE file is missing next to " << argv[2] << "\n";
       return 1;

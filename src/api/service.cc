@@ -18,6 +18,7 @@
 #include "core/units.h"
 #include "frontend/option_ranges.h"
 #include "frontend/output.h"
+#include "tls/fingerprint.h"
 #include "tls/known_hosts.h"
 #include "uv/fd_io.h"
 #include "version.h"
@@ -229,6 +230,9 @@ Response Service::start_send(const Request& req) {
   if (streams) take(f, "streams", o.streams, frontend::check_streams(*streams, "streams"));
   if (limit) take(f, "limit", o.limit_bytes_per_second, parse_rate(*limit, "limit"));
   if (chunk) take(f, "chunk_size", o.chunk_size, frontend::parse_chunk_size(*chunk, "chunk_size"));
+  if (pin && !tls::is_fingerprint(*pin))
+    f.fail("pin",
+           "not a fingerprint (SHA256: and 43 base64 characters, as the listener prints it)");
   if (pin && insecure.value_or(false)) f.fail("insecure", "not together with \"pin\"");
   if (secret && secret->empty()) f.fail("secret", "must not be empty");
   if (!f.ok()) return f.error();

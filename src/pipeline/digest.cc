@@ -2,6 +2,11 @@
 
 #include <cstring>
 #include <new>
+#ifdef QPIPE_XXH_DISPATCH
+// XXH3_128bits and XXH3_128bits_update become their run-time dispatched
+// (AVX2/AVX-512) versions: the same hashes, several times faster.
+#include <xxh_x86dispatch.h>
+#endif
 
 namespace qpipe {
 namespace {

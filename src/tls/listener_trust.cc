@@ -34,8 +34,9 @@ Status check_listener(const std::string& fingerprint, const ListenerTrust& trust
   case Verify::pin:
     if (fingerprint == trust.pin) return {};
     if (refusal)
-      *refusal = IdentityRefusal{fingerprint, trust.pin, "", "", 0,
-                                 "If the change is expected, run with --pin " + fingerprint};
+      *refusal = IdentityRefusal{
+          fingerprint, trust.pin, "",
+          "",          0,         "If the change is expected, run with --pin " + fingerprint};
     return make_error(Errc::refused, peer_name,
                       "the listener presented " + fingerprint + ", not the pinned " + trust.pin +
                           "; nothing was sent");

@@ -498,12 +498,13 @@ void Connection::flush() {
       if (nwrite == 0) break;
       // Each packet goes where ngtcp2 says (a path being validated, the
       // peer's new address), never to an address kept from before.
-      Address to = to_address(ps.path.remote);
+      // Compared in place: a copy per packet shows in the profile.
       if (n == 0) {
         gso = static_cast<size_t>(nwrite);
-        pending_[0] = Pending{0, 0, gso, to};
-      } else if (!(to == pending_[0].remote)) {
-        pending_[1] = Pending{len, static_cast<size_t>(nwrite), static_cast<size_t>(nwrite), to};
+        pending_[0] = Pending{0, 0, gso, to_address(ps.path.remote)};
+      } else if (!same_address(ps.path.remote, pending_[0].remote)) {
+        pending_[1] = Pending{len, static_cast<size_t>(nwrite), static_cast<size_t>(nwrite),
+                              to_address(ps.path.remote)};
         split = true;
         break;
       }

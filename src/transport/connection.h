@@ -12,6 +12,7 @@
 
 #include <array>
 #include <cstdint>
+#include <cstring>
 #include <functional>
 #include <memory>
 #include <ngtcp2/ngtcp2.h>
@@ -268,6 +269,10 @@ private:
 
 // An ngtcp2 address as ours.
 Address to_address(const ngtcp2_addr& a);
+// Whether `a` holds the same address as `b` (Address::operator== without a copy).
+inline bool same_address(const ngtcp2_addr& a, const Address& b) {
+  return a.addrlen == b.len && std::memcmp(a.addr, &b.ss, b.len) == 0;
+}
 
 uint64_t now_ns();
 void random_bytes(uint8_t* out, size_t n);

@@ -27,9 +27,10 @@ bool Connection::is_client() const {
 }
 
 void Connection::note_path() {
+  // Called for every datagram: compared in place, copied only on a change.
   const ngtcp2_path* p = ngtcp2_conn_get_path(conn_);
+  if (same_address(p->local, cur_local_) && same_address(p->remote, cur_remote_)) return;
   Address local = to_address(p->local), remote = to_address(p->remote);
-  if (local == cur_local_ && remote == cur_remote_) return;
   ++path_changes_;
   log_.verbose(printable("path changed: now " + local.to_string() + " <-> " + remote.to_string() +
                          " (was " + cur_local_.to_string() + " <-> " + cur_remote_.to_string() +

@@ -81,7 +81,11 @@ BOOST_AUTO_TEST_CASE(a_refused_identity_names_both_fingerprints_and_the_fix) {
   TransferRecord r;
   r.role = "send";
   app::TransferStats s;
-  s.identity_refused = tls::IdentityRefusal{"SHA256:new", "SHA256:old", "h:4433", "/kh", 3,
+  s.identity_refused = tls::IdentityRefusal{"SHA256:new",
+                                            "SHA256:old",
+                                            "h:4433",
+                                            "/kh",
+                                            3,
                                             "If the change is expected, run qpipe --forget h:4433 "
                                             "(or remove line 3 of /kh), or run with --pin "
                                             "SHA256:new"};
