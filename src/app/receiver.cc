@@ -35,6 +35,7 @@ TransferStats Receiver::stats() const {
     }
   }
   s.payload_wire_bytes = payload_wire_;
+  if (max_credit_ > kControlAllowance) s.window = max_credit_;
   s.chunks = next_write_;
   s.peer = peer_;
   if (hello_ && hello_->size_hint != UINT64_MAX) s.size = hello_->size_hint;
@@ -45,6 +46,7 @@ TransferStats Receiver::stats() const {
     if (cs.rtt_sampled) s.rtt_ms = cs.smoothed_rtt_ms;
     s.udp_payload = cs.max_udp_payload;
     s.path_changes = cs.path_changes;
+    if (cs.max_cwnd) s.cwnd = cs.max_cwnd;
     if (end_)
       s.lost_packets = end_->datagrams_sent > cs.datagrams_received
                            ? end_->datagrams_sent - cs.datagrams_received
@@ -82,6 +84,10 @@ void Receiver::on_tick(uint64_t now) {
     return;
   }
   if (now - last_progress_ns_ < opts_.idle_timeout_ms * 1'000'000) return;
+  // A sender that fell silent is the idle timeout's to name ("no packet
+  // from the sender"): this is about one that is heard (keep-alive comes at
+  // least every third of the idle timeout) but does not send the chunk.
+  if (conn_ && now - conn_->last_received_ns() >= opts_.idle_timeout_ms * 1'000'000 / 2) return;
   uint64_t held = memory_ ? memory_->allocated() : 0;
   fail(Abort{make_error(Errc::transfer, peer_,
                         strprintf("chunk %llu did not come for %llu s while %s of other chunks "
@@ -132,6 +138,9 @@ void Receiver::on_closed(const CloseInfo& info) {
 Outcome Receiver::on_chunk_data(int64_t stream_id, std::span<const uint8_t> data, bool fin) {
   // Chunk streams are granted only with the transfer's memory.
   if (!memory_ || !memory_->granted()) return protocol_abort("chunk data before HELLO");
+  chunk_arrived_ += data.size();
+  if (!writing_ && !ready_.count(next_write_))
+    memory_->held_behind_missing(chunk_arrived_ - chunk_consumed_);
   if (receiving_.empty() && ready_.empty()) last_progress_ns_ = transport::now_ns();
   auto& slot = receiving_[stream_id];
   if (!slot) slot = std::make_unique<RxChunk>();
@@ -248,6 +257,7 @@ void Receiver::on_written(RxChunk* c, int err) {
   }
   payload_wire_ += c->hdr.wire_len;
   credit_consumed_ += wire::ChunkHeader::kSize + c->hdr.wire_len;
+  chunk_consumed_ += wire::ChunkHeader::kSize + c->hdr.wire_len;
   c->recycle([this](std::unique_ptr<uint8_t[]> b, size_t n) { give_block(std::move(b), n); });
   if (c->raw) memory_->give_raw(std::move(c->raw));
   ready_.erase(c->hdr.seq);
@@ -382,6 +392,7 @@ void Receiver::grant_credit() {
   if (!conn_ || conn_->closed()) return;
   uint64_t add = 0;
   if (memory_ && memory_->granted()) {
+    tune_window();
     memory_->rebalance(outstanding());
     add = memory_->credit_to_add(outstanding());
   } else if (outstanding() < kControlAllowance) {
@@ -390,6 +401,21 @@ void Receiver::grant_credit() {
   if (add == 0) return;
   conn_->extend_max_offset(add);
   credit_granted_ += add;
+  max_credit_ = std::max(max_credit_, outstanding());
+}
+
+// The window follows the path's need (CreditWindow); the sender gets the
+// chunk streams of a larger window at once.
+void Receiver::tune_window() {
+  auto cs = conn_->stats();
+  uint64_t rtt_ns = cs.rtt_sampled ? static_cast<uint64_t>(cs.smoothed_rtt_ms * 1e6) : 0;
+  auto max = static_cast<uint32_t>(opts_.max_streams);
+  uint32_t before = memory_->stream_credit(max);
+  if (!memory_->tune_window(transport::now_ns(), credit_consumed_, rtt_ns)) return;
+  log_.debug(
+      strprintf("credit window of %s: %s", peer_.c_str(), format_bytes(memory_->window()).c_str()));
+  uint32_t after = memory_->stream_credit(max);
+  if (after > before) conn_->extend_max_streams_uni(after - before);
 }
 
 bool Receiver::awaited_has_raw() const {

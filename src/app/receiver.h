@@ -152,6 +152,7 @@ private:
   // Adds the connection credit the transfer's memory allows (before HELLO:
   // what keeps kControlAllowance open for control messages).
   void grant_credit();
+  void tune_window();
   uint64_t outstanding() const { return credit_granted_ - credit_consumed_; }
   bool awaited_has_raw() const;
   std::unique_ptr<uint8_t[]> take_block(size_t n);
@@ -200,6 +201,9 @@ private:
   // before the chunks, so that their blocks are gone before it is.
   std::optional<TransferMemory> memory_;
   uint64_t credit_granted_ = kControlAllowance, credit_consumed_ = 0;
+  uint64_t max_credit_ = 0; // the largest connection credit outstanding
+  // Chunk stream bytes that arrived, and of them the ones consumed (written).
+  uint64_t chunk_arrived_ = 0, chunk_consumed_ = 0;
   uint64_t proof_deadline_ns_ = 0, last_progress_ns_ = 0;
 
   std::unordered_map<int64_t, std::unique_ptr<RxChunk>> receiving_;

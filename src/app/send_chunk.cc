@@ -15,11 +15,32 @@ uint64_t max_held_for(uint32_t chunk_size, int streams, bool compress) {
 }
 } // namespace
 
+int streams_announced(uint32_t chunk_size, int streams) {
+  uint64_t need = (kInFlightMost + chunk_size - 1) / chunk_size;
+  return std::max<int>(streams, static_cast<int>(std::min<uint64_t>(need, kStreamsMost)));
+}
+
+int chunks_in_flight(uint64_t cwnd, uint32_t chunk_size, int streams, int announced) {
+  uint64_t need = (cwnd + cwnd / 2 + chunk_size - 1) / chunk_size + 1;
+  return static_cast<int>(
+      std::clamp<uint64_t>(need, static_cast<uint64_t>(streams), static_cast<uint64_t>(announced)));
+}
+
 ChunkMemory::ChunkMemory(uint32_t chunk_size, int streams, bool compress)
-    : pool_(chunk_size, max_held_for(chunk_size, streams, compress) / chunk_size),
-      max_held_(max_held_for(chunk_size, streams, compress)) {
-  if (compress) packed_pool_.emplace(ZSTD_compressBound(chunk_size), max_held_ / chunk_size);
+    // Free buffers are kept for as many chunks as may ever be in flight.
+    : pool_(chunk_size, max_held_for(chunk_size, streams_announced(chunk_size, streams), compress) /
+                            chunk_size),
+      max_held_(max_held_for(chunk_size, streams, compress)), first_max_held_(max_held_) {
+  if (compress)
+    packed_pool_.emplace(ZSTD_compressBound(chunk_size),
+                         max_held_for(chunk_size, streams_announced(chunk_size, streams), true) /
+                             chunk_size);
   per_chunk_ = chunk_size + (packed_pool_ ? packed_pool_->buffer_size() : 0);
+}
+
+void ChunkMemory::set_in_flight(int chunks) {
+  uint64_t want = per_chunk_ * (static_cast<uint64_t>(chunks) + 1);
+  max_held_ = std::max(first_max_held_, std::min<uint64_t>(want, 64ull << 20));
 }
 
 void ChunkMemory::take_raw(SendChunk& c) {

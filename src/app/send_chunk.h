@@ -6,8 +6,15 @@
 // back to the pools when the listener has acknowledged the whole stream.
 //
 // ChunkMemory bounds what is held at once: max_held() bytes of raw buffers
-// and frames together, about one chunk per stream and one more (twice that
-// with -z), at least two chunks and at most 64 MiB.
+// and frames together, about one chunk per stream in flight and one more
+// (twice that with -z), at least two chunks and at most 64 MiB.
+//
+// Chunks in flight: at least --streams (P), and on a long fat path as many
+// as the congestion window needs (chunks_in_flight), up to what the sender
+// announces in HELLO (streams_announced): 40 MiB of chunks (1.7 times the
+// 25 MB of 1 Gbit/s × 200 ms, inside the listener's largest credit window
+// of 48 MiB, and the sender's 64 MiB with QUIC's own state), and at most 40
+// streams.
 #pragma once
 
 #include <array>
@@ -45,9 +52,23 @@ struct SendChunk {
   const uint8_t* payload() const { return codec == wire::Codec::zstd ? packed.get() : data.get(); }
 };
 
+inline constexpr uint64_t kInFlightMost = 40ull << 20;
+inline constexpr int kStreamsMost = 40;
+
+// The streams a sender announces: P, or more for the chunks a long fat path
+// needs in flight.
+int streams_announced(uint32_t chunk_size, int streams);
+// The chunks to keep in flight with congestion window `cwnd`: one and a half
+// windows' worth (streams waiting for a repeated packet hold their chunk),
+// and one more being filled, between P and what was announced.
+int chunks_in_flight(uint64_t cwnd, uint32_t chunk_size, int streams, int announced);
+
 class ChunkMemory {
 public:
   ChunkMemory(uint32_t chunk_size, int streams, bool compress);
+  // More chunks in flight (never fewer than at first): room for them and
+  // one more, within 64 MiB.
+  void set_in_flight(int chunks);
   // Whether one more chunk (and its frame) fits.
   bool has_room() const { return held_ + per_chunk_ <= max_held_; }
   bool compresses() const { return packed_pool_.has_value(); }
@@ -63,7 +84,7 @@ public:
 private:
   BufferPool pool_;                       // raw chunk buffers
   std::optional<BufferPool> packed_pool_; // zstd frames, with -z
-  uint64_t max_held_ = 0, held_ = 0, per_chunk_ = 0;
+  uint64_t max_held_ = 0, first_max_held_ = 0, held_ = 0, per_chunk_ = 0;
 };
 
 } // namespace qpipe::app

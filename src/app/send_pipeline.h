@@ -48,6 +48,11 @@ public:
   void connected() { connected_ = true; }
   // Reads more while memory allows; call again whenever memory was released.
   void read_next();
+  // The chunks the sender keeps in flight now (ChunkMemory::set_in_flight).
+  void set_in_flight(int chunks) {
+    memory_.set_in_flight(chunks);
+    read_next();
+  }
   // The listener's answer to a RESUME question.
   transport::Outcome on_resume_offer(const wire::Resume& offer);
 

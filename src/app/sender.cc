@@ -111,6 +111,9 @@ private:
   wire::ControlDecoder control_in_;
   std::unordered_map<int64_t, SendChunk*> by_stream_;
   int in_flight_ = 0;
+  // Chunks kept in flight: at least --streams, at most what HELLO announced.
+  int announced_streams_ = streams_announced(opts_.chunk_size, opts_.streams);
+  int in_flight_limit_ = opts_.streams;
   uint64_t payload_sent_ = 0;
   std::optional<RateLimiter> limiter_;
   uint64_t start_ns_ = 0, end_ns_ = 0;
@@ -165,6 +168,8 @@ TransferStats Sender::stats() const {
   if (cs.rtt_sampled) s.rtt_ms = cs.smoothed_rtt_ms;
   s.udp_payload = cs.max_udp_payload;
   s.path_changes = cs.path_changes;
+  if (cs.max_credit) s.window = cs.max_credit;
+  if (cs.max_cwnd) s.cwnd = cs.max_cwnd;
   if (peer_datagrams_received_)
     s.lost_packets = cs.datagrams_sent > *peer_datagrams_received_
                          ? cs.datagrams_sent - *peer_datagrams_received_
@@ -283,7 +288,7 @@ void Sender::on_handshake_completed() {
   if (!id) return fail(Abort{id.error(), AppError::internal});
   // AUTH and HELLO go first, before what the pipeline queued meanwhile.
   wire::Hello hello;
-  hello.streams = static_cast<uint16_t>(opts_.streams);
+  hello.streams = static_cast<uint16_t>(announced_streams_);
   hello.chunk_size = opts_.chunk_size;
   hello.size_hint = pipeline_.total_size().value_or(UINT64_MAX);
   hello.files = pipeline_.named_files();
@@ -411,8 +416,15 @@ void Sender::on_progressed() {
 
 void Sender::assign_streams() {
   if (phase_ != Phase::sending && phase_ != Phase::ending) return;
+  // As many chunks in flight as the congestion window needs (send_chunk.h).
+  int limit =
+      chunks_in_flight(conn_->stats().cwnd, opts_.chunk_size, opts_.streams, announced_streams_);
+  if (limit != in_flight_limit_) {
+    in_flight_limit_ = limit;
+    pipeline_.set_in_flight(limit);
+  }
   for (auto& cp : pipeline_.chunks()) {
-    if (in_flight_ >= opts_.streams) break;
+    if (in_flight_ >= in_flight_limit_) break;
     SendChunk& c = *cp;
     if (c.stream_id >= 0) continue;
     if (!c.hashed || conn_->streams_uni_left() == 0) break;

@@ -39,11 +39,15 @@ struct TransferStats {
   std::optional<double> rtt_ms;         // smoothed RTT
   std::optional<uint64_t> lost_packets; // datagrams sent that the peer never received (estimate)
   std::optional<uint64_t> size;         // total, when the sender knows it
-  std::string peer;                     // "host:port"
-  std::string local;                    // the address a listener listens on
-  std::string fingerprint;              // the listener's identity (either side)
-  size_t udp_payload = 0;               // largest UDP payload the path carried
-  uint64_t path_changes = 0;            // times the connection moved to another address pair
+  // The largest connection flow-control credit: on the listener, what it
+  // granted (its window); on the sender, the most it saw (credit left plus
+  // bytes in flight). cwnd: the largest congestion window of this side.
+  std::optional<uint64_t> window, cwnd;
+  std::string peer;          // "host:port"
+  std::string local;         // the address a listener listens on
+  std::string fingerprint;   // the listener's identity (either side)
+  size_t udp_payload = 0;    // largest UDP payload the path carried
+  uint64_t path_changes = 0; // times the connection moved to another address pair
   bool gso = false, gro = false;
   uint32_t files_total = 0, files_done = 0; // when sending files
   std::string file;                         // the one being sent or written

@@ -1,7 +1,9 @@
 #include "app/transfer_memory.h"
 
 #include <algorithm>
+#include <utility>
 
+#include "app/options.h"
 #include "pipeline/wire.h"
 
 namespace qpipe::app {
@@ -9,15 +11,50 @@ namespace qpipe::app {
 TransferMemory::TransferMemory(MemoryBudget& budget, uint32_t chunk_size, uint32_t streams)
     : budget_(budget), chunk_size_(chunk_size),
       chunk_wire_(wire::ChunkHeader::kSize + wire::max_wire_len(chunk_size)),
-      slack_(static_cast<uint64_t>(streams) * kBlockSize), streams_(streams) {}
+      slack_(static_cast<uint64_t>(streams) * kBlockSize), streams_(streams),
+      window_(initial_window(chunk_wire_, streams), kMaxConnWindow) {}
 
 TransferMemory::~TransferMemory() {
   raw_free_.clear();
   if (joined_) budget_.leave(ticket_, reserved_);
 }
 
+// The chunks a sender may have in flight at first, and as many again
+// arrived and waiting for the writer behind a lost one. A sender announces
+// more streams than it starts with (send_chunk.h): it begins with its
+// --streams, 8 by default, and the window follows as it needs more.
+uint64_t TransferMemory::initial_window(uint64_t chunk_wire, uint32_t streams) {
+  uint64_t first = std::min<uint64_t>(streams, kDefaultStreams);
+  return std::max(kInitialConnWindow, 2 * (first + 1) * chunk_wire);
+}
+
+bool CreditWindow::on_consumed(uint64_t now_ns, uint64_t consumed, uint64_t rtt_ns) {
+  if (rtt_ns == 0) return false;
+  if (epoch_ns_ == 0 || consumed < epoch_consumed_) {
+    epoch_ns_ = now_ns;
+    epoch_consumed_ = consumed;
+    return false;
+  }
+  uint64_t elapsed = now_ns - epoch_ns_;
+  if (elapsed < rtt_ns) return false;
+  // What one round trip carried (a long epoch, after a pause, counts at its
+  // rate per round trip).
+  double per_rtt = static_cast<double>(consumed - epoch_consumed_) * static_cast<double>(rtt_ns) /
+                   static_cast<double>(elapsed);
+  epoch_ns_ = now_ns;
+  epoch_consumed_ = consumed;
+  double need = 2 * per_rtt;
+  if (std::exchange(nearly_used_, false)) need = std::max(need, 2 * static_cast<double>(size_));
+  if (need <= static_cast<double>(size_) || size_ >= max_) return false;
+  uint64_t grown = need >= static_cast<double>(max_) ? max_ : static_cast<uint64_t>(need);
+  grown = std::min(max_, (grown + kBlockSize - 1) / kBlockSize * kBlockSize);
+  if (grown <= size_) return false;
+  size_ = grown;
+  return true;
+}
+
 uint64_t TransferMemory::target() const {
-  uint64_t window = std::max(kConnWindow, chunk_wire_ + kControlAllowance);
+  uint64_t window = std::max(window_.size(), chunk_wire_ + kControlAllowance);
   uint64_t ahead = zstd_ && kDecompressedAhead > chunk_size_ ? kDecompressedAhead - chunk_size_ : 0;
   return fixed() + window + ahead;
 }
@@ -37,7 +74,7 @@ bool TransferMemory::join(std::function<void()> granted) {
 }
 
 uint32_t TransferMemory::stream_credit(uint32_t max_streams) const {
-  uint64_t window_chunks = (kConnWindow + chunk_wire_ - 1) / chunk_wire_;
+  uint64_t window_chunks = (window_.size() + chunk_wire_ - 1) / chunk_wire_;
   return static_cast<uint32_t>(std::min<uint64_t>(max_streams, streams_ + window_chunks + 1));
 }
 

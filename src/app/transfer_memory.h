@@ -10,8 +10,11 @@
 //   credit               the connection credit outstanding, which bounds what
 //                        QUIC buffers and what arrived chunks hold: at least
 //                        one chunk on the wire and the control allowance
-//                        (64 KiB), at most 24 MiB (the window for one
-//                        transfer on a long fat path)
+//                        (64 KiB), at most the transfer's window: at first
+//                        8 MiB, or twice the chunks the sender may have in
+//                        flight (P + 1) if more, growing with the path's
+//                        need (CreditWindow) up to 48 MiB (twice the BDP of
+//                        1 Gbit/s × 200 ms)
 //   ahead                with zstd, chunks decompressed ahead of the writer,
 //                        at most 16 MiB − C
 // Its minimum is the first three at their least; it grows toward its fair
@@ -33,14 +36,43 @@
 
 namespace qpipe::app {
 
-// The credit window of one transfer, and how far zstd chunks are
-// decompressed ahead of the writer.
-inline constexpr uint64_t kConnWindow = 24ull << 20;
+// The credit window of one transfer, at first and at most, and how far zstd
+// chunks are decompressed ahead of the writer.
+inline constexpr uint64_t kInitialConnWindow = 8ull << 20;
+inline constexpr uint64_t kMaxConnWindow = 48ull << 20;
 inline constexpr uint64_t kDecompressedAhead = 16ull << 20;
 // Connection credit for the control stream: all a sender gets before it has
 // proven itself (no chunk stream, no budget), and what stays granted for
 // control messages afterwards.
 inline constexpr uint64_t kControlAllowance = 64 * 1024;
+
+// The connection credit window of one transfer, following what the path
+// needs, as receive-side auto-tuning does in TCP: once per round trip it
+// measures the credit consumed in that round trip (what the sender could
+// move through the path and the writer took), and the window grows to twice
+// that when it is smaller. A transfer held back by its window consumes a
+// whole window per round trip, so the window doubles each round trip until
+// the path or the writer is the limit; then it stays at twice the
+// bandwidth-delay product (room for the sender's probing and for loss
+// recovery). A sender that came close to using all its credit in a round
+// trip (note_nearly_used) is held back by it even when little was consumed
+// (chunks waiting behind a lost one): the window doubles then too. It never
+// shrinks: the budget's fair share bounds what it holds. Pure.
+class CreditWindow {
+public:
+  CreditWindow(uint64_t initial, uint64_t max) : size_(initial < max ? initial : max), max_(max) {}
+  uint64_t size() const { return size_; }
+  // `consumed`: credit consumed so far, `rtt_ns`: the smoothed round trip
+  // (0 while unmeasured). True when the window grew.
+  bool on_consumed(uint64_t now_ns, uint64_t consumed, uint64_t rtt_ns);
+  // The sender has used, or is about to use, most of the window.
+  void note_nearly_used() { nearly_used_ = true; }
+
+private:
+  uint64_t size_, max_;
+  uint64_t epoch_ns_ = 0, epoch_consumed_ = 0;
+  bool nearly_used_ = false;
+};
 
 class TransferMemory {
 public:
@@ -59,8 +91,20 @@ public:
   bool granted() const { return reserved_ > 0; }
 
   // Chunk streams to grant once the minimum is reserved: the window's worth
-  // of chunks and the ones in flight.
+  // of chunks and the ones in flight (more as the window grows).
   uint32_t stream_credit(uint32_t max_streams) const;
+
+  // The credit window (CreditWindow): true when it grew.
+  uint64_t window() const { return window_.size(); }
+  bool tune_window(uint64_t now_ns, uint64_t consumed, uint64_t rtt_ns) {
+    return window_.on_consumed(now_ns, consumed, rtt_ns);
+  }
+  // `held`: chunk bytes that arrived and wait for the writer, which waits
+  // for a chunk still missing (lost, being repeated). When they fill half
+  // the window, the sender is about to be held back by its credit.
+  void held_behind_missing(uint64_t held) {
+    if (held >= window_.size() / 2) window_.note_nearly_used();
+  }
 
   // Moves the reservation toward the fair share. `outstanding`: connection
   // credit granted and not consumed (control allowance included).
@@ -83,6 +127,8 @@ public:
   // What the transfer's buffers hold now (blocks and decompression buffers).
   uint64_t allocated() const { return blocks_ + raw_alive_ * chunk_size_; }
 
+  static uint64_t initial_window(uint64_t chunk_wire, uint32_t streams);
+
 private:
   uint64_t fixed() const { return slack_ + chunk_size_; }
   uint64_t ahead_room(uint64_t reserve) const;
@@ -100,6 +146,7 @@ private:
   uint64_t raw_alive_ = 0; // decompression buffers, in use or kept in raw_free_
   std::vector<std::unique_ptr<uint8_t[]>> raw_free_;
   bool zstd_ = false;
+  CreditWindow window_;
 };
 
 } // namespace qpipe::app

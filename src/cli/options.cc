@@ -21,7 +21,11 @@ constexpr OptionSpec kTable[] = {
      "after a few such chunks only every 17th is tried: incompressible data costs almost "
      "nothing. \\-\\-stats reports the levels used."},
     {OptId::streams, 'P', "streams", Arg::required, "N", kSend,
-     "parallel QUIC streams in flight (default 8, 1-256)", nullptr, nullptr},
+     "parallel QUIC streams in flight, at least (default 8, 1-256)", nullptr,
+     "Chunks in flight, each on its own QUIC stream, at least (default 8, 1\\-256). On a "
+     "long fat path the sender keeps more in flight as its congestion window needs them, up "
+     "to 40 MiB of chunks (40 streams of the default 1 MiB chunks; never fewer than N), and "
+     "announces that many to the listener."},
     {OptId::chunk_size, 0, "chunk-size", Arg::required, "SIZE", kSend,
      "bytes per chunk (default 1M, 64K-16M)", nullptr, nullptr},
     {OptId::output, 'o', "output", Arg::required, "PATH", kListen,
@@ -90,12 +94,16 @@ constexpr OptionSpec kTable[] = {
      "\\fB2>&1 >/dev/null | jq .bytes\\fR works: \\fBok\\fR, \\fBbytes\\fR (payload bytes this "
      "run carried), \\fBwire_bytes\\fR, \\fBseconds\\fR, \\fBrate\\fR (bytes per second), "
      "\\fBratio\\fR, \\fBrtt_ms\\fR, \\fBlost_packets\\fR, \\fBchunks\\fR, "
-     "\\fBpayload_wire_bytes\\fR, \\fBudp_payload\\fR, \\fBpath_changes\\fR (times the "
+     "\\fBpayload_wire_bytes\\fR, \\fBwindow\\fR (the largest flow\\-control credit: "
+     "what the listener granted, what the sender saw as left plus in flight), \\fBcwnd\\fR "
+     "(the largest congestion window of this side), \\fBudp_payload\\fR, "
+     "\\fBpath_changes\\fR (times the "
      "connection moved to another address pair: a NAT that rebound, a sender that migrated; "
      "\\-v prints each), \\fBgso\\fR, \\fBgro\\fR, \\fBpeer\\fR, "
      "and \\fBerror\\fR on failure. A member without a measurement is absent: \\fBrtt_ms\\fR "
      "before the first RTT sample (a refused connection), \\fBlost_packets\\fR when the peer "
-     "never said what it received. With \\-q the summary is all that standard error carries "
+     "never said what it received, \\fBwindow\\fR before any chunk credit. With \\-q the summary "
+     "is all that standard error carries "
      "on success (no \\(lqfirst contact\\(rq line, say). The value must be attached: "
      "\\fB\\-\\-stats=json\\fR."},
     {OptId::stats_file, 0, "stats-file", Arg::required, "FILE", kSend | kListen,

@@ -37,6 +37,8 @@ nlohmann::ordered_json to_json(const app::TransferStats& s) {
   if (s.lost_packets) j["lost_packets"] = *s.lost_packets;
   j["chunks"] = s.chunks;
   j["payload_wire_bytes"] = s.payload_wire_bytes;
+  if (s.window) j["window"] = *s.window;
+  if (s.cwnd) j["cwnd"] = *s.cwnd;
   if (!s.zstd_levels.empty()) {
     // Chunks sent compressed, by level: {"3": 10, "5": 40}.
     nlohmann::ordered_json levels = nlohmann::ordered_json::object();

@@ -294,12 +294,14 @@ Result<int64_t> Connection::open_uni_stream() {
 void Connection::on_datagram(const Datagram& d) {
   if (closed_) return;
   ++datagrams_received_;
+  last_received_ns_ = now_ns();
   wire_received_ += d.data.size();
   local_ = d.local;
   ngtcp2_path path = make_path(local_, const_cast<Address&>(d.remote));
   ngtcp2_pkt_info pi{};
   int rv = ngtcp2_conn_read_pkt(conn_, &path, &pi, d.data.data(), d.data.size(), now_ns());
   if (rv != 0) return handle_error(rv);
+  sample_windows();
   // The peer answers: the path works.
   unanswered_since_ns_ = 0;
   trouble_backoff_ns_ = 0;
@@ -567,7 +569,19 @@ ConnectionStats Connection::stats() const {
   s.cwnd = ci.cwnd;
   s.max_udp_payload = ngtcp2_conn_get_path_max_tx_udp_payload_size(conn_);
   s.path_changes = path_changes_;
+  s.max_cwnd = std::max<uint64_t>(max_cwnd_, ci.cwnd);
+  s.max_credit = max_credit_;
   return s;
+}
+
+// After each packet read (an ACK moves the congestion window, a MAX_DATA
+// the credit): the largest of each, for the statistics.
+void Connection::sample_windows() {
+  ngtcp2_conn_info ci;
+  ngtcp2_conn_get_conn_info(conn_, &ci);
+  max_cwnd_ = std::max<uint64_t>(max_cwnd_, ci.cwnd);
+  max_credit_ =
+      std::max<uint64_t>(max_credit_, ngtcp2_conn_get_max_data_left(conn_) + ci.bytes_in_flight);
 }
 
 } // namespace qpipe::transport

@@ -129,6 +129,8 @@ struct ConnectionStats {
   uint64_t cwnd = 0;
   size_t max_udp_payload = 0;
   uint64_t path_changes = 0; // times the connection moved to another address pair
+  uint64_t max_cwnd = 0;     // the largest congestion window so far
+  uint64_t max_credit = 0;   // the most peer credit seen: left to use plus in flight
 };
 
 class Connection {
@@ -189,6 +191,8 @@ public:
   bool closed() const { return closed_; }
   const Address& remote() const { return cur_remote_; }
   ConnectionStats stats() const;
+  // When the last datagram from the peer arrived (now_ns clock; 0: none yet).
+  uint64_t last_received_ns() const { return last_received_ns_; }
   // Source connection IDs, for the listener's routing table.
   std::vector<ngtcp2_cid> scids() const;
   std::function<void(const ngtcp2_cid&, bool add)> on_cid_change;
@@ -206,6 +210,8 @@ public:
   WOLFSSL* ssl() const { return ssl_.get(); }
 
 private:
+  // The largest congestion window and peer credit so far (ConnectionStats).
+  void sample_windows();
   Connection(UdpSocket* socket, ConnectionHandler* handler, const Logger& log);
   Status init_common(const ConnectionSettings& s, ngtcp2_settings& settings,
                      ngtcp2_transport_params& params);
@@ -246,6 +252,7 @@ private:
   std::array<Pending, 2> pending_{};
   size_t pending_first_ = 0, pending_count_ = 0;
   uint64_t path_changes_ = 0;
+  uint64_t max_cwnd_ = 0, max_credit_ = 0; // sampled as packets arrive
   // Path trouble (clients): when the oldest send without a reply went out,
   // when trouble may be reported next, and the backoff in force.
   uint64_t unanswered_since_ns_ = 0, next_trouble_ns_ = 0, trouble_backoff_ns_ = 0;
@@ -256,6 +263,7 @@ private:
   std::string pending_reason_;
   uint64_t wire_sent_ = 0, wire_received_ = 0;
   uint64_t datagrams_sent_ = 0, datagrams_received_ = 0;
+  uint64_t last_received_ns_ = 0;
   std::array<uint8_t, 32> reset_secret_{};
 };
 

@@ -96,13 +96,21 @@ BOOST_AUTO_TEST_CASE(a_transfer_reserves_its_minimum_then_grows_to_its_target) {
   // Before HELLO only the control allowance is outstanding.
   m.rebalance(kControlAllowance);
   BOOST_TEST(m.reserved() == m.target()); // alone: all it may use
-  BOOST_TEST(m.credit_to_add(kControlAllowance) == kConnWindow - kControlAllowance);
-  BOOST_TEST(m.stream_credit(256) == 8u + 24u + 1u);
+  // Its window: twice the 8 + 1 chunks the sender may have in flight.
+  BOOST_TEST(m.window() == 18 * chunk_wire(kChunk));
+  BOOST_TEST(m.credit_to_add(kControlAllowance) == m.window() - kControlAllowance);
+  BOOST_TEST(m.stream_credit(256) == 8u + 18u + 1u);
 }
 
 BOOST_AUTO_TEST_CASE(two_transfers_share_and_a_third_waits_until_they_shrink) {
   MemoryBudget b(kListenerMemory);
   TransferMemory a(b, kChunk, 8), c(b, kChunk, 8);
+  // Both on a long fat path: their windows grow to the most.
+  for (TransferMemory* m : {&a, &c}) {
+    m->tune_window(1, 0, 1'000'000);
+    m->tune_window(1'000'001, 1ull << 30, 1'000'000);
+    BOOST_TEST(m->window() == kMaxConnWindow);
+  }
   a.join([] {});
   a.rebalance(kControlAllowance);
   uint64_t a_credit = kControlAllowance + a.credit_to_add(kControlAllowance);
@@ -168,3 +176,70 @@ BOOST_AUTO_TEST_CASE(credit_leaves_room_for_the_buffers_decompressed_ahead) {
 }
 
 BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_AUTO_TEST_CASE(the_first_window_holds_twice_the_chunks_in_flight) {
+  BOOST_TEST(TransferMemory::initial_window(chunk_wire(64 * 1024), 8) == kInitialConnWindow);
+  BOOST_TEST(TransferMemory::initial_window(chunk_wire(kChunk), 8) == 18 * chunk_wire(kChunk));
+}
+
+BOOST_AUTO_TEST_CASE(a_window_that_holds_the_sender_back_doubles_each_round_trip) {
+  constexpr uint64_t ms = 1'000'000, rtt = 200 * ms;
+  CreditWindow w(8ull << 20, 48ull << 20);
+  BOOST_TEST(!w.on_consumed(1 * ms, 0, 0));              // no RTT yet: nothing to measure
+  BOOST_TEST(!w.on_consumed(1 * ms, 0, rtt));            // the first round trip begins
+  BOOST_TEST(!w.on_consumed(100 * ms, 8ull << 20, rtt)); // not a round trip yet
+  // A whole window consumed in a round trip: the window was the limit.
+  BOOST_TEST(w.on_consumed(201 * ms, 8ull << 20, rtt));
+  BOOST_TEST(w.size() == 16ull << 20);
+  BOOST_TEST(w.on_consumed(401 * ms, 24ull << 20, rtt));
+  BOOST_TEST(w.size() == 32ull << 20);
+  BOOST_TEST(w.on_consumed(601 * ms, 56ull << 20, rtt));
+  BOOST_TEST(w.size() == 48ull << 20); // at most the cap
+  BOOST_TEST(!w.on_consumed(801 * ms, 104ull << 20, rtt));
+}
+
+BOOST_AUTO_TEST_CASE(a_window_settles_at_twice_what_the_path_carries_and_never_shrinks) {
+  constexpr uint64_t ms = 1'000'000, rtt = 50 * ms;
+  CreditWindow w(8ull << 20, 48ull << 20);
+  w.on_consumed(0 + 1, 0, rtt);
+  // 100 Mbit/s across 50 ms: 625 kB a round trip, far inside 8 MiB.
+  uint64_t consumed = 0;
+  for (uint64_t t = 1; t <= 20; ++t) {
+    consumed += 625'000;
+    BOOST_TEST(!w.on_consumed(t * rtt + 1, consumed, rtt));
+  }
+  BOOST_TEST(w.size() == 8ull << 20);
+  // 1 Gbit/s: 6.25 MB a round trip; over two round trips, counted per one.
+  consumed += 12'500'000;
+  BOOST_TEST(w.on_consumed(22 * rtt + 1, consumed, rtt));
+  BOOST_TEST(w.size() >= 12'500'000u);
+  BOOST_TEST(w.size() < 12'500'000u + kBlockSize);
+  uint64_t settled = w.size();
+  // A slow writer: less per round trip, the window stays.
+  consumed += 1000;
+  BOOST_TEST(!w.on_consumed(23 * rtt + 1, consumed, rtt));
+  BOOST_TEST(w.size() == settled);
+}
+
+BOOST_AUTO_TEST_CASE(a_grown_window_raises_the_target_and_the_stream_credit) {
+  MemoryBudget b(kListenerMemory);
+  TransferMemory m(b, kChunk, 8);
+  m.join([] {});
+  uint64_t before = m.target(), initial = m.window();
+  uint32_t streams = m.stream_credit(256);
+  constexpr uint64_t ms = 1'000'000;
+  m.tune_window(1, 0, 10 * ms);
+  // Little consumed, but half the window waits behind a missing chunk.
+  m.held_behind_missing(initial / 2);
+  BOOST_TEST(m.tune_window(10 * ms + 1, 1 * MiB, 10 * ms));
+  BOOST_TEST(m.window() >= 2 * initial); // in whole blocks
+  BOOST_TEST(m.window() < 2 * initial + kBlockSize);
+  BOOST_TEST(m.target() == before + m.window() - initial);
+  BOOST_TEST(m.stream_credit(256) > streams);
+  m.rebalance(kControlAllowance);
+  BOOST_TEST(m.reserved() == m.target()); // alone, it fits in the budget
+  BOOST_TEST(m.credit_to_add(kControlAllowance) == m.window() - kControlAllowance);
+  // Little waiting, little consumed: it stays.
+  m.held_behind_missing(m.window() / 4);
+  BOOST_TEST(!m.tune_window(20 * ms + 2, 2 * MiB, 10 * ms));
+}
