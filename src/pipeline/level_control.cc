@@ -66,26 +66,28 @@ void LevelControl::delivered(uint64_t now_ns, uint64_t acked_wire) {
     window_open_ = true;
     window_start_ = now_ns;
     window_acked_ = acked_wire;
-    window_obs_ = window_behind_ = 0;
+    window_obs_ = window_behind_ = window_starved_ = 0;
     return;
   }
   uint64_t dt = now_ns - window_start_;
   if (dt < t_.window_ns) return;
   double rate = static_cast<double>(acked_wire - window_acked_) * 1e9 / static_cast<double>(dt);
   link_full_ = window_obs_ > 0 && window_behind_ >= t_.busy_share * window_obs_;
+  compressor_bound_ = window_obs_ > 0 && window_starved_ >= t_.busy_share * window_obs_;
   if (link_full_)
     link_ = link_ > 0 ? t_.alpha * rate + (1 - t_.alpha) * link_ : rate;
   else
     link_ = std::max(link_, rate); // the link is at least this fast
   window_start_ = now_ns;
   window_acked_ = acked_wire;
-  window_obs_ = window_behind_ = 0;
+  window_obs_ = window_behind_ = window_starved_ = 0;
 }
 
 void LevelControl::observe(uint64_t now_ns, const Observation& o) {
   workers_ = std::max(1, o.workers);
   ++window_obs_;
   if (o.waiting_compressed >= t_.network_behind) ++window_behind_;
+  if (o.waiting == 0 && o.busy >= o.workers) ++window_starved_;
   decide(now_ns);
 }
 
@@ -137,6 +139,29 @@ void LevelControl::decide(uint64_t now_ns) {
     for (int l = next_level(level_, 1); l <= range_.max && feeds(l, t_.up_margin);
          l = next_level(l, 1))
       target = l;
+  }
+  // The connection waited for the workers while they were all busy: the
+  // measured rates promised more than the machine delivers (the event loops,
+  // the crypto and the other end share its cores). One level down at least,
+  // none up.
+  if (compressor_bound_ && target >= level_) {
+    target = std::max(range_.min, next_level(level_, -1));
+    // ... and the level left stays out of reach for a while.
+    // (longer each time the same level fails again).
+    if (target < level_) {
+      ceiling_backoff_ =
+          ceiling_ == level_ ? std::min(2 * ceiling_backoff_, 16 * t_.ceiling_ns) : t_.ceiling_ns;
+      ceiling_ = level_;
+      ceiling_until_ = now_ns + ceiling_backoff_;
+    }
+  }
+  if (target > level_ && ceiling_) {
+    if (level_ >= *ceiling_)
+      ceiling_.reset(); // it held this time
+    else if (now_ns < ceiling_until_)
+      target = std::max(level_, next_level(*ceiling_, -1));
+    else
+      target = std::min(target, *ceiling_); // retried alone first
   }
   if (target == level_) return;
   level_ = target;

@@ -18,6 +18,10 @@
 // another is chosen only if it feeds at least up_margin x the link. An
 // untried level is extrapolated from the tried one below it, one level at a
 // time, so the level climbs by trying. No change within hold_ns of the last.
+// A window in which the connection mostly waited while every worker was
+// busy overrides the rates (they promised more than the shared cores gave):
+// one level down, none up, and the level left is not tried again for
+// ceiling_ns, doubled each time it fails again.
 #pragma once
 
 #include <cstdint>
@@ -55,9 +59,10 @@ std::string format_levels(const LevelRange& r);
 class LevelControl {
 public:
   struct Tuning {
-    uint64_t window_ns = 200'000'000; // one delivery-rate sample per window
-    uint64_t hold_ns = 400'000'000;   // no level change this soon after the last
-    double alpha = 0.3;               // EWMA weight of a new sample
+    uint64_t window_ns = 200'000'000;    // one delivery-rate sample per window
+    uint64_t hold_ns = 400'000'000;      // no level change this soon after the last
+    uint64_t ceiling_ns = 3'000'000'000; // a level left for a busy compressor is not retried sooner
+    double alpha = 0.3;                  // EWMA weight of a new sample
     double up_margin = 1.25;  // a level is chosen only if it can feed the link this much faster
     double keep_margin = 1.0; // the current level stays while it feeds the link this fast
     double busy_share = 0.5;  // observations in a window that must say "compressed data
@@ -112,11 +117,15 @@ private:
   int level_;
   int workers_ = 1;
   std::map<int, LevelStats> levels_;
-  double link_ = 0;        // wire bytes/s the connection delivers (EWMA)
-  bool link_full_ = false; // the last window measured the link, not the input
+  double link_ = 0;               // wire bytes/s the connection delivers (EWMA)
+  bool link_full_ = false;        // the last window measured the link, not the input
+  bool compressor_bound_ = false; // ... or the connection waited for busy workers
+  std::optional<int> ceiling_;    // the level last left for a busy compressor ...
+  uint64_t ceiling_until_ = 0;    // ... out of reach until then
+  uint64_t ceiling_backoff_ = 0;
   uint64_t window_start_ = 0, window_acked_ = 0;
   bool window_open_ = false;
-  int window_obs_ = 0, window_behind_ = 0;
+  int window_obs_ = 0, window_behind_ = 0, window_starved_ = 0;
   uint64_t changed_at_ = 0;
   bool changed_ = false;
 };

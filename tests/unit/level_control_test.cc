@@ -40,6 +40,8 @@ struct Sim {
   double acked = 0;
   double base = 3.0;
   bool incompressible_every_other = false;
+  double cpu_share = 1.0;   // the share of the measured rate the shared cores deliver
+  bool input_bound = false; // the input, not the workers, is slow
   uint64_t tick_no = 0;
 
   int tick() {
@@ -49,14 +51,14 @@ struct Sim {
     bool skip = incompressible_every_other && (tick_no++ % 2);
     double r = skip ? 1.0 : ratio(l, base);
     c.compressed(l, static_cast<uint64_t>(raw), skip ? 0 : static_cast<uint64_t>(raw / r), dt);
-    double produced = kWorkers * raw / r;
+    double produced = kWorkers * raw / r * cpu_share;
     bool network_bound = produced > link * 0.01;
     acked += std::min(produced, link * 0.01);
     now += dt;
     c.delivered(now, static_cast<uint64_t>(acked));
     LevelControl::Observation o;
     o.workers = kWorkers;
-    o.busy = network_bound ? 1 : kWorkers;
+    o.busy = network_bound || input_bound ? 1 : kWorkers;
     o.waiting = o.waiting_compressed = network_bound ? 8 : 0;
     c.observe(now, o);
     return c.level();
@@ -177,6 +179,32 @@ BOOST_AUTO_TEST_CASE(nothing_moves_before_the_link_is_measured_or_within_the_hol
   BOOST_TEST(c.level() == 4); // held
   c.observe(700 * kMs, o);
   BOOST_TEST(c.level() == 5);
+}
+
+BOOST_AUTO_TEST_CASE(busy_workers_that_cannot_feed_the_link_lower_the_level) {
+  // The workers measure level 3 fast enough, but the cores they share
+  // deliver half of it: the connection waits for them, and the level falls
+  // to one that feeds the link, and stays there.
+  LevelControl c(kAutoLevels);
+  Sim sim{c, 90e6};
+  sim.cpu_share = 0.5;
+  BOOST_TEST(feed(3) >= 1.25 * 90e6);
+  auto v = sim.run(1000);
+  BOOST_TEST(c.level() == 1);
+  BOOST_TEST(changes(std::vector<int>(v.begin() + 500, v.end())) <= 2);
+  for (size_t i = 1; i < v.size(); ++i)
+    if (v[i] != v[i - 1]) BOOST_TEST_MESSAGE("t=" << i * 10 << "ms level " << v[i]);
+}
+
+BOOST_AUTO_TEST_CASE(slow_input_raises_the_level_by_the_rates) {
+  // Nothing waits and the workers idle: the rates alone decide, and the
+  // level climbs while it would still feed the link.
+  LevelControl c(kAutoLevels);
+  Sim sim{c, 25e6};
+  sim.input_bound = true;
+  sim.run(1000);
+  BOOST_TEST(c.level() > 3);
+  BOOST_TEST(feed(c.level()) >= 25e6);
 }
 
 BOOST_AUTO_TEST_CASE(a_fixed_level_never_moves) {
