@@ -35,7 +35,8 @@ struct SendChunk {
   uint32_t len = 0;
   std::unique_ptr<uint8_t[]> packed; // the zstd frame, when compression was tried
   size_t packed_capacity = 0;
-  int level = 0; // the zstd level it was compressed at
+  int level = 0;        // the zstd level it was compressed at
+  uint64_t work_ns = 0; // how long its worker took to hash and compress it
   wire::Codec codec = wire::Codec::raw;
   uint32_t wire_len = 0;
   bool hashed = false;

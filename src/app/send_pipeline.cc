@@ -1,6 +1,7 @@
 #include "app/send_pipeline.h"
 
 #include <algorithm>
+#include <chrono>
 #include <cstdlib>
 #include <thread>
 
@@ -148,9 +149,14 @@ std::optional<int> SendPipeline::compression_level(const SendChunk& c) {
     if (c.seq % kProbeEvery != 0) return std::nullopt;
     return std::min(levels_->level(), std::max(levels_->range().min, codec::LevelRange::kStart));
   }
-  if (!connected_) return levels_->level();
-  // Chunks go out in sequence order: those behind one still being
-  // compressed wait for the compressor, not for the connection.
+  if (connected_) levels_->observe(transport::now_ns(), observation());
+  return levels_->level();
+}
+
+// What the queues look like: chunks go out in sequence order, so those
+// behind one still being compressed wait for the compressor, not for the
+// connection.
+codec::LevelControl::Observation SendPipeline::observation() const {
   codec::LevelControl::Observation o;
   for (const auto& ch : chunks_) {
     if (!ch->hashed) break;
@@ -159,8 +165,7 @@ std::optional<int> SendPipeline::compression_level(const SendChunk& c) {
   }
   o.busy = work_.pending();
   o.workers = workers_;
-  levels_->observe(o);
-  return levels_->level();
+  return o;
 }
 
 // Hashes (and compresses) a chunk on the thread pool; its buffers stay put
@@ -173,11 +178,15 @@ void SendPipeline::hash(SendChunk* c) {
   }
   int rv = work_.run(
       [c, level] {
+        auto start = std::chrono::steady_clock::now();
         c->hash = hash_bytes({c->data.get(), c->len});
         if (c->packed)
           c->wire_len = static_cast<uint32_t>(
               codec::compress(codec::worker_cctx(), level, {c->data.get(), c->len},
                               {c->packed.get(), c->packed_capacity}));
+        c->work_ns = static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(
+                                               std::chrono::steady_clock::now() - start)
+                                               .count());
       },
       [this, c] { on_hashed(c); });
   if (rv != 0) fail(uv_error(Errc::local_io, "thread pool", rv), AppError::internal);
@@ -196,7 +205,9 @@ void SendPipeline::on_hashed(SendChunk* c) {
     memory_.release_raw(*c); // the frame is what travels now
     incompressible_run_ = 0;
     ++level_counts_[c->level];
+    if (levels_) levels_->compressed(c->level, c->len, c->wire_len, c->work_ns);
   } else {
+    if (c->packed && levels_) levels_->compressed(c->level, c->len, 0, c->work_ns);
     if (c->packed) ++incompressible_run_;
     memory_.release_packed(*c);
     c->codec = wire::Codec::raw;
@@ -252,6 +263,12 @@ void SendPipeline::acknowledged(SendChunk& c) {
   memory_.release_raw(c);
   memory_.release_packed(c);
   c.acked = true;
+  acked_wire_ += c.wire_len;
+  if (levels_ && connected_) {
+    uint64_t now = transport::now_ns();
+    levels_->delivered(now, acked_wire_);
+    levels_->observe(now, observation());
+  }
   while (!chunks_.empty() && chunks_.front()->acked)
     chunks_.pop_front();
   read_next();

@@ -93,6 +93,7 @@ private:
   void end_of_item();
   void hash(SendChunk* c);
   std::optional<int> compression_level(const SendChunk& c);
+  codec::LevelControl::Observation observation() const;
   void on_hashed(SendChunk* c);
   void end_files();
   void on_resume_decided(uint32_t index, uint64_t offset, ResumeVerdict verdict);
@@ -123,6 +124,7 @@ private:
   int workers_;                // chunks the thread pool compresses at once
   int incompressible_run_ = 0; // chunks in a row that did not shrink
   uint64_t next_seq_ = 0, digested_ = 0, bytes_read_ = 0, payload_wire_ = 0;
+  uint64_t acked_wire_ = 0; // payload the listener acknowledged, as sent (compressed or raw)
   Digester digester_;
 };
 

@@ -13,10 +13,11 @@ constexpr OptionSpec kTable[] = {
     {OptId::zstd, 'z', "zstd", Arg::optional, "LEVEL|auto[:MIN:MAX]", kSend,
      "compress chunks with zstd; the level follows the link (default auto:1:19)", nullptr,
      "Compress chunks with zstd on all cores; the listener decompresses on its own. Plain \\-z "
-     "is \\-\\-zstd=auto: the level follows the connection chunk by chunk, between 1 and 19 "
-     "(auto:MIN:MAX sets the range; negative levels are faster still). While compressed chunks "
-     "wait for the connection (a slow link) the level rises, while the connection waits for the "
-     "compressor (a fast link) it falls, so that the link and all cores stay busy. A number "
+     "is \\-\\-zstd=auto: the level follows the connection, between 1 and 19 (auto:MIN:MAX "
+     "sets the range; negative levels are faster still). It is the highest level at which the "
+     "workers, at the speed they measured at that level and with the ratio they achieved, still "
+     "produce compressed data as fast as the connection delivers it: a slow link gets a higher "
+     "level, a fast one a lower, so that the link stays full. A number "
      "fixes the level (\\-z19, \\-\\-zstd=\\-5). Chunks that do not shrink travel raw, and "
      "after a few such chunks only every 17th is tried: incompressible data costs almost "
      "nothing. \\-\\-stats reports the levels used."},

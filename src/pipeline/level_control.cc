@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <charconv>
+#include <cmath>
 
 namespace qpipe::codec {
 namespace {
@@ -45,49 +46,127 @@ std::string format_levels(const LevelRange& r) {
 }
 
 LevelControl::LevelControl(LevelRange range, Tuning tuning)
-    : range_(range), t_(tuning), level_(range.start()), backoff_(tuning.backoff) {}
+    : range_(range), t_(tuning), level_(range.start()) {}
 
-void LevelControl::observe(const Observation& o) {
-  ++seen_;
-  if (settle_ > 0) {
-    --settle_;
-    return;
+void LevelControl::compressed(int level, uint64_t raw, uint64_t wire, uint64_t busy_ns) {
+  if (raw == 0) return;
+  LevelStats& s = levels_[level];
+  double rate =
+      static_cast<double>(raw) * 1e9 / static_cast<double>(std::max<uint64_t>(busy_ns, 1));
+  s.raw_per_sec = s.chunks ? t_.alpha * rate + (1 - t_.alpha) * s.raw_per_sec : rate;
+  if (wire > 0) {
+    double ratio = static_cast<double>(raw) / static_cast<double>(wire);
+    s.ratio = s.ratio > 0 ? t_.alpha * ratio + (1 - t_.alpha) * s.ratio : ratio;
   }
-  int vote = 0;
-  if (o.waiting_compressed >= t_.network_behind)
-    vote = 1;
-  else if (o.waiting == 0 && o.busy >= o.workers)
-    vote = -1;
-  if (vote == 0 || (vote > 0) != (score_ > 0))
-    score_ = vote;
-  else
-    score_ += vote;
-  if (score_ >= t_.votes) step(1);
-  if (score_ <= -t_.votes) step(-1);
+  ++s.chunks;
 }
 
-void LevelControl::step(int dir) {
-  score_ = 0;
-  if (dir > 0) {
-    if (level_ >= range_.max) return;
-    if (too_slow_ && next_level(level_, 1) >= *too_slow_ && seen_ < too_slow_until_) return;
-    // The level once too slow held long enough to be left upwards: it is
-    // fast enough now, and the next one gets a fresh backoff.
-    if (raised_to_ == level_ && too_slow_ && level_ >= *too_slow_) backoff_ = t_.backoff;
-    level_ = next_level(level_, 1);
-    raised_to_ = level_;
-  } else {
-    if (level_ <= range_.min) return;
-    if (raised_to_ == level_) {
-      // The last step up went too far: stay below for a while, longer each time.
-      too_slow_ = level_;
-      too_slow_until_ = seen_ + backoff_;
-      backoff_ = std::min(backoff_ * 2, t_.max_backoff);
-    }
-    level_ = next_level(level_, -std::max(1, (level_ - range_.min) / 4));
-    raised_to_.reset();
+void LevelControl::delivered(uint64_t now_ns, uint64_t acked_wire) {
+  if (!window_open_ || now_ns < window_start_) {
+    window_open_ = true;
+    window_start_ = now_ns;
+    window_acked_ = acked_wire;
+    window_obs_ = window_behind_ = window_starved_ = 0;
+    return;
   }
-  settle_ = t_.settle;
+  uint64_t dt = now_ns - window_start_;
+  if (dt < t_.window_ns) return;
+  double rate = static_cast<double>(acked_wire - window_acked_) * 1e9 / static_cast<double>(dt);
+  link_full_ = window_obs_ > 0 && window_behind_ >= t_.busy_share * window_obs_;
+  compressor_bound_ = window_obs_ > 0 && window_starved_ >= t_.busy_share * window_obs_;
+  if (link_full_)
+    link_ = link_ > 0 ? t_.alpha * rate + (1 - t_.alpha) * link_ : rate;
+  else
+    link_ = std::max(link_, rate); // the link is at least this fast
+  window_start_ = now_ns;
+  window_acked_ = acked_wire;
+  window_obs_ = window_behind_ = window_starved_ = 0;
+}
+
+void LevelControl::observe(uint64_t now_ns, const Observation& o) {
+  workers_ = std::max(1, o.workers);
+  ++window_obs_;
+  if (o.waiting_compressed >= t_.network_behind) ++window_behind_;
+  if (o.waiting == 0 && o.busy >= o.workers) ++window_starved_;
+  decide(now_ns);
+}
+
+const LevelControl::LevelStats* LevelControl::stats(int level) const {
+  auto it = levels_.find(level);
+  return it == levels_.end() ? nullptr : &it->second;
+}
+
+double LevelControl::feed_rate(int level) const {
+  auto known = [](const LevelStats& s) { return s.raw_per_sec > 0 && s.ratio > 0; };
+  if (auto* s = stats(level); s && known(*s)) return workers_ * s->raw_per_sec / s->ratio;
+  // Extrapolate from the nearest tried level below: one level up at most
+  // (the level climbs by trying), ...
+  for (auto it = levels_.rbegin(); it != levels_.rend(); ++it) {
+    if (it->first >= level || !known(it->second)) continue;
+    if (next_level(it->first, 1) != level) break;
+    return workers_ * it->second.raw_per_sec * t_.slower_per_level /
+           (it->second.ratio * t_.ratio_per_level);
+  }
+  // ... or from the nearest tried level above, any distance down.
+  for (const auto& [l, s] : levels_) {
+    if (l <= level || !known(s)) continue;
+    double d = l - level;
+    return workers_ * s.raw_per_sec / std::pow(t_.slower_per_level, d) /
+           (s.ratio / std::pow(t_.ratio_per_level, d));
+  }
+  return 0;
+}
+
+void LevelControl::decide(uint64_t now_ns) {
+  if (range_.fixed() || link_ <= 0) return;
+  if (changed_ && now_ns - changed_at_ < t_.hold_ns) return;
+  if (feed_rate(level_) <= 0) return; // the current level is not measured yet
+  auto feeds = [&](int l, double margin) {
+    double f = feed_rate(l);
+    return f > 0 && f >= link_ * margin;
+  };
+  int target = level_;
+  // While the link is not known to be full it may be faster than it
+  // looked: the current level must show headroom too.
+  if (!feeds(level_, link_full_ ? t_.keep_margin : t_.up_margin)) {
+    target = range_.min;
+    for (int l = next_level(level_, -1); l >= range_.min; l = next_level(l, -1))
+      if (feeds(l, t_.up_margin)) {
+        target = l;
+        break;
+      }
+  } else {
+    for (int l = next_level(level_, 1); l <= range_.max && feeds(l, t_.up_margin);
+         l = next_level(l, 1))
+      target = l;
+  }
+  // The connection waited for the workers while they were all busy: the
+  // measured rates promised more than the machine delivers (the event loops,
+  // the crypto and the other end share its cores). One level down at least,
+  // none up.
+  if (compressor_bound_ && target >= level_) {
+    target = std::max(range_.min, next_level(level_, -1));
+    // ... and the level left stays out of reach for a while.
+    // (longer each time the same level fails again).
+    if (target < level_) {
+      ceiling_backoff_ =
+          ceiling_ == level_ ? std::min(2 * ceiling_backoff_, 16 * t_.ceiling_ns) : t_.ceiling_ns;
+      ceiling_ = level_;
+      ceiling_until_ = now_ns + ceiling_backoff_;
+    }
+  }
+  if (target > level_ && ceiling_) {
+    if (level_ >= *ceiling_)
+      ceiling_.reset(); // it held this time
+    else if (now_ns < ceiling_until_)
+      target = std::max(level_, next_level(*ceiling_, -1));
+    else
+      target = std::min(target, *ceiling_); // retried alone first
+  }
+  if (target == level_) return;
+  level_ = target;
+  changed_ = true;
+  changed_at_ = now_ns;
 }
 
 } // namespace qpipe::codec

@@ -1,24 +1,27 @@
 // The compression level of `-z` (auto): a pure controller, no I/O and no
-// clock, that moves the zstd level chunk by chunk towards the point where
-// the workers compress just as fast as the connection delivers.
+// clock (the caller passes timestamps), that picks the zstd level from two
+// rates: what the connection delivers and what the workers can compress.
 //
-// Each time a chunk is handed to the workers the sender reports what its
-// queues look like (Observation). Compressed chunks piling up while they wait
-// for the connection (credit, cwnd, pacing) mean the network is the
-// bottleneck: the workers have time to spare, and a higher level sends fewer
-// bytes (raw chunks waiting say nothing: no level makes them smaller).
-// Nothing waiting for the connection while every worker is busy means
-// the compressor is the bottleneck: a lower level feeds the link faster.
-// Input that arrives slowly (nothing waiting, workers idle) moves nothing.
-// Steps up are of one level; steps down of a quarter of the way to MIN (at
-// least one), so that a level too slow for the data is left quickly.
-//
-// Hysteresis: a step needs `votes` consecutive observations that agree, and
-// the `settle` observations after a step are ignored (the chunks already
-// queued were compressed at the old level). A level that proved too slow
-// (raised to, then left downwards) is not tried again for `backoff`
-// observations, doubled each time it fails again, so the level settles
-// instead of oscillating around the crossover.
+// The link: wire bytes of payload acknowledged per second, one sample per
+// window. A window in which compressed chunks waited for the connection
+// measured the link (EWMA); one in which they did not measured only the
+// input or the compressor, a lower bound of the link (the estimate only
+// rises then).
+// The workers: raw bytes per second each achieved at each level (EWMA of the
+// time each chunk took on its worker) and the ratio at that level (only
+// chunks that shrank: random data is no evidence about the level).
+// Then the workers feed the link at level L with
+//   workers x raw_per_sec(L) / ratio(L)   wire bytes/s,
+// and the level is the highest that keeps the link full: the current one
+// stays while it feeds at least keep_margin x the link (while the link is
+// measured; otherwise up_margin, as the link may be faster than it looked),
+// another is chosen only if it feeds at least up_margin x the link. An
+// untried level is extrapolated from the tried one below it, one level at a
+// time, so the level climbs by trying. No change within hold_ns of the last.
+// A window in which the connection mostly waited while every worker was
+// busy overrides the rates (they promised more than the shared cores gave):
+// one level down, none up, and the level left is not tried again for
+// ceiling_ns, doubled each time it fails again.
 #pragma once
 
 #include <cstdint>
@@ -56,19 +59,32 @@ std::string format_levels(const LevelRange& r);
 class LevelControl {
 public:
   struct Tuning {
-    int votes = 3;         // consecutive agreeing observations for one step
-    int settle = 2;        // observations ignored after a step
-    uint32_t backoff = 16; // observations a too-slow level is avoided at first
-    uint32_t max_backoff = 1024;
-    int network_behind = 2; // chunks waiting for the connection that mean it is behind
+    uint64_t window_ns = 200'000'000;    // one delivery-rate sample per window
+    uint64_t hold_ns = 400'000'000;      // no level change this soon after the last
+    uint64_t ceiling_ns = 3'000'000'000; // a level left for a busy compressor is not retried sooner
+    double alpha = 0.3;                  // EWMA weight of a new sample
+    double up_margin = 1.25;  // a level is chosen only if it can feed the link this much faster
+    double keep_margin = 1.0; // the current level stays while it feeds the link this fast
+    double busy_share = 0.5;  // observations in a window that must say "compressed data
+                              // waits" for the window to have measured the link
+    int network_behind = 2;   // compressed chunks waiting that mean the connection is behind
+    // An untried level, extrapolated from the tried one below: this much
+    // slower and this much better a ratio per level.
+    double slower_per_level = 0.75, ratio_per_level = 1.02;
   };
-  // What the queues look like as one more chunk goes to the workers.
+  // What the queues look like (as a chunk goes to the workers or one is acknowledged).
   struct Observation {
     int waiting = 0; // chunks ready to send in order, not yet all handed to the connection
     int waiting_compressed =
         0;           // ... of which compressed (raw ones gain nothing from a higher level)
     int busy = 0;    // chunks queued on or running in the workers
     int workers = 1; // how many chunks the workers compress at once
+  };
+  // What the workers measured at one level.
+  struct LevelStats {
+    double raw_per_sec = 0; // raw bytes one worker compresses per second (EWMA)
+    double ratio = 0;       // raw / compressed of the chunks that shrank (EWMA; 0: none yet)
+    uint64_t chunks = 0;
   };
 
   explicit LevelControl(LevelRange range) : LevelControl(range, Tuning{}) {}
@@ -77,22 +93,41 @@ public:
   // The level for the next chunk.
   int level() const { return level_; }
   const LevelRange& range() const { return range_; }
-  // Reports the queues as a chunk goes to the workers; may change level().
-  void observe(const Observation& o);
+
+  // A worker compressed `raw` bytes at `level` into `wire` bytes (0: it did
+  // not shrink; its time counts, its ratio does not) in `busy_ns`.
+  void compressed(int level, uint64_t raw, uint64_t wire, uint64_t busy_ns);
+  // The connection's acknowledged payload so far (wire bytes), at `now_ns`.
+  void delivered(uint64_t now_ns, uint64_t acked_wire);
+  // The queues at `now_ns`; may change level().
+  void observe(uint64_t now_ns, const Observation& o);
+
+  // The link's payload rate (wire bytes/s) as last estimated; 0 before the first window.
+  double link_rate() const { return link_; }
+  // Raw bytes/s the workers would compress at `level`, over its ratio: the
+  // wire bytes/s they could feed the link (measured or extrapolated; 0: unknown).
+  double feed_rate(int level) const;
+  const LevelStats* stats(int level) const;
 
 private:
-  void step(int dir);
+  void decide(uint64_t now_ns);
 
   LevelRange range_;
   Tuning t_;
   int level_;
-  int score_ = 0;  // consecutive votes: positive to raise, negative to lower
-  int settle_ = 0; // observations still ignored after a step
-  uint64_t seen_ = 0;
-  std::optional<int> raised_to_; // the level the last step reached, when it was upwards
-  std::optional<int> too_slow_;  // the lowest level known to be too slow ...
-  uint64_t too_slow_until_ = 0;  // ... until this many observations
-  uint32_t backoff_;
+  int workers_ = 1;
+  std::map<int, LevelStats> levels_;
+  double link_ = 0;               // wire bytes/s the connection delivers (EWMA)
+  bool link_full_ = false;        // the last window measured the link, not the input
+  bool compressor_bound_ = false; // ... or the connection waited for busy workers
+  std::optional<int> ceiling_;    // the level last left for a busy compressor ...
+  uint64_t ceiling_until_ = 0;    // ... out of reach until then
+  uint64_t ceiling_backoff_ = 0;
+  uint64_t window_start_ = 0, window_acked_ = 0;
+  bool window_open_ = false;
+  int window_obs_ = 0, window_behind_ = 0, window_starved_ = 0;
+  uint64_t changed_at_ = 0;
+  bool changed_ = false;
 };
 
 // Chunks sent compressed, by level: what --stats reports.
