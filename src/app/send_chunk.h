@@ -36,6 +36,7 @@ struct SendChunk {
   std::unique_ptr<uint8_t[]> packed; // the zstd frame, when compression was tried
   size_t packed_capacity = 0;
   int level = 0;        // the zstd level it was compressed at
+  bool probed = false;  // compression tried on a sample first (input did not compress lately)
   uint64_t work_ns = 0; // how long its worker took to hash and compress it
   wire::Codec codec = wire::Codec::raw;
   uint32_t wire_len = 0;

@@ -50,6 +50,12 @@ size_t compress(ZSTD_CCtx* cctx, int level, std::span<const uint8_t> src, std::s
   return n;
 }
 
+size_t compress_sampled(ZSTD_CCtx* cctx, int level, std::span<const uint8_t> src,
+                        std::span<uint8_t> dst, size_t sample) {
+  if (sample < src.size() && compress(cctx, level, src.first(sample), dst) == 0) return 0;
+  return compress(cctx, level, src, dst);
+}
+
 Status decompress(ZSTD_DCtx* dctx, std::span<const iovec> in, std::span<uint8_t> out,
                   const std::string& what) {
   if (!dctx) return make_error(Errc::local_io, what, "cannot allocate a zstd context");

@@ -36,6 +36,10 @@ across "32 MiB over 100 Mbit/s, 50 ms RTT, 1% loss each way" 32M "" \
   --rate 100m --delay 25 --loss 1 --seed 3
 across "4 MiB over 20 Mbit/s, 200 ms RTT, 0.5% loss, jitter 1 ms (reordering)" 4M "" \
   --rate 20m --delay 100 --loss 0.5 --jitter 1 --seed 4
+# Heavy random loss: every round loses packets and retransmissions are lost
+# too (how fast is scripts/bench --wan's business; here: every byte, exit 0).
+across "16 MiB over 100 Mbit/s, 50 ms RTT, 5% loss each way" 16M "" \
+  --rate 100m --delay 25 --loss 5 --seed 8
 
 # A long fat path: 1 Gbit/s across 200 ms holds 25 MB (the BDP). With the
 # defaults, the listener's credit window starts at 18 MiB (twice the 8 + 1

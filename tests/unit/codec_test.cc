@@ -3,6 +3,7 @@
 // that ask for a window larger than a chunk can need.
 #include <boost/test/unit_test.hpp>
 
+#include <algorithm>
 #include <cstring>
 #include <vector>
 #include <zstd.h>
@@ -58,6 +59,31 @@ BOOST_AUTO_TEST_CASE(random_data_is_not_worth_compressing) {
   auto src = generated(gen::Kind::random, 1 << 20);
   std::vector<uint8_t> dst(ZSTD_compressBound(src.size()));
   BOOST_TEST(qpipe::codec::compress(qpipe::codec::worker_cctx(), 3, src, dst) == 0u);
+}
+
+BOOST_AUTO_TEST_CASE(sampled_compression_decides_on_the_sample) {
+  // 64 KiB of random data, then 960 KiB of text: compressed whole it shrinks,
+  // but a 64 KiB sample says no, and the rest is not worked through.
+  auto data = generated(gen::Kind::random, 64 * 1024);
+  auto text = generated(gen::Kind::text, 960 * 1024);
+  data.insert(data.end(), text.begin(), text.end());
+  std::vector<uint8_t> dst(ZSTD_compressBound(data.size()));
+  auto* cctx = qpipe::codec::worker_cctx();
+  BOOST_TEST(qpipe::codec::compress(cctx, 3, data, dst) > 0u);
+  BOOST_TEST(qpipe::codec::compress_sampled(cctx, 3, data, dst, 64 * 1024) == 0u);
+  // A sample that shrinks lets the whole chunk be compressed, and it round-trips.
+  std::reverse(data.begin(), data.end());
+  size_t n = qpipe::codec::compress_sampled(cctx, 3, data, dst, 64 * 1024);
+  BOOST_TEST_REQUIRE(n > 0u);
+  BOOST_TEST(n < data.size() / 2);
+  dst.resize(n);
+  std::vector<uint8_t> out(data.size());
+  std::vector<iovec> in{{dst.data(), dst.size()}};
+  BOOST_TEST(qpipe::codec::decompress(qpipe::codec::worker_dctx(), in, out, "chunk 0").ok());
+  BOOST_TEST((out == data));
+  // A sample as long as the input is plain compress.
+  BOOST_TEST(qpipe::codec::compress_sampled(cctx, 3, text, dst, text.size()) ==
+             qpipe::codec::compress(cctx, 3, text, dst));
 }
 
 BOOST_AUTO_TEST_CASE(negative_levels_work) {
