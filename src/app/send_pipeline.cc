@@ -146,9 +146,9 @@ void SendPipeline::on_read(ReadResult r) {
 // Data that did not compress lately is tried again only now and then, at
 // a fast level; otherwise the level controller sees the queues as they are
 // and picks the level.
-std::optional<int> SendPipeline::compression_level(const SendChunk& c) {
+std::optional<int> SendPipeline::compression_level(const SendChunk& c, bool probing) {
   if (!levels_) return std::nullopt;
-  if (incompressible_run_ >= kIncompressibleRun) {
+  if (probing) {
     if (c.seq % kProbeEvery != 0) return std::nullopt;
     return std::min(levels_->level(), std::max(levels_->range().min, codec::LevelRange::kStart));
   }
@@ -175,11 +175,11 @@ codec::LevelControl::Observation SendPipeline::observation() const {
 // while the work runs (stop() waits for it before anything is freed).
 void SendPipeline::hash(SendChunk* c) {
   int level = 0;
-  const bool probe = incompressible_run_ >= kIncompressibleRun;
-  if (auto l = compression_level(*c)) {
+  const bool probing = incompressible_run_ >= kIncompressibleRun;
+  if (auto l = compression_level(*c, probing)) {
     memory_.take_packed(*c);
     level = c->level = *l;
-    c->probed = probe;
+    c->probed = probing;
   }
   int rv = work_.run(
       [c, level] {

@@ -92,7 +92,7 @@ private:
   void on_read(ReadResult r);
   void end_of_item();
   void hash(SendChunk* c);
-  std::optional<int> compression_level(const SendChunk& c);
+  std::optional<int> compression_level(const SendChunk& c, bool probing);
   codec::LevelControl::Observation observation() const;
   void on_hashed(SendChunk* c);
   void end_files();
