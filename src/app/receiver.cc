@@ -1,5 +1,7 @@
 #include "app/receiver.h"
 
+#include <cstring>
+
 #include "app/close_reason.h"
 #include "core/units.h"
 #include "pipeline/codec.h"
@@ -148,7 +150,10 @@ Outcome Receiver::on_chunk_data(int64_t stream_id, std::span<const uint8_t> data
     if (!seqs_.claim(h.seq))
       return protocol_abort(
           strprintf("chunk %llu sent twice", static_cast<unsigned long long>(h.seq)));
-    if (h.codec == wire::Codec::zstd) memory_->saw_zstd();
+    if (h.codec == wire::Codec::zstd_prefixed && !prefixed())
+      return protocol_abort("a chunk compressed against the one before, which HELLO did not "
+                            "announce");
+    if (wire::compressed(h.codec)) memory_->saw_zstd();
     return {};
   };
   auto alloc = [this](size_t n) { return take_block(n); };
@@ -165,33 +170,49 @@ Outcome Receiver::on_chunk_data(int64_t stream_id, std::span<const uint8_t> data
 }
 
 // Hashes received chunks (and decompresses zstd ones) on the thread pool,
-// only kDecompressedAhead ahead of the writer for zstd chunks.
+// only kDecompressedAhead ahead of the writer for zstd chunks. With
+// prefixed chunks every chunk is decoded into one buffer (raw ones copied),
+// as it may be the prefix of the next, and a prefixed chunk waits for the
+// chunk before it to be decoded.
 void Receiver::process_ready() {
   if (!hello_ || finished()) return;
   const uint64_t ahead = std::max<uint64_t>(2, kDecompressedAhead / hello_->chunk_size);
   for (auto& [seq, chunk] : ready_) {
     RxChunk* cp = chunk.get();
     if (cp->processing || cp->hashed) continue;
-    bool zstd = cp->hdr.codec == wire::Codec::zstd;
-    if (zstd && seq >= next_write_ + ahead) break;
+    bool zstd = wire::compressed(cp->hdr.codec);
+    bool flat = zstd || prefixed(); // decoded into cp->raw
+    if (flat && seq >= next_write_ + ahead) break;
     if (cp->hdr.raw_len > hello_->chunk_size)
       return fail(protocol_abort("chunk larger than the announced chunk size"));
+    std::span<const uint8_t> prefix;
+    if (cp->hdr.codec == wire::Codec::zstd_prefixed) {
+      auto p = prefix_for(seq);
+      if (!p) continue; // when the chunk before is decoded
+      prefix = *p;
+    }
     // The awaited chunk always has room for its buffer; others only when
     // the transfer's memory allows.
-    if (zstd && seq != next_write_ &&
+    if (flat && seq != next_write_ &&
         !memory_->may_decompress_ahead(outstanding(), awaited_has_raw()))
       break;
-    if (zstd) cp->raw = memory_->take_raw();
+    if (flat) cp->raw = memory_->take_raw();
     cp->processing = true;
     int rv = work_.run(
-        [cp] {
-          if (cp->hdr.codec == wire::Codec::zstd) {
+        [cp, prefix] {
+          if (wire::compressed(cp->hdr.codec)) {
             auto st = codec::decompress(
                 codec::worker_dctx(), cp->received(), {cp->raw.get(), cp->hdr.raw_len},
-                strprintf("chunk %llu", static_cast<unsigned long long>(cp->hdr.seq)));
+                strprintf("chunk %llu", static_cast<unsigned long long>(cp->hdr.seq)), prefix);
             if (!st) {
               cp->error = st.error();
               return;
+            }
+          } else if (cp->raw) {
+            size_t off = 0;
+            for (const auto& v : cp->received()) {
+              std::memcpy(cp->raw.get() + off, v.iov_base, v.iov_len);
+              off += v.iov_len;
             }
           }
           cp->actual = hash_iovecs(cp->iov());
@@ -200,6 +221,15 @@ void Receiver::process_ready() {
     if (rv != 0)
       return fail(Abort{uv_error(Errc::local_io, "thread pool", rv), AppError::internal});
   }
+}
+
+std::optional<std::span<const uint8_t>> Receiver::prefix_for(uint64_t seq) const {
+  if (seq == 0) return std::nullopt;
+  if (prefix_ && prefix_seq_ == seq - 1)
+    return std::span<const uint8_t>(prefix_.get(), prefix_len_);
+  auto it = ready_.find(seq - 1);
+  if (it == ready_.end() || !it->second->hashed || !it->second->raw) return std::nullopt;
+  return std::span<const uint8_t>(it->second->raw.get(), it->second->hdr.raw_len);
 }
 
 void Receiver::on_processed(RxChunk* c) {
@@ -213,6 +243,7 @@ void Receiver::on_processed(RxChunk* c) {
                                  strprintf("chunk %llu failed its integrity check",
                                            static_cast<unsigned long long>(c->hdr.seq))),
                       AppError::digest_mismatch});
+  if (prefixed()) process_ready(); // the chunk after may wait for this one
   try_write();
 }
 
@@ -259,6 +290,11 @@ void Receiver::on_written(RxChunk* c, int err) {
   credit_consumed_ += wire::ChunkHeader::kSize + c->hdr.wire_len;
   chunk_consumed_ += wire::ChunkHeader::kSize + c->hdr.wire_len;
   c->recycle([this](std::unique_ptr<uint8_t[]> b, size_t n) { give_block(std::move(b), n); });
+  if (prefixed() && c->raw) { // the prefix of the next chunk
+    memory_->give_raw(std::exchange(prefix_, std::move(c->raw)));
+    prefix_seq_ = c->hdr.seq;
+    prefix_len_ = c->hdr.raw_len;
+  }
   if (c->raw) memory_->give_raw(std::move(c->raw));
   ready_.erase(c->hdr.seq);
   seqs_.written_below(++next_write_);

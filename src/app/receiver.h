@@ -155,6 +155,10 @@ private:
   void tune_window();
   uint64_t outstanding() const { return credit_granted_ - credit_consumed_; }
   bool awaited_has_raw() const;
+  bool prefixed() const { return hello_ && (hello_->flags & wire::kHelloPrefixedChunks); }
+  // The raw bytes chunk `seq` was compressed against (chunk seq - 1), when
+  // they are decoded; nullopt while they are not.
+  std::optional<std::span<const uint8_t>> prefix_for(uint64_t seq) const;
   std::unique_ptr<uint8_t[]> take_block(size_t n);
   void give_block(std::unique_ptr<uint8_t[]> b, size_t n);
   // Files mode: the state of file `index`, or null when it is committed or
@@ -206,6 +210,11 @@ private:
   uint64_t chunk_arrived_ = 0, chunk_consumed_ = 0;
   uint64_t proof_deadline_ns_ = 0, last_progress_ns_ = 0;
 
+  // With prefixed chunks: the raw bytes of the last chunk written (a
+  // decompression buffer of memory_), the prefix of the next.
+  std::unique_ptr<uint8_t[]> prefix_;
+  uint64_t prefix_seq_ = UINT64_MAX;
+  uint32_t prefix_len_ = 0;
   std::unordered_map<int64_t, std::unique_ptr<RxChunk>> receiving_;
   std::map<uint64_t, std::unique_ptr<RxChunk>> ready_;
   ChunkSeqs seqs_;

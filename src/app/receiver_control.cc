@@ -86,7 +86,8 @@ Outcome Receiver::accept_hello(const wire::Hello& h) {
   // come with it, now or when other transfers give some back.
   // (The sender has at most min(its streams, --max-streams) chunks in flight.)
   memory_.emplace(host_.memory(), h.chunk_size,
-                  std::min<uint32_t>(h.streams, static_cast<uint32_t>(opts_.max_streams)));
+                  std::min<uint32_t>(h.streams, static_cast<uint32_t>(opts_.max_streams)),
+                  (h.flags & wire::kHelloPrefixedChunks) != 0);
   if (memory_->join([this] { on_memory_granted(false); }))
     on_memory_granted(true);
   else

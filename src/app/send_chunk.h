@@ -30,12 +30,22 @@ namespace qpipe::app {
 struct SendChunk {
   uint64_t seq = 0;
   uint32_t file = 0;               // the item it belongs to
-  std::unique_ptr<uint8_t[]> data; // the raw bytes, until sent compressed or acknowledged
+  std::unique_ptr<uint8_t[]> data; // the raw bytes, until no longer needed (raw_unused)
   size_t capacity = 0;
   uint32_t len = 0;
   std::unique_ptr<uint8_t[]> packed; // the zstd frame, when compression was tried
   size_t packed_capacity = 0;
-  int level = 0;        // the zstd level it was compressed at
+  int level = 0; // the zstd level it was compressed at
+  // With -z, a chunk is compressed against the raw bytes of the one before
+  // it in the same item (wire::Codec::zstd_prefixed). Those bytes stay
+  // while a chunk after is being compressed against them (prefix_users),
+  // and while the chunk after is not read yet (keep_raw).
+  SendChunk* prefix = nullptr; // the chunk whose raw bytes are this one's prefix, while compressing
+  bool prefixed = false;       // compressed against a prefix
+  int prefix_users = 0;
+  bool keep_raw = false;
+  // Its own raw bytes are no longer needed (sent compressed, or acknowledged).
+  bool raw_done = false;
   bool probed = false;  // compression tried on a sample first (input did not compress lately)
   uint64_t work_ns = 0; // how long its worker took to hash and compress it
   wire::Codec codec = wire::Codec::raw;
@@ -51,7 +61,9 @@ struct SendChunk {
   bool blocked = false;
   bool acked = false; // the listener acknowledged the whole stream
 
-  const uint8_t* payload() const { return codec == wire::Codec::zstd ? packed.get() : data.get(); }
+  const uint8_t* payload() const { return wire::compressed(codec) ? packed.get() : data.get(); }
+  // Its raw bytes may go: not needed for itself nor as a prefix.
+  bool raw_unused() const { return raw_done && prefix_users == 0 && !keep_raw; }
 };
 
 inline constexpr uint64_t kInFlightMost = 40ull << 20;

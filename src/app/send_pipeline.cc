@@ -164,7 +164,7 @@ codec::LevelControl::Observation SendPipeline::observation() const {
   for (const auto& ch : chunks_) {
     if (!ch->hashed) break;
     o.waiting += !ch->fin_sent;
-    o.waiting_compressed += !ch->fin_sent && ch->codec == wire::Codec::zstd;
+    o.waiting_compressed += !ch->fin_sent && wire::compressed(ch->codec);
   }
   o.busy = work_.pending();
   o.workers = workers_;
@@ -181,11 +181,30 @@ void SendPipeline::hash(SendChunk* c) {
     level = c->level = *l;
     c->probed = probing;
   }
+  // The chunk before, read from the same item, is the prefix of this one's
+  // frame (not of a probe's: a probe stays cheap); its raw bytes stay until
+  // this one is compressed.
+  SendChunk* prev = chunks_.size() >= 2 ? chunks_[chunks_.size() - 2].get() : nullptr;
+  if (prev && prev->keep_raw) {
+    prev->keep_raw = false;
+    if (c->packed && !c->probed && prev->data && prev->seq + 1 == c->seq && prev->file == c->file) {
+      c->prefix = prev;
+      c->prefixed = true;
+      ++prev->prefix_users;
+    }
+    release_unused(*prev);
+  }
+  c->keep_raw = levels_.has_value();
+  const SendChunk* prefix = c->prefix;
   int rv = work_.run(
-      [c, level] {
+      [c, level, prefix] {
         auto start = std::chrono::steady_clock::now();
         c->hash = hash_bytes({c->data.get(), c->len});
-        if (c->packed)
+        if (c->packed && prefix)
+          c->wire_len = static_cast<uint32_t>(codec::compress_prefixed(
+              codec::worker_cctx(), level, {c->data.get(), c->len},
+              {c->packed.get(), c->packed_capacity}, {prefix->data.get(), prefix->len}));
+        else if (c->packed)
           c->wire_len = static_cast<uint32_t>(codec::compress_sampled(
               codec::worker_cctx(), level, {c->data.get(), c->len},
               {c->packed.get(), c->packed_capacity}, c->probed ? kProbeSample : c->len));
@@ -197,17 +216,40 @@ void SendPipeline::hash(SendChunk* c) {
   if (rv != 0) fail(uv_error(Errc::local_io, "thread pool", rv), AppError::internal);
 }
 
+void SendPipeline::release_unused(SendChunk& c) {
+  if (c.raw_unused()) memory_.release_raw(c);
+}
+
+void SendPipeline::pop_acknowledged() {
+  // Chunks leave in any order; the deque keeps sequence order, so drop
+  // finished ones from the front (not while their raw bytes are in use).
+  while (!chunks_.empty() && chunks_.front()->acked && !chunks_.front()->data)
+    chunks_.pop_front();
+}
+
 void SendPipeline::end_of_item() {
   files_[cur_item_].read_done = true;
+  // Its last chunk is no one's prefix.
+  if (!chunks_.empty() && chunks_.back()->keep_raw) {
+    chunks_.back()->keep_raw = false;
+    release_unused(*chunks_.back());
+    pop_acknowledged();
+  }
   source_.reset(); // no read is outstanding: this was its completion
   end_files();
 }
 
 void SendPipeline::on_hashed(SendChunk* c) {
   c->hashed = true;
+  if (SendChunk* prev = std::exchange(c->prefix, nullptr)) {
+    --prev->prefix_users;
+    release_unused(*prev);
+    pop_acknowledged();
+  }
   if (c->packed && c->wire_len > 0) {
-    c->codec = wire::Codec::zstd;
-    memory_.release_raw(*c); // the frame is what travels now
+    c->codec = c->prefixed ? wire::Codec::zstd_prefixed : wire::Codec::zstd;
+    c->raw_done = true; // the frame is what travels now
+    release_unused(*c);
     incompressible_run_ = 0;
     ++level_counts_[c->level];
     if (levels_) levels_->compressed(c->level, c->len, c->wire_len, c->work_ns);
@@ -264,9 +306,8 @@ void SendPipeline::end_files() {
 }
 
 void SendPipeline::acknowledged(SendChunk& c) {
-  // Chunks leave in any order; the deque keeps sequence order, so drop
-  // finished ones from the front.
-  memory_.release_raw(c);
+  c.raw_done = true;
+  release_unused(c);
   memory_.release_packed(c);
   c.acked = true;
   acked_wire_ += c.wire_len;
@@ -275,8 +316,7 @@ void SendPipeline::acknowledged(SendChunk& c) {
     levels_->delivered(now, acked_wire_);
     levels_->observe(now, observation());
   }
-  while (!chunks_.empty() && chunks_.front()->acked)
-    chunks_.pop_front();
+  pop_acknowledged();
   read_next();
 }
 

@@ -95,6 +95,10 @@ private:
   std::optional<int> compression_level(const SendChunk& c, bool probing);
   codec::LevelControl::Observation observation() const;
   void on_hashed(SendChunk* c);
+  // Releases c's raw bytes once nothing needs them; drops acknowledged
+  // chunks from the front.
+  void release_unused(SendChunk& c);
+  void pop_acknowledged();
   void end_files();
   void on_resume_decided(uint32_t index, uint64_t offset, ResumeVerdict verdict);
   void fail(Error e, transport::AppError code) {

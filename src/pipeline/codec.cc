@@ -50,6 +50,24 @@ size_t compress(ZSTD_CCtx* cctx, int level, std::span<const uint8_t> src, std::s
   return n;
 }
 
+size_t compress_prefixed(ZSTD_CCtx* cctx, int level, std::span<const uint8_t> src,
+                         std::span<uint8_t> dst, std::span<const uint8_t> prefix) {
+  if (prefix.empty()) return compress(cctx, level, src, dst);
+  if (!cctx || src.empty()) return 0;
+  int window_log = 10; // zstd's smallest
+  while (window_log < kMaxWindowLog && (size_t{1} << window_log) < prefix.size() + src.size())
+    ++window_log;
+  ZSTD_CCtx_reset(cctx, ZSTD_reset_session_and_parameters);
+  size_t n = ZSTD_CCtx_setParameter(cctx, ZSTD_c_compressionLevel, level);
+  if (!ZSTD_isError(n)) n = ZSTD_CCtx_setParameter(cctx, ZSTD_c_windowLog, window_log);
+  if (!ZSTD_isError(n)) n = ZSTD_CCtx_refPrefix(cctx, prefix.data(), prefix.size());
+  if (!ZSTD_isError(n)) n = ZSTD_compress2(cctx, dst.data(), dst.size(), src.data(), src.size());
+  // The next frame starts from defaults (the prefix is for one frame only).
+  ZSTD_CCtx_reset(cctx, ZSTD_reset_session_and_parameters);
+  if (ZSTD_isError(n) || n >= src.size() - src.size() / 32) return 0;
+  return n;
+}
+
 size_t compress_sampled(ZSTD_CCtx* cctx, int level, std::span<const uint8_t> src,
                         std::span<uint8_t> dst, size_t sample) {
   if (sample < src.size() && compress(cctx, level, src.first(sample), dst) == 0) return 0;
@@ -57,9 +75,15 @@ size_t compress_sampled(ZSTD_CCtx* cctx, int level, std::span<const uint8_t> src
 }
 
 Status decompress(ZSTD_DCtx* dctx, std::span<const iovec> in, std::span<uint8_t> out,
-                  const std::string& what) {
+                  const std::string& what, std::span<const uint8_t> prefix) {
   if (!dctx) return make_error(Errc::local_io, what, "cannot allocate a zstd context");
   ZSTD_DCtx_reset(dctx, ZSTD_reset_session_only);
+  // Always: an empty prefix also drops one that a frame which failed before
+  // its header was complete left referenced.
+  size_t r = ZSTD_DCtx_refPrefix(dctx, prefix.data(), prefix.size());
+  if (ZSTD_isError(r))
+    return corrupt(what, std::string("cannot use the chunk before as prefix (zstd: ") +
+                             ZSTD_getErrorName(r) + ")");
   ZSTD_outBuffer ob{out.data(), out.size(), 0};
   size_t last = 1; // nonzero until a frame is complete
   for (const auto& piece : in) {

@@ -64,7 +64,7 @@ Result<ChunkHeader> decode_chunk_header(std::span<const uint8_t, ChunkHeader::kS
   const uint8_t* p = in.data();
   if (p[0] != kVersion)
     return protocol(strprintf("chunk header version %u, expected %u", p[0], kVersion));
-  if (p[1] > static_cast<uint8_t>(Codec::zstd))
+  if (p[1] > static_cast<uint8_t>(Codec::zstd_prefixed))
     return protocol(strprintf("unknown codec %u", p[1]));
   if (get_u16(p + 2) != 0) return protocol("reserved chunk header bits set");
   ChunkHeader h;
@@ -79,8 +79,10 @@ Result<ChunkHeader> decode_chunk_header(std::span<const uint8_t, ChunkHeader::kS
     return protocol(strprintf("chunk length %u outside 1..%u", h.raw_len, max_raw));
   if (h.codec == Codec::raw && h.wire_len != h.raw_len)
     return protocol("raw chunk with wire length different from its length");
-  if (h.codec == Codec::zstd && (h.wire_len == 0 || h.wire_len > max_wire_len(h.raw_len)))
+  if (compressed(h.codec) && (h.wire_len == 0 || h.wire_len > max_wire_len(h.raw_len)))
     return protocol("compressed chunk length out of bounds");
+  if (h.codec == Codec::zstd_prefixed && h.seq == 0)
+    return protocol("chunk 0 compressed against a chunk before it");
   return h;
 }
 
@@ -96,6 +98,7 @@ std::string encode(const Message& m) {
     put_u64(body + 7, h->size_hint);
     put_u32(body + 15, h->files);
     n = 19;
+    if (h->flags != 0) body[n++] = h->flags;
   } else if (auto* e = std::get_if<End>(&m)) {
     type = MsgType::end;
     put_u64(body, e->chunks);
@@ -157,13 +160,18 @@ Status ControlDecoder::feed(std::span<const uint8_t> data) {
     const uint8_t* b = p + 3;
     switch (static_cast<MsgType>(p[0])) {
     case MsgType::hello: {
-      if (len != 19) return protocol("malformed HELLO");
+      if (len != 19 && len != 20) return protocol("malformed HELLO");
       Hello h;
       h.version = b[0];
       h.streams = get_u16(b + 1);
       h.chunk_size = get_u32(b + 3);
       h.size_hint = get_u64(b + 7);
       h.files = get_u32(b + 15);
+      if (len == 20) {
+        h.flags = b[19];
+        if (h.flags & ~kHelloPrefixedChunks)
+          return protocol(strprintf("unknown HELLO flags 0x%02x", h.flags));
+      }
       ready_.push_back(h);
       break;
     }

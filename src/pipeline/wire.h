@@ -24,7 +24,13 @@ inline constexpr uint8_t kVersion = 1;
 inline constexpr uint32_t kMaxChunkRaw = 16 * 1024 * 1024; // --chunk-size upper bound
 inline constexpr size_t kMaxControlPayload = 4096;
 
-enum class Codec : uint8_t { raw = 0, zstd = 1 };
+// zstd_prefixed: a zstd frame compressed with the raw bytes of chunk seq − 1
+// as its prefix (ZSTD_CCtx_refPrefix); only in a transfer whose HELLO has
+// kHelloPrefixedChunks, and never for chunk 0.
+enum class Codec : uint8_t { raw = 0, zstd = 1, zstd_prefixed = 2 };
+inline bool compressed(Codec c) {
+  return c != Codec::raw;
+}
 
 using Digest = std::array<uint8_t, 16>; // XXH3-128, canonical (big-endian) form
 
@@ -58,12 +64,16 @@ enum class MsgType : uint8_t {
 };
 inline constexpr size_t kMaxFileName = 255;
 
+// HELLO flags. kHelloPrefixedChunks: chunks may be zstd_prefixed, so the
+// listener keeps each chunk's raw bytes until the next one is decoded.
+inline constexpr uint8_t kHelloPrefixedChunks = 1;
 struct Hello {
   uint8_t version = kVersion;
   uint16_t streams = 8;
   uint32_t chunk_size = 1024 * 1024;
   uint64_t size_hint = UINT64_MAX; // total bytes when known (a regular file), else UINT64_MAX
   uint32_t files = 0;              // 0: one anonymous stream; otherwise FILE messages name them
+  uint8_t flags = 0;               // kHelloPrefixedChunks; sent only when nonzero (a 20th byte)
 };
 // A file begins: its chunks are first_seq, first_seq + 1, ... (none when empty).
 struct File {

@@ -40,7 +40,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     return 0;
   }
   FUZZ_CHECK(bytes[0] == wire::kVersion);
-  FUZZ_CHECK(h->codec == wire::Codec::raw || h->codec == wire::Codec::zstd);
+  FUZZ_CHECK(h->codec == wire::Codec::raw || h->codec == wire::Codec::zstd ||
+             h->codec == wire::Codec::zstd_prefixed);
+  FUZZ_CHECK(h->codec != wire::Codec::zstd_prefixed || h->seq > 0);
   FUZZ_CHECK(bytes[2] == 0 && bytes[3] == 0);
   FUZZ_CHECK(h->seq < (uint64_t{1} << 62));
   FUZZ_CHECK(h->raw_len >= 1 && h->raw_len <= max_raw);

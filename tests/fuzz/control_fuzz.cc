@@ -26,7 +26,7 @@ bool same(const Message& x, const Message& y) {
   if (auto* a = std::get_if<Hello>(&x)) {
     auto& b = std::get<Hello>(y);
     return a->version == b.version && a->streams == b.streams && a->chunk_size == b.chunk_size &&
-           a->size_hint == b.size_hint && a->files == b.files;
+           a->size_hint == b.size_hint && a->files == b.files && a->flags == b.flags;
   }
   if (auto* a = std::get_if<End>(&x)) {
     auto& b = std::get<End>(y);

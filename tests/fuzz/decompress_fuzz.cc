@@ -5,15 +5,15 @@
 // points, then the compressed bytes; each piece is copied into its own
 // allocation of exactly its size and the output buffer is exactly the
 // declared length, so that AddressSanitizer catches any read or write past
-// them. Asserts, besides no crash, no leak and no hang (libFuzzer's
-// -timeout), that a success means one whole zstd frame that decodes to
-// exactly the declared length and to the same bytes when zstd decodes it in
-// one piece with room to spare (and one-shot, when the frame header states
-// that length). libzstd's streaming decoder checks the frame content size
-// field only when it has room for that size, so a frame whose header claims
-// more than the declared length but holds exactly that length is accepted;
-// that is harmless (the bytes are what the blocks hold, and their XXH3 is
-// checked after) and such frames are only checked for memory safety.
+// them. The top bit of the pieces byte makes the frame's own bytes its
+// prefix (as for a chunk compressed against the one before). Asserts, besides no crash, no leak and
+// no hang (libFuzzer's -timeout), that a success means one whole zstd frame that decodes to exactly
+// the declared length and to the same bytes when zstd decodes it in one piece with room to spare
+// (and one-shot, when the frame header states that length). libzstd's streaming decoder checks the
+// frame content size field only when it has room for that size, so a frame whose header claims more
+// than the declared length but holds exactly that length is accepted; that is harmless (the bytes
+// are what the blocks hold, and their XXH3 is checked after) and such frames are only checked for
+// memory safety.
 #include <algorithm>
 #include <memory>
 #include <sys/uio.h>
@@ -30,7 +30,9 @@ using qpipe::fuzz::Input;
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   Input in(data, size);
   size_t declared = static_cast<size_t>(in.take_uint(4) % (wire::kMaxChunkRaw + 1));
-  size_t count = 1 + in.take_u8() % 3;
+  uint8_t shape = in.take_u8();
+  size_t count = 1 + (shape & 0x7f) % 3;
+  bool prefixed = shape & 0x80; // the frame's own bytes as its prefix: any bytes will do
   size_t cut1 = static_cast<size_t>(in.take_uint(2));
   size_t cut2 = static_cast<size_t>(in.take_uint(2));
   std::span<const uint8_t> frame = in.rest();
@@ -50,8 +52,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   }
 
   std::unique_ptr<uint8_t[]> out(new uint8_t[declared]);
+  std::vector<uint8_t> prefix;
+  if (prefixed) prefix.assign(frame.begin(), frame.end());
   Status s = codec::decompress(codec::worker_dctx(), pieces,
-                               std::span<uint8_t>(out.get(), declared), "chunk 0");
+                               std::span<uint8_t>(out.get(), declared), "chunk 0", prefix);
   if (!s) {
     FUZZ_CHECK(!s.error().message().empty());
     return 0;
@@ -73,6 +77,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   // when the header states the size.
   static ZSTD_DCtx* ref_dctx = ZSTD_createDCtx();
   ZSTD_DCtx_reset(ref_dctx, ZSTD_reset_session_only);
+  ZSTD_DCtx_refPrefix(ref_dctx, prefix.data(), prefix.size());
   std::unique_ptr<uint8_t[]> ref(new uint8_t[declared + 1]);
   ZSTD_outBuffer ob{ref.get(), declared + 1, 0};
   ZSTD_inBuffer ib{frame.data(), frame.size(), 0};
@@ -88,6 +93,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   FUZZ_CHECK_MSG(std::equal(out.get(), out.get() + declared, ref.get()),
                  "decoded bytes differ from zstd's");
   if (content == declared) {
+    ZSTD_DCtx_refPrefix(ref_dctx, prefix.data(), prefix.size());
     size_t n = ZSTD_decompressDCtx(ref_dctx, ref.get(), declared + 1, frame.data(), frame.size());
     FUZZ_CHECK_MSG(n == declared && std::equal(out.get(), out.get() + declared, ref.get()),
                    "zstd's one-shot decoder disagrees");

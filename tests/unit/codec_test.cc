@@ -55,6 +55,53 @@ BOOST_AUTO_TEST_CASE(text_round_trips_and_shrinks) {
   BOOST_TEST(decode(dst, src.size(), 7).ok()); // split input
 }
 
+BOOST_AUTO_TEST_CASE(prefixed_frames_need_their_prefix) {
+  // A chunk that repeats the one before: alone it is random, against its
+  // prefix it is a few bytes, and it decodes only with that prefix.
+  auto prefix = generated(gen::Kind::random, 256 * 1024);
+  auto src = prefix;
+  src[1000] ^= 1;
+  std::vector<uint8_t> dst(ZSTD_compressBound(src.size()));
+  auto* cctx = qpipe::codec::worker_cctx();
+  BOOST_TEST(qpipe::codec::compress(cctx, 3, src, dst) == 0u);
+  size_t n = qpipe::codec::compress_prefixed(cctx, 3, src, dst, prefix);
+  BOOST_TEST(n > 0u);
+  BOOST_TEST(n < src.size() / 100);
+  dst.resize(n);
+  iovec piece{dst.data(), dst.size()};
+  std::vector<uint8_t> out(src.size());
+  auto* dctx = qpipe::codec::worker_dctx();
+  BOOST_TEST(qpipe::codec::decompress(dctx, {&piece, 1}, out, "c", prefix).ok());
+  BOOST_TEST(out == src);
+  // Without it, or with another, it is refused or comes out different
+  // (which the chunk's hash then catches).
+  std::fill(out.begin(), out.end(), 0);
+  BOOST_TEST(!qpipe::codec::decompress(dctx, {&piece, 1}, out, "c").ok());
+  auto other = generated(gen::Kind::text, prefix.size());
+  auto st = qpipe::codec::decompress(dctx, {&piece, 1}, out, "c", other);
+  BOOST_TEST((!st.ok() || out != src));
+  // The contexts are left as they were: plain frames still work after.
+  std::vector<uint8_t> again(ZSTD_compressBound(other.size()));
+  BOOST_TEST(qpipe::codec::compress(cctx, 3, other, again) > 0u);
+  BOOST_TEST(decode(zstd_frame(other), other.size()).ok());
+}
+
+BOOST_AUTO_TEST_CASE(a_failed_prefixed_frame_leaves_no_prefix_behind) {
+  // A prefixed frame cut inside its header leaves the prefix referenced in
+  // the worker's context; the next frame must not use it (it may be freed).
+  auto prefix = generated(gen::Kind::text, 64 * 1024);
+  auto src = generated(gen::Kind::text, 64 * 1024);
+  std::vector<uint8_t> dst(ZSTD_compressBound(src.size()));
+  size_t n = qpipe::codec::compress_prefixed(qpipe::codec::worker_cctx(), 3, src, dst, prefix);
+  BOOST_REQUIRE(n > 4u);
+  iovec cut{dst.data(), 3};
+  std::vector<uint8_t> out(src.size());
+  BOOST_TEST(
+      !qpipe::codec::decompress(qpipe::codec::worker_dctx(), {&cut, 1}, out, "c", prefix).ok());
+  auto plain = zstd_frame(src);
+  BOOST_TEST(decode(plain, src.size()).ok());
+}
+
 BOOST_AUTO_TEST_CASE(random_data_is_not_worth_compressing) {
   auto src = generated(gen::Kind::random, 1 << 20);
   std::vector<uint8_t> dst(ZSTD_compressBound(src.size()));

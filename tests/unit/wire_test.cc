@@ -76,7 +76,7 @@ bool same(const Message& a, const Message& b) {
   if (auto* x = std::get_if<Hello>(&a)) {
     auto& y = std::get<Hello>(b);
     return x->version == y.version && x->streams == y.streams && x->chunk_size == y.chunk_size &&
-           x->size_hint == y.size_hint;
+           x->size_hint == y.size_hint && x->files == y.files && x->flags == y.flags;
   }
   if (auto* x = std::get_if<End>(&a)) {
     auto& y = std::get<End>(b);
@@ -102,7 +102,9 @@ std::vector<Message> sample_messages() {
   Done d;
   d.bytes = 1ull << 40;
   d.datagrams_received = 0;
-  return {h, e, d, Hello{}, End{}, Done{}};
+  Hello prefixed;
+  prefixed.flags = kHelloPrefixedChunks;
+  return {h, e, d, Hello{}, End{}, Done{}, prefixed};
 }
 
 // Everything the decoder has ready.
@@ -199,7 +201,7 @@ BOOST_AUTO_TEST_CASE(chunk_header_rejects_version) {
 }
 
 BOOST_AUTO_TEST_CASE(chunk_header_rejects_codec) {
-  for (uint8_t c : {2, 3, 0x80, 255}) {
+  for (uint8_t c : {3, 0x80, 255}) {
     Bytes b = valid_raw();
     b[1] = c;
     BOOST_TEST_INFO("codec " << int(c));
@@ -270,6 +272,43 @@ BOOST_AUTO_TEST_CASE(chunk_header_rejects_zstd_wire_len) {
   put_u32(b, 12, 1);
   put_u32(b, 16, max_wire_len(1) + 1);
   refused(b);
+}
+
+BOOST_AUTO_TEST_CASE(prefixed_chunk_header) {
+  // A frame compressed against the chunk before: bounded like zstd, and
+  // never chunk 0, which has none.
+  Bytes b = valid_raw();
+  b[1] = static_cast<uint8_t>(Codec::zstd_prefixed);
+  put_u64(b, 4, 1);
+  put_u32(b, 16, 17);
+  auto h = decode_chunk_header(b, kMaxChunkRaw);
+  BOOST_REQUIRE(h.ok());
+  BOOST_TEST((h->codec == Codec::zstd_prefixed));
+  BOOST_TEST(compressed(h->codec));
+  put_u32(b, 16, max_wire_len(1000) + 1);
+  refused(b);
+  put_u32(b, 16, 17);
+  put_u64(b, 4, 0);
+  refused(b);
+}
+
+BOOST_AUTO_TEST_CASE(hello_flags) {
+  // Without flags HELLO keeps its 19 bytes (what listeners before them
+  // accept); a flag adds a 20th byte.
+  BOOST_TEST(encode(Message{Hello{}}).size() == 3u + 19u);
+  Hello h;
+  h.flags = kHelloPrefixedChunks;
+  std::string m = encode(Message{h});
+  BOOST_REQUIRE(m.size() == 3u + 20u);
+  BOOST_TEST(m.substr(0, 3) == from_bytes({1, 0, 20}));
+  BOOST_TEST(static_cast<uint8_t>(m.back()) == kHelloPrefixedChunks);
+  // Flags this version does not know are refused, not ignored.
+  for (int flags : {2, 0x80, 0xff}) {
+    std::string unknown = m;
+    unknown.back() = static_cast<char>(flags);
+    BOOST_TEST_INFO("flags " << flags);
+    control_refused(unknown);
+  }
 }
 
 BOOST_AUTO_TEST_CASE(chunk_header_rejects_seq) {
@@ -411,8 +450,9 @@ BOOST_AUTO_TEST_CASE(control_rejects_wrong_length) {
     int type;
     int right;
   };
-  for (Case c : {Case{1, 15}, Case{2, 40}, Case{3, 16}}) {
-    for (int len : {0, 1, c.right - 1, c.right + 1, 255}) {
+  for (Case c : {Case{1, 19}, Case{2, 40}, Case{3, 16}}) {
+    // (HELLO is 19 bytes, or 20 with flags.)
+    for (int len : {0, 1, c.right - 1, c.right + 2, 255}) {
       std::string msg = from_bytes({c.type, 0, len}) + std::string(static_cast<size_t>(len), '\0');
       BOOST_TEST_INFO("type " << c.type << " length " << len);
       control_refused(msg);
