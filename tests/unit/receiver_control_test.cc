@@ -239,6 +239,33 @@ BOOST_AUTO_TEST_CASE(committed_files_leave_the_table) {
   BOOST_TEST(verdict(send(late)) == code(AppError::protocol) + "protocol: unexpected FILE_END");
 }
 
+// A chunk header on chunk stream 2 (the sender's first unidirectional one).
+transport::Outcome send_chunk_header(Fixture& f, wire::Codec codec, uint64_t seq) {
+  wire::ChunkHeader h;
+  h.codec = codec;
+  h.seq = seq;
+  h.raw_len = 1000;
+  h.wire_len = 100;
+  std::array<uint8_t, wire::ChunkHeader::kSize> b{};
+  wire::encode(h, b);
+  return f.receiver().on_stream_data(2, b, false);
+}
+
+BOOST_AUTO_TEST_CASE(a_prefixed_chunk_needs_hello_to_announce_it) {
+  BOOST_TEST(verdict(send(hello())) == "ok");
+  BOOST_TEST(verdict(send_chunk_header(*this, wire::Codec::zstd_prefixed, 1)) ==
+             code(AppError::protocol) +
+                 "protocol: a chunk compressed against the one before, which HELLO did not "
+                 "announce");
+}
+
+BOOST_AUTO_TEST_CASE(a_prefixed_chunk_after_hello_announced_it) {
+  wire::Hello h = hello();
+  h.flags = wire::kHelloPrefixedChunks;
+  BOOST_TEST(verdict(send(h)) == "ok");
+  BOOST_TEST(verdict(send_chunk_header(*this, wire::Codec::zstd_prefixed, 1)) == "ok");
+}
+
 BOOST_AUTO_TEST_CASE(an_abort_ends_the_receiver_when_the_connection_closes) {
   BOOST_TEST(verdict(send(hello())) == "ok");
   auto o = send(hello());
