@@ -21,6 +21,10 @@ inline constexpr uint16_t kDefaultPort = 4433;
 inline constexpr uint32_t kMinChunkSize = 64 * 1024;
 inline constexpr uint32_t kMaxChunkSize = wire::kMaxChunkRaw;
 inline constexpr uint32_t kDefaultChunkSize = 1024 * 1024;
+// With -z: a larger unit, compressed against the one before, finds what
+// repeats further back (tar c /usr/share/doc /usr/include at 50 Mbit/s:
+// ratio 1.70 with 1 MiB chunks, 1.84 with 4 MiB; zstd --adapt 1.93).
+inline constexpr uint32_t kZstdChunkSize = 4 * 1024 * 1024;
 inline constexpr int kMaxStreams = 256;
 inline constexpr int kDefaultStreams = 8;
 
@@ -38,7 +42,7 @@ struct SendOptions : CommonOptions {
   std::string host;
   uint16_t port = kDefaultPort;
   int streams = kDefaultStreams;
-  uint32_t chunk_size = kDefaultChunkSize;
+  uint32_t chunk_size = 0;             // 0: the default, chunk_size_or_default()
   uint64_t limit_bytes_per_second = 0; // 0: no limit
   // -z: the levels compression may use (one fixed level, or a range that
   // the level follows); none without -z.
@@ -51,6 +55,12 @@ struct SendOptions : CommonOptions {
   std::optional<std::string> secret;
   bool resume = false;
   SendTestHooksPtr test_hooks; // null except in the test build (send_test_hooks.h)
+
+  // --chunk-size, or its default: kZstdChunkSize with -z, else kDefaultChunkSize.
+  uint32_t chunk_size_or_default() const {
+    if (chunk_size) return chunk_size;
+    return zstd ? kZstdChunkSize : kDefaultChunkSize;
+  }
 };
 
 struct ListenOptions : CommonOptions {

@@ -11,7 +11,9 @@ uint64_t max_held_for(uint32_t chunk_size, int streams, bool compress) {
   uint64_t per = chunk_size;
   uint64_t held = std::clamp<uint64_t>(per * (static_cast<uint64_t>(streams) + 1), 2 * per,
                                        std::max<uint64_t>(2 * per, 64ull << 20));
-  return compress ? 2 * held : held; // a compressed frame beside each raw chunk
+  // A compressed frame beside each raw chunk, within 64 MiB (two chunks
+  // and their frames at least).
+  return compress ? std::min(2 * held, std::max<uint64_t>(4 * per, 64ull << 20)) : held;
 }
 } // namespace
 

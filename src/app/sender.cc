@@ -28,14 +28,19 @@ class Sender final : public Transfer, public transport::ConnectionHandler {
 public:
   Sender(uv_loop_t* loop, const SendOptions& opts, std::vector<SendItem> items, bool named,
          const Logger& log, TransferEvents events)
-      : loop_(loop), opts_(opts), log_(log), events_(std::move(events)),
-        pipeline_(loop, opts, std::move(items), named, log,
+      : loop_(loop), opts_(with_chunk_size(opts)), log_(log), events_(std::move(events)),
+        pipeline_(loop, opts_, std::move(items), named, log,
                   SendPipeline::Events{[this](const wire::Message& m) { queue_control(m); },
                                        [this] { on_progressed(); },
                                        [this](const Abort& a) { fail(a); }}) {
     if (opts_.limit_bytes_per_second) limiter_.emplace(opts_.limit_bytes_per_second);
   }
   ~Sender() override { alive_.reset(); }
+
+  static SendOptions with_chunk_size(SendOptions o) {
+    o.chunk_size = o.chunk_size_or_default();
+    return o;
+  }
 
   Status start();
   void cancel(const Error& why) override { fail(Abort{why, AppError::interrupted}); }

@@ -92,7 +92,7 @@ std::string effective(const Config& c, ConfigKey key) {
   case ConfigKey::zstd:
     return s.zstd ? codec::format_levels(*s.zstd) : "no";
   case ConfigKey::chunk_size:
-    return std::to_string(s.chunk_size);
+    return std::to_string(s.chunk_size_or_default());
   case ConfigKey::limit:
     return s.limit_bytes_per_second ? std::to_string(s.limit_bytes_per_second) : "none";
   case ConfigKey::cc:

@@ -18,6 +18,10 @@ check "text with -z: fewer wire bytes than data" bash -c "
   b=\$(sed -n 's/.*\"bytes\":\([0-9]*\).*/\1/p' $TMP/s.err | tail -n1)
   w=\$(sed -n 's/.*\"payload_wire_bytes\":\([0-9]*\).*/\1/p' $TMP/s.err | tail -n1)
   [ -n \"\$w\" ] && [ \"\$w\" -lt \"\$b\" ]"
+# (A pipe may cut a chunk short: 16 and more, where 1 MiB chunks make 64.)
+check "text with -z: 4 MiB chunks by default (at most 32 for 64 MiB)" bash -c "
+  n=\$(sed -n 's/.*\"chunks\":\([0-9]*\).*/\1/p' $TMP/s.err | tail -n1)
+  [ -n \"\$n\" ] && [ \"\$n\" -ge 16 ] && [ \"\$n\" -le 32 ]"
 roundtrip "text with -z19, 64K chunks" text 4M "-z19 --chunk-size 64K"
 roundtrip "text with --zstd=-5" text 32M "--zstd=-5"
 roundtrip "random with -z" random 64M "-z"
@@ -43,7 +47,7 @@ roundtrip "text with --zstd=auto:2:6" text 32M "--zstd=auto:2:6"
 check "--zstd=auto:2:6: every level within 2 to 6" levels_ok 2 6
 roundtrip "text with -z7" text 8M "-z7"
 check "-z7: level 7 only" levels_ok 7 7
-roundtrip "text with -z on a 5 MB/s link (--limit)" text 32M "-z --limit 5M"
+roundtrip "text with -z on a 5 MB/s link (--limit), 1 MiB chunks" text 32M "-z --limit 5M --chunk-size 1M"
 check "-z on a slow link: the level rises above the start (3)" bash -c "
   $(declare -f levels_ok); TMP=$TMP; levels_ok 1 19 && [ \$(cat $TMP/top) -gt 3 ]"
 listener h "127.0.0.1:0" "> /dev/null"
@@ -56,13 +60,13 @@ check "random with -z: no chunk sent compressed" bash -c "! grep -q zstd_levels 
 # -z compresses each chunk against the raw bytes of the one before it: a
 # file that repeats 1 MiB of random data is incompressible chunk by chunk,
 # and all but its first chunk shrink to almost nothing against the chunk
-# before. Named files (whole chunks), and a second file after it.
+# before. Named files (whole 1 MiB chunks), and a second file after it.
 head -c 1M /dev/urandom >"$TMP/block"
 for _ in $(seq 12); do cat "$TMP/block"; done >"$TMP/repeats"
 $QPIPE gen --kind mixed 5M >"$TMP/mixed"
 mkdir -p "$TMP/rep"
 listener r "127.0.0.1:0 -o $TMP/rep"
-bg s "timeout 60 $QPIPE 127.0.0.1:$PORT $TMP/repeats $TMP/mixed -z --stats=json"
+bg s "timeout 60 $QPIPE 127.0.0.1:$PORT $TMP/repeats $TMP/mixed -z --chunk-size 1M --stats=json"
 src=$(wait_rc s); rc=$(wait_rc r)
 check "repeated random chunks with -z: both files arrive identical" bash -c "
   [ $src$rc = 00 ] && cmp -s $TMP/repeats $TMP/rep/repeats && cmp -s $TMP/mixed $TMP/rep/mixed"
