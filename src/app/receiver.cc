@@ -150,7 +150,7 @@ Outcome Receiver::on_chunk_data(int64_t stream_id, std::span<const uint8_t> data
     if (!seqs_.claim(h.seq))
       return protocol_abort(
           strprintf("chunk %llu sent twice", static_cast<unsigned long long>(h.seq)));
-    if (h.codec == wire::Codec::zstd_prefixed && !prefixed())
+    if ((h.codec == wire::Codec::zstd_prefixed || h.keep) && !prefixed())
       return protocol_abort("a chunk compressed against the one before, which HELLO did not "
                             "announce");
     if (wire::compressed(h.codec)) memory_->saw_zstd();
@@ -181,13 +181,18 @@ void Receiver::process_ready() {
     RxChunk* cp = chunk.get();
     if (cp->processing || cp->hashed) continue;
     bool zstd = wire::compressed(cp->hdr.codec);
-    bool flat = zstd || prefixed(); // decoded into cp->raw
+    bool flat = zstd || cp->hdr.keep; // decoded into cp->raw
     if (flat && seq >= next_write_ + ahead) break;
     if (cp->hdr.raw_len > hello_->chunk_size)
       return fail(protocol_abort("chunk larger than the announced chunk size"));
     std::span<const uint8_t> prefix;
     if (cp->hdr.codec == wire::Codec::zstd_prefixed) {
-      auto p = prefix_for(seq);
+      bool not_kept = false;
+      auto p = prefix_for(seq, &not_kept);
+      if (not_kept)
+        return fail(protocol_abort(strprintf(
+            "chunk %llu is compressed against chunk %llu, which was not kept",
+            static_cast<unsigned long long>(seq), static_cast<unsigned long long>(seq - 1))));
       if (!p) continue; // when the chunk before is decoded
       prefix = *p;
     }
@@ -223,13 +228,17 @@ void Receiver::process_ready() {
   }
 }
 
-std::optional<std::span<const uint8_t>> Receiver::prefix_for(uint64_t seq) const {
-  if (seq == 0) return std::nullopt;
-  if (prefix_ && prefix_seq_ == seq - 1)
-    return std::span<const uint8_t>(prefix_.get(), prefix_len_);
+std::optional<std::span<const uint8_t>> Receiver::prefix_for(uint64_t seq, bool* not_kept) const {
+  using Span = std::span<const uint8_t>;
+  *not_kept = false;
+  if (prefix_ && prefix_seq_ == seq - 1) return Span(prefix_.get(), prefix_len_);
   auto it = ready_.find(seq - 1);
-  if (it == ready_.end() || !it->second->hashed || !it->second->raw) return std::nullopt;
-  return std::span<const uint8_t>(it->second->raw.get(), it->second->hdr.raw_len);
+  if (it == ready_.end() && seq - 1 >= next_write_) return std::nullopt; // not here yet
+  if (it != ready_.end() && !it->second->hashed) return std::nullopt;    // being decoded
+  if (it != ready_.end() && it->second->raw)
+    return Span(it->second->raw.get(), it->second->hdr.raw_len);
+  *not_kept = true;
+  return std::nullopt;
 }
 
 void Receiver::on_processed(RxChunk* c) {
@@ -290,9 +299,9 @@ void Receiver::on_written(RxChunk* c, int err) {
   credit_consumed_ += wire::ChunkHeader::kSize + c->hdr.wire_len;
   chunk_consumed_ += wire::ChunkHeader::kSize + c->hdr.wire_len;
   c->recycle([this](std::unique_ptr<uint8_t[]> b, size_t n) { give_block(std::move(b), n); });
-  if (prefixed() && c->raw) { // the prefix of the next chunk
+  if (prefixed()) { // its decoded bytes are the prefix of the next chunk, or none is
     memory_->give_raw(std::exchange(prefix_, std::move(c->raw)));
-    prefix_seq_ = c->hdr.seq;
+    prefix_seq_ = prefix_ ? c->hdr.seq : UINT64_MAX;
     prefix_len_ = c->hdr.raw_len;
   }
   if (c->raw) memory_->give_raw(std::move(c->raw));

@@ -156,9 +156,10 @@ private:
   uint64_t outstanding() const { return credit_granted_ - credit_consumed_; }
   bool awaited_has_raw() const;
   bool prefixed() const { return hello_ && (hello_->flags & wire::kHelloPrefixedChunks); }
-  // The raw bytes chunk `seq` was compressed against (chunk seq - 1), when
-  // they are decoded; nullopt while they are not.
-  std::optional<std::span<const uint8_t>> prefix_for(uint64_t seq) const;
+  // The raw bytes chunk `seq` was compressed against (chunk seq - 1), once
+  // they are decoded (nullopt while they are not, or never: *not_kept is set
+  // when that chunk was sent raw without ChunkHeader::keep).
+  std::optional<std::span<const uint8_t>> prefix_for(uint64_t seq, bool* not_kept) const;
   std::unique_ptr<uint8_t[]> take_block(size_t n);
   void give_block(std::unique_ptr<uint8_t[]> b, size_t n);
   // Files mode: the state of file `index`, or null when it is committed or

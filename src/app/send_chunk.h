@@ -42,6 +42,7 @@ struct SendChunk {
   // and while the chunk after is not read yet (keep_raw).
   SendChunk* prefix = nullptr; // the chunk whose raw bytes are this one's prefix, while compressing
   bool prefixed = false;       // compressed against a prefix
+  bool is_prefix = false;      // a chunk after was compressed against this one
   int prefix_users = 0;
   bool keep_raw = false;
   // Its own raw bytes are no longer needed (sent compressed, or acknowledged).

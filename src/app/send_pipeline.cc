@@ -187,9 +187,13 @@ void SendPipeline::hash(SendChunk* c) {
   SendChunk* prev = chunks_.size() >= 2 ? chunks_[chunks_.size() - 2].get() : nullptr;
   if (prev && prev->keep_raw) {
     prev->keep_raw = false;
-    if (c->packed && !c->probed && prev->data && prev->seq + 1 == c->seq && prev->file == c->file) {
+    // (Not against one already sent raw: the listener keeps a raw chunk
+    // only when its header says so.)
+    if (c->packed && !c->probed && prev->data && prev->seq + 1 == c->seq && prev->file == c->file &&
+        (!prev->hashed || wire::compressed(prev->codec))) {
       c->prefix = prev;
       c->prefixed = true;
+      prev->is_prefix = true;
       ++prev->prefix_users;
     }
     release_unused(*prev);
@@ -269,6 +273,7 @@ void SendPipeline::on_hashed(SendChunk* c) {
   h.wire_len = c->wire_len;
   h.hash = c->hash;
   h.file = c->file;
+  h.keep = c->codec == wire::Codec::raw && c->is_prefix;
   apply_test_hook(opts_.test_hooks, h);
   wire::encode(h, c->header);
   // Fold hashes into the stream digest in sequence order.

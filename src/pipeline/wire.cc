@@ -51,7 +51,7 @@ void encode(const ChunkHeader& h, std::span<uint8_t, ChunkHeader::kSize> out) {
   uint8_t* p = out.data();
   p[0] = kVersion;
   p[1] = static_cast<uint8_t>(h.codec);
-  put_u16(p + 2, 0);
+  put_u16(p + 2, h.keep ? kChunkKeep : 0);
   put_u64(p + 4, h.seq);
   put_u32(p + 12, h.raw_len);
   put_u32(p + 16, h.wire_len);
@@ -66,8 +66,10 @@ Result<ChunkHeader> decode_chunk_header(std::span<const uint8_t, ChunkHeader::kS
     return protocol(strprintf("chunk header version %u, expected %u", p[0], kVersion));
   if (p[1] > static_cast<uint8_t>(Codec::zstd_prefixed))
     return protocol(strprintf("unknown codec %u", p[1]));
-  if (get_u16(p + 2) != 0) return protocol("reserved chunk header bits set");
+  uint16_t flags = get_u16(p + 2);
+  if (flags & ~kChunkKeep) return protocol("reserved chunk header bits set");
   ChunkHeader h;
+  h.keep = flags & kChunkKeep;
   h.codec = static_cast<Codec>(p[1]);
   h.seq = get_u64(p + 4);
   h.raw_len = get_u32(p + 12);
@@ -81,6 +83,7 @@ Result<ChunkHeader> decode_chunk_header(std::span<const uint8_t, ChunkHeader::kS
     return protocol("raw chunk with wire length different from its length");
   if (compressed(h.codec) && (h.wire_len == 0 || h.wire_len > max_wire_len(h.raw_len)))
     return protocol("compressed chunk length out of bounds");
+  if (h.keep && h.codec != Codec::raw) return protocol("keep flag on a compressed chunk");
   if (h.codec == Codec::zstd_prefixed && h.seq == 0)
     return protocol("chunk 0 compressed against a chunk before it");
   return h;

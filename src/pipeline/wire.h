@@ -42,7 +42,11 @@ struct ChunkHeader {
   uint32_t wire_len = 0; // payload bytes on the stream
   Digest hash{};         // XXH3-128 of the raw bytes
   uint32_t file = 0;     // with named files: the index of the file it belongs to
+  // A raw chunk whose bytes are the prefix of the next chunk (zstd_prefixed):
+  // the listener keeps them. (A compressed chunk is always kept.)
+  bool keep = false;
 };
+inline constexpr uint16_t kChunkKeep = 1; // ChunkHeader::keep, in the flags after the codec
 
 void encode(const ChunkHeader& h, std::span<uint8_t, ChunkHeader::kSize> out);
 // Checks the version, the codec and the bounds: raw_len in 1..max_raw,
