@@ -179,7 +179,9 @@ void SendPipeline::hash(SendChunk* c) {
   if (auto l = compression_level(*c, probing)) {
     memory_.take_packed(*c);
     level = c->level = *l;
-    c->probed = probing;
+    // After a chunk that did not shrink, the sample first (a whole 4 MiB
+    // chunk of random data is 10 ms of a core at level 3).
+    c->probed = probing || incompressible_run_ > 0;
   }
   // The chunk before, read from the same item, is the prefix of this one's
   // frame (not of a probe's: a probe stays cheap); its raw bytes stay until
