@@ -13,7 +13,8 @@ uint64_t max_held_for(uint32_t chunk_size, int streams, bool compress) {
                                        std::max<uint64_t>(2 * per, 64ull << 20));
   // A compressed frame beside each raw chunk, within 64 MiB (two chunks
   // and their frames at least).
-  return compress ? std::min(2 * held, std::max<uint64_t>(4 * per, 64ull << 20)) : held;
+  uint64_t two = 2 * (per + ZSTD_compressBound(chunk_size));
+  return compress ? std::min(2 * held, std::max<uint64_t>(two, 64ull << 20)) : held;
 }
 } // namespace
 

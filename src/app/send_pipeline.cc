@@ -179,19 +179,20 @@ void SendPipeline::hash(SendChunk* c) {
   if (auto l = compression_level(*c, probing)) {
     memory_.take_packed(*c);
     level = c->level = *l;
-    // After a chunk that did not shrink, the sample first (a whole 4 MiB
-    // chunk of random data is 10 ms of a core at level 3).
-    c->probed = probing || incompressible_run_ > 0;
+    // Before any chunk came back from the workers, and after one that did
+    // not shrink, the sample first: a whole 2 MiB chunk of random data is
+    // 5 ms of a core at level 3, twice that against a prefix.
+    c->probed = probing || incompressible_run_ > 0 || !any_hashed_;
   }
   // The chunk before, read from the same item, is the prefix of this one's
-  // frame (not of a probe's: a probe stays cheap); its raw bytes stay until
-  // this one is compressed.
+  // frame (not of a periodic probe's: a probe stays cheap; a sample is
+  // compressed alone); its raw bytes stay until this one is compressed.
   SendChunk* prev = chunks_.size() >= 2 ? chunks_[chunks_.size() - 2].get() : nullptr;
   if (prev && prev->keep_raw) {
     prev->keep_raw = false;
     // (Not against one already sent raw: the listener keeps a raw chunk
     // only when its header says so.)
-    if (c->packed && !c->probed && prev->data && prev->seq + 1 == c->seq && prev->file == c->file &&
+    if (c->packed && !probing && prev->data && prev->seq + 1 == c->seq && prev->file == c->file &&
         (!prev->hashed || wire::compressed(prev->codec))) {
       c->prefix = prev;
       c->prefixed = true;
@@ -206,14 +207,12 @@ void SendPipeline::hash(SendChunk* c) {
       [c, level, prefix] {
         auto start = std::chrono::steady_clock::now();
         c->hash = hash_bytes({c->data.get(), c->len});
-        if (c->packed && prefix)
-          c->wire_len = static_cast<uint32_t>(codec::compress_prefixed(
-              codec::worker_cctx(), level, {c->data.get(), c->len},
-              {c->packed.get(), c->packed_capacity}, {prefix->data.get(), prefix->len}));
-        else if (c->packed)
+        std::span<const uint8_t> against;
+        if (prefix) against = {prefix->data.get(), prefix->len};
+        if (c->packed)
           c->wire_len = static_cast<uint32_t>(codec::compress_sampled(
               codec::worker_cctx(), level, {c->data.get(), c->len},
-              {c->packed.get(), c->packed_capacity}, c->probed ? kProbeSample : c->len));
+              {c->packed.get(), c->packed_capacity}, c->probed ? kProbeSample : c->len, against));
         c->work_ns = static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(
                                                std::chrono::steady_clock::now() - start)
                                                .count());
@@ -247,6 +246,7 @@ void SendPipeline::end_of_item() {
 
 void SendPipeline::on_hashed(SendChunk* c) {
   c->hashed = true;
+  any_hashed_ = true;
   if (SendChunk* prev = std::exchange(c->prefix, nullptr)) {
     --prev->prefix_users;
     release_unused(*prev);

@@ -118,7 +118,7 @@ uint64_t TransferMemory::credit_to_add(uint64_t outstanding) const {
   // Decompression buffers already alive (chunks that compressed well may
   // have been decompressed beyond ahead_room) leave that much less: credit
   // is a promise that the blocks of what it lets in will fit.
-  uint64_t raw = (raw_alive_ + 1) * chunk_size_;
+  uint64_t raw = (raw_alive_ + (raw_free_.empty() ? 1 : 0)) * chunk_size_;
   cap = std::min(cap, reserved_ > slack_ + raw ? reserved_ - slack_ - raw : 0);
   return cap > outstanding ? cap - outstanding : 0;
 }

@@ -30,8 +30,8 @@ constexpr OptionSpec kTable[] = {
      "to 40 MiB of chunks (40 streams of the default 1 MiB chunks; never fewer than N), and "
      "announces that many to the listener."},
     {OptId::chunk_size, 0, "chunk-size", Arg::required, "SIZE", kSend,
-     "bytes per chunk (default 1M, 4M with -z; 64K-16M)", nullptr,
-     "Bytes per chunk (default 1M; 4M with \\-z, where a larger unit, compressed against the "
+     "bytes per chunk (default 1M, 2M with -z; 64K-16M)", nullptr,
+     "Bytes per chunk (default 1M; 2M with \\-z, where a larger unit, compressed against the "
      "one before, finds more repeats; 64K\\-16M)."},
     {OptId::output, 'o', "output", Arg::required, "PATH", kListen,
      "write to PATH (a file, or a directory for named files) instead of stdout; - is stdout",

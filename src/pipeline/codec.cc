@@ -1,5 +1,6 @@
 #include "pipeline/codec.h"
 
+#include <algorithm>
 #include <memory>
 
 #include "core/log.h"
@@ -68,10 +69,25 @@ size_t compress_prefixed(ZSTD_CCtx* cctx, int level, std::span<const uint8_t> sr
   return n;
 }
 
+bool sample_shrinks(ZSTD_CCtx* cctx, int level, std::span<const uint8_t> src,
+                    std::span<uint8_t> dst, size_t sample) {
+  constexpr size_t kSlices = 4;
+  size_t piece = std::max<size_t>(sample / kSlices, 1), in = 0, out = 0;
+  for (size_t i = 0; i < kSlices; ++i) {
+    size_t off = (src.size() - piece) * i / (kSlices - 1);
+    size_t n = ZSTD_compressCCtx(cctx, dst.data(), dst.size(), src.data() + off, piece, level);
+    if (ZSTD_isError(n)) return true; // let the whole chunk decide
+    in += piece;
+    out += n;
+  }
+  return out < in - in / 32;
+}
+
 size_t compress_sampled(ZSTD_CCtx* cctx, int level, std::span<const uint8_t> src,
-                        std::span<uint8_t> dst, size_t sample) {
-  if (sample < src.size() && compress(cctx, level, src.first(sample), dst) == 0) return 0;
-  return compress(cctx, level, src, dst);
+                        std::span<uint8_t> dst, size_t sample, std::span<const uint8_t> prefix) {
+  if (!cctx || src.empty()) return 0;
+  if (sample < src.size() && !sample_shrinks(cctx, level, src, dst, sample)) return 0;
+  return compress_prefixed(cctx, level, src, dst, prefix);
 }
 
 Status decompress(ZSTD_DCtx* dctx, std::span<const iovec> in, std::span<uint8_t> out,

@@ -34,12 +34,17 @@ size_t compress(ZSTD_CCtx* cctx, int level, std::span<const uint8_t> src, std::s
 size_t compress_prefixed(ZSTD_CCtx* cctx, int level, std::span<const uint8_t> src,
                          std::span<uint8_t> dst, std::span<const uint8_t> prefix);
 
-// Like compress, but first compresses only the first `sample` bytes of src
-// (when src is longer): if they do not shrink, returns 0 without working
-// through the rest. For probing input that did not compress lately, at a
-// sixteenth of the cost for 64 KiB of a 1 MiB chunk.
+// Like compress, but first compresses only `sample` bytes of src (when src
+// is longer), in four slices spread from its start to its end: if they do
+// not shrink together, returns 0 without working through the rest. For
+// probing input that did not compress lately, at a sixty-fourth of the cost
+// for 64 KiB of a 2 MiB chunk; spread, so that a chunk that begins with
+// incompressible bytes (a tar member that is already compressed) is still
+// tried when the rest shrinks.
+// With `prefix`, the whole chunk is compressed against it (the sample alone).
 size_t compress_sampled(ZSTD_CCtx* cctx, int level, std::span<const uint8_t> src,
-                        std::span<uint8_t> dst, size_t sample);
+                        std::span<uint8_t> dst, size_t sample,
+                        std::span<const uint8_t> prefix = {});
 
 // Decompresses the pieces of one zstd frame into out, which must come out
 // exactly full. `what` names the chunk in error messages. `prefix`: what the

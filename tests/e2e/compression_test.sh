@@ -18,10 +18,10 @@ check "text with -z: fewer wire bytes than data" bash -c "
   b=\$(sed -n 's/.*\"bytes\":\([0-9]*\).*/\1/p' $TMP/s.err | tail -n1)
   w=\$(sed -n 's/.*\"payload_wire_bytes\":\([0-9]*\).*/\1/p' $TMP/s.err | tail -n1)
   [ -n \"\$w\" ] && [ \"\$w\" -lt \"\$b\" ]"
-# (A pipe may cut a chunk short: 16 and more, where 1 MiB chunks make 64.)
-check "text with -z: 4 MiB chunks by default (at most 32 for 64 MiB)" bash -c "
+# (A pipe may cut a chunk short: 32 and more, where 1 MiB chunks make 64.)
+check "text with -z: 2 MiB chunks by default (32 to 63 for 64 MiB)" bash -c "
   n=\$(sed -n 's/.*\"chunks\":\([0-9]*\).*/\1/p' $TMP/s.err | tail -n1)
-  [ -n \"\$n\" ] && [ \"\$n\" -ge 16 ] && [ \"\$n\" -le 32 ]"
+  [ -n \"\$n\" ] && [ \"\$n\" -ge 32 ] && [ \"\$n\" -lt 64 ]"
 roundtrip "text with -z19, 64K chunks" text 4M "-z19 --chunk-size 64K"
 roundtrip "text with --zstd=-5" text 32M "--zstd=-5"
 roundtrip "random with -z" random 64M "-z"

@@ -215,7 +215,7 @@ BOOST_AUTO_TEST_CASE(print_config) {
                                      "insecure no\n"
                                      "streams 3\n"
                                      "zstd 19\n"
-                                     "chunksize 4194304\n"
+                                     "chunksize 2097152\n"
                                      "limit none\n"
                                      "cc bbr\n"
                                      "idletimeout 30\n"
