@@ -170,10 +170,9 @@ Outcome Receiver::on_chunk_data(int64_t stream_id, std::span<const uint8_t> data
 }
 
 // Hashes received chunks (and decompresses zstd ones) on the thread pool,
-// only kDecompressedAhead ahead of the writer for zstd chunks. With
-// prefixed chunks every chunk is decoded into one buffer (raw ones copied),
-// as it may be the prefix of the next, and a prefixed chunk waits for the
-// chunk before it to be decoded.
+// only kDecompressedAhead ahead of the writer for zstd chunks. A raw chunk
+// with the keep flag is copied into one buffer too (it is the prefix of the
+// next), and a prefixed chunk waits for the chunk before it to be decoded.
 void Receiver::process_ready() {
   if (!hello_ || finished()) return;
   const uint64_t ahead = std::max<uint64_t>(2, kDecompressedAhead / hello_->chunk_size);

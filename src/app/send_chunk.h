@@ -47,7 +47,8 @@ struct SendChunk {
   bool keep_raw = false;
   // Its own raw bytes are no longer needed (sent compressed, or acknowledged).
   bool raw_done = false;
-  bool probed = false;  // compression tried on a sample first (input did not compress lately)
+  bool probed =
+      false; // tried on a sample first (the first chunks; input that did not compress lately)
   uint64_t work_ns = 0; // how long its worker took to hash and compress it
   wire::Codec codec = wire::Codec::raw;
   uint32_t wire_len = 0;

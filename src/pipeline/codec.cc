@@ -69,6 +69,8 @@ size_t compress_prefixed(ZSTD_CCtx* cctx, int level, std::span<const uint8_t> sr
   return n;
 }
 
+namespace {
+// Whether four slices of `sample` bytes together, spread over src, shrink.
 bool sample_shrinks(ZSTD_CCtx* cctx, int level, std::span<const uint8_t> src,
                     std::span<uint8_t> dst, size_t sample) {
   constexpr size_t kSlices = 4;
@@ -82,6 +84,7 @@ bool sample_shrinks(ZSTD_CCtx* cctx, int level, std::span<const uint8_t> src,
   }
   return out < in - in / 32;
 }
+} // namespace
 
 size_t compress_sampled(ZSTD_CCtx* cctx, int level, std::span<const uint8_t> src,
                         std::span<uint8_t> dst, size_t sample, std::span<const uint8_t> prefix) {

@@ -37,7 +37,7 @@ size_t compress_prefixed(ZSTD_CCtx* cctx, int level, std::span<const uint8_t> sr
 // Like compress, but first compresses only `sample` bytes of src (when src
 // is longer), in four slices spread from its start to its end: if they do
 // not shrink together, returns 0 without working through the rest. For
-// probing input that did not compress lately, at a sixty-fourth of the cost
+// probing input that did not compress lately, at a thirty-second of the cost
 // for 64 KiB of a 2 MiB chunk; spread, so that a chunk that begins with
 // incompressible bytes (a tar member that is already compressed) is still
 // tried when the rest shrinks.
