@@ -174,6 +174,8 @@ Status ControlDecoder::feed(std::span<const uint8_t> data) {
         h.flags = b[19];
         if (h.flags & ~kHelloPrefixedChunks)
           return protocol(strprintf("unknown HELLO flags 0x%02x", h.flags));
+        // One encoding per message: no flags, no flags byte.
+        if (h.flags == 0) return protocol("malformed HELLO (a flags byte of zero)");
       }
       ready_.push_back(h);
       break;

@@ -319,8 +319,9 @@ BOOST_AUTO_TEST_CASE(hello_flags) {
   BOOST_REQUIRE(m.size() == 3u + 20u);
   BOOST_TEST(m.substr(0, 3) == from_bytes({1, 0, 20}));
   BOOST_TEST(static_cast<uint8_t>(m.back()) == kHelloPrefixedChunks);
-  // Flags this version does not know are refused, not ignored.
-  for (int flags : {2, 0x80, 0xff}) {
+  // Flags this version does not know are refused, not ignored; a flags
+  // byte of zero too (HELLO has one encoding).
+  for (int flags : {0, 2, 0x80, 0xff}) {
     std::string unknown = m;
     unknown.back() = static_cast<char>(flags);
     BOOST_TEST_INFO("flags " << flags);
