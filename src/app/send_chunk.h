@@ -38,12 +38,11 @@ struct SendChunk {
   int level = 0; // the zstd level it was compressed at
   // With -z, a chunk is compressed against the raw bytes of the one before
   // it in the same item (wire::Codec::zstd_prefixed). Those bytes stay
-  // while a chunk after is being compressed against them (prefix_users),
+  // while the chunk after is being compressed against them (in_use_as_prefix),
   // and while the chunk after is not read yet (keep_raw).
   SendChunk* prefix = nullptr; // the chunk whose raw bytes are this one's prefix, while compressing
-  bool prefixed = false;       // compressed against a prefix
   bool is_prefix = false;      // a chunk after was compressed against this one
-  int prefix_users = 0;
+  bool in_use_as_prefix = false; // ... and its worker has not finished yet
   bool keep_raw = false;
   // Its own raw bytes are no longer needed (sent compressed, or acknowledged).
   bool raw_done = false;
@@ -65,7 +64,7 @@ struct SendChunk {
 
   const uint8_t* payload() const { return wire::compressed(codec) ? packed.get() : data.get(); }
   // Its raw bytes may go: not needed for itself nor as a prefix.
-  bool raw_unused() const { return raw_done && prefix_users == 0 && !keep_raw; }
+  bool raw_unused() const { return raw_done && !in_use_as_prefix && !keep_raw; }
 };
 
 inline constexpr uint64_t kInFlightMost = 40ull << 20;

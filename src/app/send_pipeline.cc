@@ -195,9 +195,7 @@ void SendPipeline::hash(SendChunk* c) {
     if (c->packed && !probing && prev->data && prev->seq + 1 == c->seq && prev->file == c->file &&
         (!prev->hashed || wire::compressed(prev->codec))) {
       c->prefix = prev;
-      c->prefixed = true;
-      prev->is_prefix = true;
-      ++prev->prefix_users;
+      prev->is_prefix = prev->in_use_as_prefix = true;
     }
     release_unused(*prev);
   }
@@ -247,13 +245,15 @@ void SendPipeline::end_of_item() {
 void SendPipeline::on_hashed(SendChunk* c) {
   c->hashed = true;
   any_hashed_ = true;
-  if (SendChunk* prev = std::exchange(c->prefix, nullptr)) {
-    --prev->prefix_users;
+  SendChunk* prev = std::exchange(c->prefix, nullptr);
+  const bool prefixed = prev != nullptr; // (prev may be gone after pop_acknowledged)
+  if (prev) {
+    prev->in_use_as_prefix = false;
     release_unused(*prev);
     pop_acknowledged();
   }
   if (c->packed && c->wire_len > 0) {
-    c->codec = c->prefixed ? wire::Codec::zstd_prefixed : wire::Codec::zstd;
+    c->codec = prefixed ? wire::Codec::zstd_prefixed : wire::Codec::zstd;
     c->raw_done = true; // the frame is what travels now
     release_unused(*c);
     incompressible_run_ = 0;
