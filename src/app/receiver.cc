@@ -150,9 +150,11 @@ Outcome Receiver::on_chunk_data(int64_t stream_id, std::span<const uint8_t> data
     if (!seqs_.claim(h.seq))
       return protocol_abort(
           strprintf("chunk %llu sent twice", static_cast<unsigned long long>(h.seq)));
-    if ((h.codec == wire::Codec::zstd_prefixed || h.keep) && !prefixed())
-      return protocol_abort("a chunk compressed against the one before, which HELLO did not "
-                            "announce");
+    if (h.codec == wire::Codec::zstd_prefixed && !history())
+      return protocol_abort("a chunk compressed against the bytes before it, which HELLO did "
+                            "not announce");
+    if (h.outside_history && !history())
+      return protocol_abort("a chunk marked outside the history, which HELLO did not announce");
     if (wire::compressed(h.codec)) memory_->saw_zstd();
     return {};
   };
@@ -170,40 +172,50 @@ Outcome Receiver::on_chunk_data(int64_t stream_id, std::span<const uint8_t> data
 }
 
 // Hashes received chunks (and decompresses zstd ones) on the thread pool,
-// only kDecompressedAhead ahead of the writer for zstd chunks. A raw chunk
-// with the keep flag is copied into one buffer too (it is the prefix of the
-// next), and a prefixed chunk waits for the chunk before it to be decoded.
+// only kDecompressedAhead ahead of the writer for zstd chunks. With
+// history(), every chunk is appended to it in sequence order, and a
+// compressed one is decoded against it (one at a time).
 void Receiver::process_ready() {
   if (!hello_ || finished()) return;
   const uint64_t ahead = std::max<uint64_t>(2, kDecompressedAhead / hello_->chunk_size);
   for (auto& [seq, chunk] : ready_) {
     RxChunk* cp = chunk.get();
+    bool flat = wire::compressed(cp->hdr.codec); // decoded into cp->raw
+    // With history, chunks go through it in order: a raw one is appended
+    // here (and hashed beside the others), a compressed one waits for its
+    // turn and is appended by its worker.
+    if (history() && !flat && !cp->in_history && seq == history_seq_ && !history_busy_) {
+      std::span<const uint8_t> none;
+      if (auto o = history_for(*cp, &none); !o) return fail(o.abort());
+      size_t off = 0;
+      if (!cp->hdr.outside_history)
+        for (const auto& v : cp->received()) {
+          std::memcpy(history_->at(history_->head()) + off, v.iov_base, v.iov_len);
+          off += v.iov_len;
+        }
+      history_passed(*cp);
+    }
     if (cp->processing || cp->hashed) continue;
-    bool zstd = wire::compressed(cp->hdr.codec);
-    bool flat = zstd || cp->hdr.keep; // decoded into cp->raw
+    if (history() && flat && (seq != history_seq_ || history_busy_)) continue;
     if (flat && seq >= next_write_ + ahead) break;
     if (cp->hdr.raw_len > hello_->chunk_size)
       return fail(protocol_abort("chunk larger than the announced chunk size"));
-    std::span<const uint8_t> prefix;
-    if (cp->hdr.codec == wire::Codec::zstd_prefixed) {
-      bool not_kept = false;
-      auto p = prefix_for(seq, &not_kept);
-      if (not_kept)
-        return fail(protocol_abort(strprintf(
-            "chunk %llu is compressed against chunk %llu, which was not kept",
-            static_cast<unsigned long long>(seq), static_cast<unsigned long long>(seq - 1))));
-      if (!p) continue; // when the chunk before is decoded
-      prefix = *p;
-    }
     // The awaited chunk always has room for its buffer; others only when
     // the transfer's memory allows.
     if (flat && seq != next_write_ &&
         !memory_->may_decompress_ahead(outstanding(), awaited_has_raw()))
       break;
+    std::span<const uint8_t> prefix;
+    uint8_t* append_at = nullptr;
+    if (history() && flat) {
+      if (auto o = history_for(*cp, &prefix); !o) return fail(o.abort());
+      if (!cp->hdr.outside_history) append_at = history_->at(history_->head());
+      history_busy_ = true;
+    }
     if (flat) cp->raw = memory_->take_raw();
     cp->processing = true;
     int rv = work_.run(
-        [cp, prefix] {
+        [cp, prefix, append_at] {
           if (wire::compressed(cp->hdr.codec)) {
             auto st = codec::decompress(
                 codec::worker_dctx(), cp->received(), {cp->raw.get(), cp->hdr.raw_len},
@@ -212,10 +224,12 @@ void Receiver::process_ready() {
               cp->error = st.error();
               return;
             }
-          } else if (cp->raw) {
+          }
+          // (After decoding: the bytes appended replace the oldest of the prefix.)
+          if (append_at) {
             size_t off = 0;
-            for (const auto& v : cp->received()) {
-              std::memcpy(cp->raw.get() + off, v.iov_base, v.iov_len);
+            for (const auto& v : cp->iov()) {
+              std::memcpy(append_at + off, v.iov_base, v.iov_len);
               off += v.iov_len;
             }
           }
@@ -227,23 +241,47 @@ void Receiver::process_ready() {
   }
 }
 
-std::optional<std::span<const uint8_t>> Receiver::prefix_for(uint64_t seq, bool* not_kept) const {
-  using Span = std::span<const uint8_t>;
-  *not_kept = false;
-  if (prefix_ && prefix_seq_ == seq - 1) return Span(prefix_.get(), prefix_len_);
-  auto it = ready_.find(seq - 1);
-  if (it == ready_.end() && seq - 1 >= next_write_) return std::nullopt; // not here yet
-  if (it != ready_.end() && !it->second->hashed) return std::nullopt;    // being decoded
-  if (it != ready_.end() && it->second->raw)
-    return Span(it->second->raw.get(), it->second->hdr.raw_len);
-  *not_kept = true;
-  return std::nullopt;
+// The history chunk `c` is decoded against (its prefix: the bytes of its
+// file before it, at most wire::kHistory), when it is the next to go
+// through the history; a chunk that begins a file starts it afresh.
+Outcome Receiver::history_for(const RxChunk& c, std::span<const uint8_t>* prefix) {
+  if (!history_) {
+    auto ring = MirrorRing::create(wire::kHistory);
+    if (!ring) return Abort{ring.error(), AppError::internal};
+    history_ = std::move(*ring);
+  }
+  uint64_t head = history_->head();
+  if (c.hdr.file != history_file_) {
+    history_file_ = c.hdr.file;
+    history_file_start_ = head;
+  }
+  uint64_t from = std::max(history_file_start_, head - std::min<uint64_t>(head, wire::kHistory));
+  if (c.hdr.codec != wire::Codec::zstd_prefixed) return {};
+  if (from == head)
+    return protocol_abort(
+        strprintf("chunk %llu is compressed against bytes before it, but begins its file",
+                  static_cast<unsigned long long>(c.hdr.seq)));
+  *prefix = history_->view(from, head);
+  return {};
+}
+
+// Chunk c's bytes are in the history (or, outside it, skipped over: what
+// comes after is compressed against what follows them only).
+void Receiver::history_passed(RxChunk& c) {
+  history_->advance(c.hdr.raw_len);
+  if (c.hdr.outside_history) history_file_start_ = history_->head();
+  ++history_seq_;
+  c.in_history = true;
 }
 
 void Receiver::on_processed(RxChunk* c) {
   c->processing = false;
   c->hashed = true;
   if (c->error) return fail(Abort{*c->error, AppError::protocol});
+  if (history() && wire::compressed(c->hdr.codec)) {
+    history_busy_ = false;
+    history_passed(*c);
+  }
   if (c->raw) // the compressed blocks are no longer needed
     c->recycle([this](std::unique_ptr<uint8_t[]> b, size_t n) { give_block(std::move(b), n); });
   if (c->actual != c->hdr.hash)
@@ -251,7 +289,7 @@ void Receiver::on_processed(RxChunk* c) {
                                  strprintf("chunk %llu failed its integrity check",
                                            static_cast<unsigned long long>(c->hdr.seq))),
                       AppError::digest_mismatch});
-  if (prefixed()) process_ready(); // the chunk after may wait for this one
+  if (history()) process_ready(); // the chunk after waits for this one
   try_write();
 }
 
@@ -262,6 +300,7 @@ void Receiver::try_write() {
   auto it = ready_.find(next_write_);
   if (it == ready_.end() || !it->second->hashed) return;
   RxChunk* c = it->second.get();
+  if (history() && !c->in_history) return; // its bytes are not in the history yet
   if (named()) {
     uint32_t file = c->hdr.file;
     if (file >= hello_->files || file < cur_file_)
@@ -298,11 +337,6 @@ void Receiver::on_written(RxChunk* c, int err) {
   credit_consumed_ += wire::ChunkHeader::kSize + c->hdr.wire_len;
   chunk_consumed_ += wire::ChunkHeader::kSize + c->hdr.wire_len;
   c->recycle([this](std::unique_ptr<uint8_t[]> b, size_t n) { give_block(std::move(b), n); });
-  if (prefixed()) { // its decoded bytes are the prefix of the next chunk, or none is
-    memory_->give_raw(std::exchange(prefix_, std::move(c->raw)));
-    prefix_seq_ = prefix_ ? c->hdr.seq : UINT64_MAX;
-    prefix_len_ = c->hdr.raw_len;
-  }
   if (c->raw) memory_->give_raw(std::move(c->raw));
   ready_.erase(c->hdr.seq);
   seqs_.written_below(++next_write_);

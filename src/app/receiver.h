@@ -40,6 +40,7 @@
 #include "app/rx_chunk.h"
 #include "app/transfer.h"
 #include "app/transfer_memory.h"
+#include "core/mirror_ring.h"
 #include "pipeline/digest.h"
 #include "transport/connection.h"
 #include "uv/work.h"
@@ -155,11 +156,11 @@ private:
   void tune_window();
   uint64_t outstanding() const { return credit_granted_ - credit_consumed_; }
   bool awaited_has_raw() const;
-  bool prefixed() const { return hello_ && (hello_->flags & wire::kHelloPrefixedChunks); }
-  // The raw bytes chunk `seq` was compressed against (chunk seq - 1), once
-  // they are decoded (nullopt while they are not, or never: *not_kept is set
-  // when that chunk was sent raw without ChunkHeader::keep).
-  std::optional<std::span<const uint8_t>> prefix_for(uint64_t seq, bool* not_kept) const;
+  // Chunks may be compressed against the bytes of their file before them
+  // (HELLO's kHelloHistory): then every chunk goes through history_.
+  bool history() const { return hello_ && (hello_->flags & wire::kHelloHistory); }
+  transport::Outcome history_for(const RxChunk& c, std::span<const uint8_t>* prefix);
+  void history_passed(RxChunk& c);
   std::unique_ptr<uint8_t[]> take_block(size_t n);
   void give_block(std::unique_ptr<uint8_t[]> b, size_t n);
   // Files mode: the state of file `index`, or null when it is committed or
@@ -211,11 +212,16 @@ private:
   uint64_t chunk_arrived_ = 0, chunk_consumed_ = 0;
   uint64_t proof_deadline_ns_ = 0, last_progress_ns_ = 0;
 
-  // With prefixed chunks: the raw bytes of the last chunk written (a
-  // decompression buffer of memory_), the prefix of the next.
-  std::unique_ptr<uint8_t[]> prefix_;
-  uint64_t prefix_seq_ = UINT64_MAX;
-  uint32_t prefix_len_ = 0;
+  // With history(): the last wire::kHistory bytes of the current file,
+  // which zstd_prefixed chunks are decoded against. Chunks go through it in
+  // sequence order: a compressed one is decoded by a worker that appends
+  // its bytes after, the next waiting for it; a raw one is appended on the
+  // loop. (Its memory is part of the transfer's.)
+  std::optional<MirrorRing> history_;
+  uint64_t history_seq_ = 0;        // the next chunk to go through it
+  uint64_t history_file_start_ = 0; // where the current file's bytes begin in it
+  uint32_t history_file_ = 0;
+  bool history_busy_ = false; // a worker has the next chunk
   std::unordered_map<int64_t, std::unique_ptr<RxChunk>> receiving_;
   std::map<uint64_t, std::unique_ptr<RxChunk>> ready_;
   ChunkSeqs seqs_;

@@ -77,6 +77,10 @@ Outcome Receiver::accept_hello(const wire::Hello& h) {
   if (h.files == 0 && opts_.output_is_directory)
     return output_refused(peer_, "refused a stream: -o names a directory, which takes named "
                                  "files (send a stream to stdout or -o FILE)");
+  if ((h.flags & wire::kHelloHistory) && h.chunk_size > wire::kHistoryChunkMost)
+    return protocol_abort(strprintf("HELLO: chunks compressed against the bytes before them are "
+                                    "%u bytes, more than %u",
+                                    h.chunk_size, wire::kHistoryChunkMost));
   if (h.files == 0) {
     auto sink = host_.make_sink(nullptr);
     if (!sink) return Abort{sink.error(), AppError::output_failed};
@@ -87,7 +91,7 @@ Outcome Receiver::accept_hello(const wire::Hello& h) {
   // (The sender has at most min(its streams, --max-streams) chunks in flight.)
   memory_.emplace(host_.memory(), h.chunk_size,
                   std::min<uint32_t>(h.streams, static_cast<uint32_t>(opts_.max_streams)),
-                  (h.flags & wire::kHelloPrefixedChunks) != 0);
+                  (h.flags & wire::kHelloHistory) != 0);
   if (memory_->join([this] { on_memory_granted(false); }))
     on_memory_granted(true);
   else

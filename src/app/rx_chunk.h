@@ -29,6 +29,7 @@ struct RxChunk {
   std::vector<std::unique_ptr<uint8_t[]>> blocks;
   size_t got = 0; // payload bytes
   bool processing = false, hashed = false;
+  bool in_history = false; // appended to the receiver's history (HELLO's kHelloHistory)
   wire::Digest actual{};
   std::unique_ptr<uint8_t[]> raw; // the decompressed bytes of a zstd chunk
   std::optional<Error> error;     // set by a failed decompression

@@ -7,7 +7,8 @@
 //
 // ChunkMemory bounds what is held at once: max_held() bytes of raw buffers
 // and frames together, about one chunk per stream in flight and one more
-// (twice that with -z), at least two chunks and at most 64 MiB.
+// (twice that with -z), at least two chunks and at most 64 MiB (less what
+// the sender holds beside them: -z's history).
 //
 // Chunks in flight: at least --streams (P), and on a long fat path as many
 // as the congestion window needs (chunks_in_flight), up to what the sender
@@ -36,14 +37,11 @@ struct SendChunk {
   std::unique_ptr<uint8_t[]> packed; // the zstd frame, when compression was tried
   size_t packed_capacity = 0;
   int level = 0; // the zstd level it was compressed at
-  // With -z, a chunk is compressed against the raw bytes of the one before
-  // it in the same item (wire::Codec::zstd_prefixed). Those bytes stay
-  // while the chunk after is being compressed against them (in_use_as_prefix),
-  // and while the chunk after is not read yet (keep_raw).
-  SendChunk* prefix = nullptr; // the chunk whose raw bytes are this one's prefix, while compressing
-  bool is_prefix = false;      // a chunk after was compressed against this one
-  bool in_use_as_prefix = false; // ... and its worker has not finished yet
-  bool keep_raw = false;
+  // With -z, a chunk is compressed against the bytes of its item before it,
+  // which SendPipeline keeps in a ring (wire::Codec::zstd_prefixed).
+  uint64_t at = 0;              // where its bytes begin in that ring
+  uint32_t prefix_len = 0;      // how many bytes before it its frame was compressed against
+  bool outside_history = false; // not copied into the ring: never part of a prefix
   // Its own raw bytes are no longer needed (sent compressed, or acknowledged).
   bool raw_done = false;
   bool probed =
@@ -63,8 +61,6 @@ struct SendChunk {
   bool acked = false; // the listener acknowledged the whole stream
 
   const uint8_t* payload() const { return wire::compressed(codec) ? packed.get() : data.get(); }
-  // Its raw bytes may go: not needed for itself nor as a prefix.
-  bool raw_unused() const { return raw_done && !in_use_as_prefix && !keep_raw; }
 };
 
 inline constexpr uint64_t kInFlightMost = 40ull << 20;
@@ -80,9 +76,10 @@ int chunks_in_flight(uint64_t cwnd, uint32_t chunk_size, int streams, int announ
 
 class ChunkMemory {
 public:
-  ChunkMemory(uint32_t chunk_size, int streams, bool compress);
+  // `beside`: bytes the sender holds besides chunks, taken from the 64 MiB.
+  ChunkMemory(uint32_t chunk_size, int streams, bool compress, uint64_t beside = 0);
   // More chunks in flight (never fewer than at first): room for them and
-  // one more, within 64 MiB.
+  // one more, within 64 MiB (less `beside`).
   void set_in_flight(int chunks);
   // Whether one more chunk (and its frame) fits.
   bool has_room() const { return held_ + per_chunk_ <= max_held_; }
@@ -99,6 +96,7 @@ public:
 private:
   BufferPool pool_;                       // raw chunk buffers
   std::optional<BufferPool> packed_pool_; // zstd frames, with -z
+  uint64_t most_ = 0;                     // 64 MiB less what is held beside
   uint64_t max_held_ = 0, first_max_held_ = 0, held_ = 0, per_chunk_ = 0;
 };
 

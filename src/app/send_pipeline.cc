@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdlib>
+#include <cstring>
 #include <thread>
 
 #include "core/units.h"
@@ -24,6 +25,17 @@ constexpr uint64_t kProbeEvery = 17;
 // A probe compresses this much of the chunk first, and the rest only when
 // that shrank: random data with -z then costs 1-2% instead of 8% on loopback.
 constexpr size_t kProbeSample = 64 * 1024;
+// Chunks read ahead of the oldest one still being compressed, which the
+// history ring has room for beside the wire::kHistory bytes before it: the
+// workers' and one or two more.
+constexpr uint64_t kHistoryAhead = 4;
+
+bool uses_history(const SendOptions& opts) {
+  return opts.zstd && opts.chunk_size <= wire::kHistoryChunkMost;
+}
+uint64_t history_size(const SendOptions& opts) {
+  return uses_history(opts) ? wire::kHistory + kHistoryAhead * opts.chunk_size : 0;
+}
 
 // How many chunks libuv's thread pool works on at once: its threads
 // (UV_THREADPOOL_SIZE, 4 by default), but no more than there are cores.
@@ -40,7 +52,8 @@ int pool_workers() {
 SendPipeline::SendPipeline(uv_loop_t* loop, const SendOptions& opts, std::vector<SendItem> items,
                            bool named, const Logger& log, Events events)
     : opts_(opts), items_(std::move(items)), named_(named), log_(log), events_(std::move(events)),
-      work_(loop), memory_(opts.chunk_size, opts.streams, opts.zstd.has_value()),
+      work_(loop),
+      memory_(opts.chunk_size, opts.streams, opts.zstd.has_value(), history_size(opts)),
       workers_(pool_workers()) {
   files_.resize(items_.size());
   if (opts_.zstd) levels_.emplace(*opts_.zstd);
@@ -74,6 +87,7 @@ bool SendPipeline::open_next_item() {
   source_ = std::move(*src);
   files_[cur_item_].first_seq = next_seq_;
   files_[cur_item_].digester.emplace();
+  if (history_) history_item_start_ = history_->head();
   if (!named_) return true;
   const auto& meta = items_[cur_item_].meta;
   wire::File msg;
@@ -92,8 +106,29 @@ bool SendPipeline::open_next_item() {
   return true;
 }
 
+bool SendPipeline::uses_history() const {
+  return app::uses_history(opts_);
+}
+
+// Whether the history ring has room for one more chunk: the last
+// wire::kHistory bytes stay, and so does the prefix of each chunk still
+// being compressed.
+bool SendPipeline::history_has_room() const {
+  uint64_t head = history_->head();
+  uint64_t keep = head - std::min<uint64_t>(head, wire::kHistory);
+  for (const auto& ch : chunks_)
+    if (!ch->hashed && ch->prefix_len > 0) keep = std::min(keep, ch->at - ch->prefix_len);
+  return head + opts_.chunk_size - keep <= history_->size();
+}
+
 void SendPipeline::read_next() {
   if (reading_ || eof_ || stopped_ || !memory_.has_room()) return;
+  if (uses_history() && !history_) {
+    auto ring = MirrorRing::create(history_size(opts_));
+    if (!ring) return fail(ring.error(), AppError::internal);
+    history_ = std::move(*ring);
+  }
+  if (history_ && !history_has_room()) return; // until a chunk is compressed
   if (!source_ && next_item_ < items_.size() && next_item_ - ended_files_ >= kFilesAhead) return;
   if (!source_ && !open_next_item()) {
     eof_ = true;
@@ -129,6 +164,17 @@ void SendPipeline::on_read(ReadResult r) {
   // A short read from a pipe: keep only what arrived.
   if (r.bytes < chunk->capacity / 4) memory_.shrink_raw(*chunk, r.bytes);
   chunk->len = static_cast<uint32_t>(r.bytes);
+  if (history_) {
+    // Input that does not compress lately is not copied, nor ever part of
+    // a prefix; its header tells the listener not to keep it either.
+    chunk->at = history_->head();
+    chunk->outside_history = incompressible_run_ >= kIncompressibleRun;
+    if (chunk->outside_history)
+      history_valid_from_ = chunk->at + r.bytes;
+    else
+      std::memcpy(history_->at(chunk->at), chunk->data.get(), r.bytes);
+    history_->advance(r.bytes);
+  }
   chunk->seq = next_seq_++;
   chunk->file = static_cast<uint32_t>(cur_item_);
   files_[cur_item_].chunks++;
@@ -184,33 +230,32 @@ void SendPipeline::hash(SendChunk* c) {
     // 5 ms of a core at level 3, twice that against a prefix.
     c->probed = probing || incompressible_run_ > 0 || !any_hashed_;
   }
-  // The chunk before, read from the same item, is the prefix of this one's
-  // frame (not of a periodic probe's: a probe stays cheap; a sample is
-  // compressed alone); its raw bytes stay until this one is compressed.
-  SendChunk* prev = chunks_.size() >= 2 ? chunks_[chunks_.size() - 2].get() : nullptr;
-  if (prev && prev->keep_raw) {
-    prev->keep_raw = false;
-    // (Not against one already sent raw: the listener keeps a raw chunk
-    // only when its header says so.)
-    if (c->packed && !probing && prev->data && prev->seq + 1 == c->seq && prev->file == c->file &&
-        (!prev->hashed || wire::compressed(prev->codec))) {
-      c->prefix = prev;
-      prev->is_prefix = prev->in_use_as_prefix = true;
-    }
-    release_unused(*prev);
+  // The bytes of the same item before it are the prefix of its frame (not
+  // of a periodic probe's: a probe stays cheap). At levels above zstd's
+  // default, up to wire::kHistory of them, searched with the long-distance
+  // matcher; at lower ones as many as a chunk (the cost of a prefix grows
+  // with its length). Never more than four times the chunk: a short read
+  // from a slow pipe is not compressed against megabytes.
+  std::span<const uint8_t> against;
+  bool long_matching = false;
+  if (c->packed && !probing && history_) {
+    long_matching = level > codec::LevelRange::kStart;
+    uint64_t most =
+        std::min<uint64_t>(long_matching ? wire::kHistory : opts_.chunk_size, 4ull * c->len);
+    uint64_t from = std::min(
+        c->at, std::max({history_item_start_, history_valid_from_, c->at - std::min(c->at, most)}));
+    against = history_->view(from, c->at);
+    c->prefix_len = static_cast<uint32_t>(against.size());
   }
-  c->keep_raw = levels_.has_value();
-  const SendChunk* prefix = c->prefix;
   int rv = work_.run(
-      [c, level, prefix] {
+      [c, level, against, long_matching] {
         auto start = std::chrono::steady_clock::now();
         c->hash = hash_bytes({c->data.get(), c->len});
-        std::span<const uint8_t> against;
-        if (prefix) against = {prefix->data.get(), prefix->len};
         if (c->packed)
-          c->wire_len = static_cast<uint32_t>(codec::compress_sampled(
-              codec::worker_cctx(), level, {c->data.get(), c->len},
-              {c->packed.get(), c->packed_capacity}, c->probed ? kProbeSample : c->len, against));
+          c->wire_len = static_cast<uint32_t>(
+              codec::compress_sampled(codec::worker_cctx(), level, {c->data.get(), c->len},
+                                      {c->packed.get(), c->packed_capacity},
+                                      c->probed ? kProbeSample : c->len, against, long_matching));
         c->work_ns = static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(
                                                std::chrono::steady_clock::now() - start)
                                                .count());
@@ -220,7 +265,7 @@ void SendPipeline::hash(SendChunk* c) {
 }
 
 void SendPipeline::release_unused(SendChunk& c) {
-  if (c.raw_unused()) memory_.release_raw(c);
+  if (c.raw_done) memory_.release_raw(c);
 }
 
 void SendPipeline::pop_acknowledged() {
@@ -232,12 +277,6 @@ void SendPipeline::pop_acknowledged() {
 
 void SendPipeline::end_of_item() {
   files_[cur_item_].read_done = true;
-  // Its last chunk is no one's prefix.
-  if (!chunks_.empty() && chunks_.back()->keep_raw) {
-    chunks_.back()->keep_raw = false;
-    release_unused(*chunks_.back());
-    pop_acknowledged();
-  }
   source_.reset(); // no read is outstanding: this was its completion
   end_files();
 }
@@ -245,15 +284,8 @@ void SendPipeline::end_of_item() {
 void SendPipeline::on_hashed(SendChunk* c) {
   c->hashed = true;
   any_hashed_ = true;
-  SendChunk* prev = std::exchange(c->prefix, nullptr);
-  const bool prefixed = prev != nullptr; // (prev may be gone after pop_acknowledged)
-  if (prev) {
-    prev->in_use_as_prefix = false;
-    release_unused(*prev);
-    pop_acknowledged();
-  }
   if (c->packed && c->wire_len > 0) {
-    c->codec = prefixed ? wire::Codec::zstd_prefixed : wire::Codec::zstd;
+    c->codec = c->prefix_len > 0 ? wire::Codec::zstd_prefixed : wire::Codec::zstd;
     c->raw_done = true; // the frame is what travels now
     release_unused(*c);
     incompressible_run_ = 0;
@@ -275,7 +307,7 @@ void SendPipeline::on_hashed(SendChunk* c) {
   h.wire_len = c->wire_len;
   h.hash = c->hash;
   h.file = c->file;
-  h.keep = c->codec == wire::Codec::raw && c->is_prefix;
+  h.outside_history = c->outside_history;
   apply_test_hook(opts_.test_hooks, h);
   wire::encode(h, c->header);
   // Fold hashes into the stream digest in sequence order.

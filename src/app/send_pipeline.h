@@ -23,6 +23,7 @@
 #include "app/resume.h"
 #include "app/send_chunk.h"
 #include "app/transfer.h"
+#include "core/mirror_ring.h"
 #include "pipeline/digest.h"
 #include "pipeline/level_control.h"
 #include "transport/connection.h"
@@ -42,6 +43,10 @@ public:
   SendPipeline(uv_loop_t* loop, const SendOptions& opts, std::vector<SendItem> items, bool named,
                const Logger& log, Events events);
 
+  // Whether chunks may be compressed against the bytes before them
+  // (HELLO's wire::kHelloHistory): with -z and chunks of at most
+  // wire::kHistoryChunkMost.
+  bool uses_history() const;
   // The connection is up and takes chunks: from now on the queues say who
   // is behind, the network or the compressor (before, chunks wait for the
   // handshake, which says nothing about either).
@@ -95,6 +100,7 @@ private:
   std::optional<int> compression_level(const SendChunk& c, bool probing);
   codec::LevelControl::Observation observation() const;
   void on_hashed(SendChunk* c);
+  bool history_has_room() const;
   // Releases c's raw bytes once nothing needs them; drops acknowledged
   // chunks from the front.
   void release_unused(SendChunk& c);
@@ -124,6 +130,11 @@ private:
   bool reading_ = false, eof_ = false, stopped_ = false, connected_ = false;
   std::function<void()> drained_;
   std::optional<codec::LevelControl> levels_; // with -z
+  // With uses_history(): the last bytes read, wire::kHistory and room for
+  // kHistoryAhead chunks more, which chunks are compressed against.
+  std::optional<MirrorRing> history_;
+  uint64_t history_item_start_ = 0; // where the current item's bytes begin in it
+  uint64_t history_valid_from_ = 0; // bytes before this were not all copied into it
   codec::LevelCounts level_counts_;
   int workers_;                // chunks the thread pool compresses at once
   int incompressible_run_ = 0; // chunks in a row that did not shrink

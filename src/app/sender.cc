@@ -297,7 +297,7 @@ void Sender::on_handshake_completed() {
   hello.chunk_size = opts_.chunk_size;
   hello.size_hint = pipeline_.total_size().value_or(UINT64_MAX);
   hello.files = pipeline_.named_files();
-  if (opts_.zstd) hello.flags = wire::kHelloPrefixedChunks;
+  if (pipeline_.uses_history()) hello.flags = wire::kHelloHistory;
   if (sends_hello(opts_.test_hooks)) control_out_.prepend(wire::encode(hello));
   if (opts_.secret && sends_hello(opts_.test_hooks)) {
     auto proof = tls::secret_proof(conn_->ssl(), *opts_.secret);

@@ -9,11 +9,11 @@
 namespace qpipe::app {
 
 TransferMemory::TransferMemory(MemoryBudget& budget, uint32_t chunk_size, uint32_t streams,
-                               bool prefixed)
+                               bool history)
     : budget_(budget), chunk_size_(chunk_size),
       chunk_wire_(wire::ChunkHeader::kSize + wire::max_wire_len(chunk_size)),
-      slack_(static_cast<uint64_t>(streams) * kBlockSize), streams_(streams), zstd_(prefixed),
-      prefixed_(prefixed), window_(initial_window(chunk_wire_, streams), kMaxConnWindow) {}
+      slack_(static_cast<uint64_t>(streams) * kBlockSize), streams_(streams), zstd_(history),
+      history_(history), window_(initial_window(chunk_wire_, streams), kMaxConnWindow) {}
 
 TransferMemory::~TransferMemory() {
   raw_free_.clear();

@@ -7,9 +7,9 @@
 //   slack   P × 64 KiB   one partly filled block per chunk stream in flight
 //   C                    the decompression buffer of the chunk the writer
 //                        waits for (needed only with zstd, always reserved)
-//   C                    with chunks compressed against the chunk before
-//                        (HELLO's kHelloPrefixedChunks): the last chunk
-//                        written, kept as the prefix of the next
+//   8 MiB                with chunks compressed against the bytes before
+//                        them (HELLO's kHelloHistory): the last
+//                        wire::kHistory bytes of the current file
 //   credit               the connection credit outstanding, which bounds what
 //                        QUIC buffers and what arrived chunks hold: at least
 //                        one chunk on the wire and the control allowance
@@ -36,6 +36,7 @@
 #include <vector>
 
 #include "app/memory_budget.h"
+#include "pipeline/wire.h"
 
 namespace qpipe::app {
 
@@ -79,8 +80,7 @@ private:
 
 class TransferMemory {
 public:
-  TransferMemory(MemoryBudget& budget, uint32_t chunk_size, uint32_t streams,
-                 bool prefixed = false);
+  TransferMemory(MemoryBudget& budget, uint32_t chunk_size, uint32_t streams, bool history = false);
   ~TransferMemory();
   TransferMemory(const TransferMemory&) = delete;
   TransferMemory& operator=(const TransferMemory&) = delete;
@@ -134,7 +134,7 @@ public:
   static uint64_t initial_window(uint64_t chunk_wire, uint32_t streams);
 
 private:
-  uint64_t fixed() const { return slack_ + (prefixed_ ? 2 : 1) * chunk_size_; }
+  uint64_t fixed() const { return slack_ + chunk_size_ + (history_ ? wire::kHistory : 0); }
   uint64_t ahead_room(uint64_t reserve) const;
   uint64_t credit_cap(uint64_t reserve) const { return reserve - fixed() - ahead_room(reserve); }
   // What must stay reserved while `outstanding` credit is granted.
@@ -150,7 +150,7 @@ private:
   uint64_t raw_alive_ = 0; // decompression buffers, in use or kept in raw_free_
   std::vector<std::unique_ptr<uint8_t[]>> raw_free_;
   bool zstd_ = false;
-  bool prefixed_ = false;
+  bool history_ = false;
   CreditWindow window_;
 };
 

@@ -52,7 +52,8 @@ size_t compress(ZSTD_CCtx* cctx, int level, std::span<const uint8_t> src, std::s
 }
 
 size_t compress_prefixed(ZSTD_CCtx* cctx, int level, std::span<const uint8_t> src,
-                         std::span<uint8_t> dst, std::span<const uint8_t> prefix) {
+                         std::span<uint8_t> dst, std::span<const uint8_t> prefix,
+                         bool long_matching) {
   if (prefix.empty()) return compress(cctx, level, src, dst);
   if (!cctx || src.empty()) return 0;
   int window_log = 10; // zstd's smallest
@@ -61,6 +62,8 @@ size_t compress_prefixed(ZSTD_CCtx* cctx, int level, std::span<const uint8_t> sr
   ZSTD_CCtx_reset(cctx, ZSTD_reset_session_and_parameters);
   size_t n = ZSTD_CCtx_setParameter(cctx, ZSTD_c_compressionLevel, level);
   if (!ZSTD_isError(n)) n = ZSTD_CCtx_setParameter(cctx, ZSTD_c_windowLog, window_log);
+  if (!ZSTD_isError(n) && long_matching)
+    n = ZSTD_CCtx_setParameter(cctx, ZSTD_c_enableLongDistanceMatching, 1);
   if (!ZSTD_isError(n)) n = ZSTD_CCtx_refPrefix(cctx, prefix.data(), prefix.size());
   if (!ZSTD_isError(n)) n = ZSTD_compress2(cctx, dst.data(), dst.size(), src.data(), src.size());
   // The next frame starts from defaults (the prefix is for one frame only).
@@ -87,10 +90,11 @@ bool sample_shrinks(ZSTD_CCtx* cctx, int level, std::span<const uint8_t> src,
 } // namespace
 
 size_t compress_sampled(ZSTD_CCtx* cctx, int level, std::span<const uint8_t> src,
-                        std::span<uint8_t> dst, size_t sample, std::span<const uint8_t> prefix) {
+                        std::span<uint8_t> dst, size_t sample, std::span<const uint8_t> prefix,
+                        bool long_matching) {
   if (!cctx || src.empty()) return 0;
   if (sample < src.size() && !sample_shrinks(cctx, level, src, dst, sample)) return 0;
-  return compress_prefixed(cctx, level, src, dst, prefix);
+  return compress_prefixed(cctx, level, src, dst, prefix, long_matching);
 }
 
 Status decompress(ZSTD_DCtx* dctx, std::span<const iovec> in, std::span<uint8_t> out,
@@ -101,7 +105,7 @@ Status decompress(ZSTD_DCtx* dctx, std::span<const iovec> in, std::span<uint8_t>
   // its header was complete left referenced.
   size_t r = ZSTD_DCtx_refPrefix(dctx, prefix.data(), prefix.size());
   if (ZSTD_isError(r))
-    return corrupt(what, std::string("cannot use the chunk before as prefix (zstd: ") +
+    return corrupt(what, std::string("cannot use the bytes before as prefix (zstd: ") +
                              ZSTD_getErrorName(r) + ")");
   ZSTD_outBuffer ob{out.data(), out.size(), 0};
   size_t last = 1; // nonzero until a frame is complete

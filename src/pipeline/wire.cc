@@ -51,7 +51,7 @@ void encode(const ChunkHeader& h, std::span<uint8_t, ChunkHeader::kSize> out) {
   uint8_t* p = out.data();
   p[0] = kVersion;
   p[1] = static_cast<uint8_t>(h.codec);
-  put_u16(p + 2, h.keep ? kChunkKeep : 0);
+  put_u16(p + 2, h.outside_history ? kChunkOutsideHistory : 0);
   put_u64(p + 4, h.seq);
   put_u32(p + 12, h.raw_len);
   put_u32(p + 16, h.wire_len);
@@ -67,9 +67,9 @@ Result<ChunkHeader> decode_chunk_header(std::span<const uint8_t, ChunkHeader::kS
   if (p[1] > static_cast<uint8_t>(Codec::zstd_prefixed))
     return protocol(strprintf("unknown codec %u", p[1]));
   uint16_t flags = get_u16(p + 2);
-  if (flags & ~kChunkKeep) return protocol("reserved chunk header bits set");
+  if (flags & ~kChunkOutsideHistory) return protocol("reserved chunk header bits set");
   ChunkHeader h;
-  h.keep = flags & kChunkKeep;
+  h.outside_history = flags & kChunkOutsideHistory;
   h.codec = static_cast<Codec>(p[1]);
   h.seq = get_u64(p + 4);
   h.raw_len = get_u32(p + 12);
@@ -83,9 +83,8 @@ Result<ChunkHeader> decode_chunk_header(std::span<const uint8_t, ChunkHeader::kS
     return protocol("raw chunk with wire length different from its length");
   if (compressed(h.codec) && (h.wire_len == 0 || h.wire_len > max_wire_len(h.raw_len)))
     return protocol("compressed chunk length out of bounds");
-  if (h.keep && h.codec != Codec::raw) return protocol("keep flag on a compressed chunk");
   if (h.codec == Codec::zstd_prefixed && h.seq == 0)
-    return protocol("chunk 0 compressed against a chunk before it");
+    return protocol("chunk 0 compressed against bytes before it");
   return h;
 }
 
@@ -172,7 +171,7 @@ Status ControlDecoder::feed(std::span<const uint8_t> data) {
       h.files = get_u32(b + 15);
       if (len == 20) {
         h.flags = b[19];
-        if (h.flags & ~kHelloPrefixedChunks)
+        if (h.flags & ~kHelloHistory)
           return protocol(strprintf("unknown HELLO flags 0x%02x", h.flags));
         // One encoding per message: no flags, no flags byte.
         if (h.flags == 0) return protocol("malformed HELLO (a flags byte of zero)");

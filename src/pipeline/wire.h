@@ -24,9 +24,13 @@ inline constexpr uint8_t kVersion = 1;
 inline constexpr uint32_t kMaxChunkRaw = 16 * 1024 * 1024; // --chunk-size upper bound
 inline constexpr size_t kMaxControlPayload = 4096;
 
-// zstd_prefixed: a zstd frame compressed with the raw bytes of chunk seq − 1
-// as its prefix (ZSTD_CCtx_refPrefix); only in a transfer whose HELLO has
-// kHelloPrefixedChunks, and never for chunk 0.
+// zstd_prefixed: a zstd frame compressed with the bytes of its file just
+// before it as its prefix (ZSTD_CCtx_refPrefix): at most kHistory bytes,
+// only from chunks of the same file sent in this transfer; only in a
+// transfer whose HELLO has kHelloHistory, and never for the first chunk of
+// a file. The listener decodes it against the last kHistory bytes of the
+// file it has (offsets count back from the chunk, so a longer prefix that
+// ends with the same bytes decodes it).
 enum class Codec : uint8_t { raw = 0, zstd = 1, zstd_prefixed = 2 };
 inline bool compressed(Codec c) {
   return c != Codec::raw;
@@ -42,11 +46,13 @@ struct ChunkHeader {
   uint32_t wire_len = 0; // payload bytes on the stream
   Digest hash{};         // XXH3-128 of the raw bytes
   uint32_t file = 0;     // with named files: the index of the file it belongs to
-  // A raw chunk whose bytes are the prefix of the next chunk (zstd_prefixed):
-  // the listener keeps them. (A compressed chunk is always kept.)
-  bool keep = false;
+  // With kHelloHistory: no chunk is compressed against its bytes (input
+  // that does not compress lately), so the listener need not keep them;
+  // the prefix of a chunk after it begins after it.
+  bool outside_history = false;
 };
-inline constexpr uint16_t kChunkKeep = 1; // ChunkHeader::keep, in the flags after the codec
+inline constexpr uint16_t kChunkOutsideHistory =
+    2; // in the flags after the codec (bit 0 is retired)
 
 void encode(const ChunkHeader& h, std::span<uint8_t, ChunkHeader::kSize> out);
 // Checks the version, the codec and the bounds: raw_len in 1..max_raw,
@@ -68,16 +74,21 @@ enum class MsgType : uint8_t {
 };
 inline constexpr size_t kMaxFileName = 255;
 
-// HELLO flags. kHelloPrefixedChunks: chunks may be zstd_prefixed, so the
-// listener keeps each chunk's raw bytes until the next one is decoded.
-inline constexpr uint8_t kHelloPrefixedChunks = 1;
+// HELLO flags. kHelloHistory: chunks may be zstd_prefixed, so the listener
+// keeps the last kHistory bytes of the current file. Only with chunks of at
+// most kHistoryChunkMost (the window of prefix and chunk stays within
+// zstd's 2^24 that the listener allows). (Bit 0 was an earlier form of this,
+// the chunk before as prefix; it is refused.)
+inline constexpr uint8_t kHelloHistory = 2;
+inline constexpr uint32_t kHistory = 8u << 20;
+inline constexpr uint32_t kHistoryChunkMost = 4u << 20;
 struct Hello {
   uint8_t version = kVersion;
   uint16_t streams = 8;
   uint32_t chunk_size = 1024 * 1024;
   uint64_t size_hint = UINT64_MAX; // total bytes when known (a regular file), else UINT64_MAX
   uint32_t files = 0;              // 0: one anonymous stream; otherwise FILE messages name them
-  uint8_t flags = 0;               // kHelloPrefixedChunks; sent only when nonzero (a 20th byte)
+  uint8_t flags = 0;               // kHelloHistory; sent only when nonzero (a 20th byte)
 };
 // A file begins: its chunks are first_seq, first_seq + 1, ... (none when empty).
 struct File {

@@ -79,6 +79,39 @@ check "repeated random chunks with -z: compressed against the chunk before (payl
   w=\$(sed -n 's/.*\"payload_wire_bytes\":\([0-9]*\).*/\1/p' $TMP/s.err | tail -n1)
   [ -n \"\$w\" ] && [ \"\$w\" -lt \$(((3 + 5) * 1048576)) ]"
 
+# Levels above 3 compress against up to 8 MiB of the bytes before a chunk
+# (with zstd's long-distance matcher), lower ones against one chunk's worth:
+# 6 MiB that compress to about half alone (256 KiB random, 256 KiB zeros),
+# twice. With -z4 the second copy, 6 MiB back, costs almost nothing; with
+# -z3 it costs as much as the first.
+for _ in $(seq 12); do head -c 256K /dev/urandom; head -c 256K /dev/zero; done >"$TMP/block6"
+cat "$TMP/block6" "$TMP/block6" >"$TMP/twice"
+for level in 4 3; do
+  listener w$level "127.0.0.1:0 -o $TMP/twice.$level"
+  bg s "timeout 60 $QPIPE 127.0.0.1:$PORT -z$level --stats=json <$TMP/twice"
+  src=$(wait_rc s); rc=$(wait_rc w$level)
+  check "6 MiB twice with -z$level: arrives identical" bash -c "
+    [ $src$rc = 00 ] && cmp -s $TMP/twice $TMP/twice.$level"
+  sed -n 's/.*"payload_wire_bytes":\([0-9]*\).*/\1/p' "$TMP/s.err" | tail -n1 >"$TMP/wire.$level"
+done
+check "6 MiB twice: -z4 finds the copy 6 MiB back (payload < 4 MiB)" bash -c "
+  [ \$(cat $TMP/wire.4) -lt \$((4 * 1048576)) ]"
+check "6 MiB twice: -z3 looks one chunk back only (payload > 5 MiB)" bash -c "
+  [ \$(cat $TMP/wire.3) -gt \$((5 * 1048576)) ]"
+
+# Input that does not compress lately is left out of the history (its
+# headers say so, and neither side keeps it): text after 16 MiB of random
+# bytes is compressed against the text only, and arrives identical. (Until
+# the next probe finds it compressible, up to 16 chunks of it travel raw.)
+{ head -c 16M /dev/urandom; cat "$TMP/text64"; } >"$TMP/randtext"
+listener rt "127.0.0.1:0 -o $TMP/randtext.out"
+bg s "timeout 60 $QPIPE 127.0.0.1:$PORT -z --stats=json <$TMP/randtext"
+src=$(wait_rc s); rc=$(wait_rc rt)
+check "random, then text with -z: arrives identical, the text compressed" bash -c "
+  [ $src$rc = 00 ] && cmp -s $TMP/randtext $TMP/randtext.out &&
+  w=\$(sed -n 's/.*\"payload_wire_bytes\":\([0-9]*\).*/\1/p' $TMP/s.err | tail -n1) &&
+  [ \"\$w\" -lt \$(((16 + 48) * 1048576)) ]"
+
 tampered() {
   local desc=$1 tamper=$2 sopts=$3 expect=$4
   mkdir -p "$TMP/t"

@@ -43,8 +43,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   FUZZ_CHECK(h->codec == wire::Codec::raw || h->codec == wire::Codec::zstd ||
              h->codec == wire::Codec::zstd_prefixed);
   FUZZ_CHECK(h->codec != wire::Codec::zstd_prefixed || h->seq > 0);
-  FUZZ_CHECK(bytes[2] == 0 && (bytes[3] & ~wire::kChunkKeep) == 0);
-  FUZZ_CHECK(!h->keep || h->codec == wire::Codec::raw);
+  FUZZ_CHECK(bytes[2] == 0 && (bytes[3] & ~wire::kChunkOutsideHistory) == 0);
   FUZZ_CHECK(h->seq < (uint64_t{1} << 62));
   FUZZ_CHECK(h->raw_len >= 1 && h->raw_len <= max_raw);
   if (h->codec == wire::Codec::raw) {

@@ -86,6 +86,28 @@ BOOST_AUTO_TEST_CASE(prefixed_frames_need_their_prefix) {
   BOOST_TEST(decode(zstd_frame(other), other.size()).ok());
 }
 
+BOOST_AUTO_TEST_CASE(long_matching_finds_a_repeat_far_back_in_a_long_prefix) {
+  // 6 MiB of random bytes, then a chunk that repeats their first 1 MiB: 5
+  // MiB back, out of reach of level 4's own tables but not of the
+  // long-distance matcher. The listener decodes it against a longer prefix
+  // that ends with the same bytes (all of the history it keeps).
+  auto history = generated(gen::Kind::random, 6 << 20);
+  std::vector<uint8_t> src(history.begin(), history.begin() + (1 << 20));
+  std::vector<uint8_t> dst(ZSTD_compressBound(src.size()));
+  auto* cctx = qpipe::codec::worker_cctx();
+  size_t n = qpipe::codec::compress_prefixed(cctx, 4, src, dst, history, true);
+  BOOST_TEST(n > 0u);
+  BOOST_TEST(n < src.size() / 100);
+  dst.resize(n);
+  std::vector<uint8_t> longer(2 << 20, 7);
+  longer.insert(longer.end(), history.begin(), history.end());
+  iovec piece{dst.data(), dst.size()};
+  std::vector<uint8_t> out(src.size());
+  BOOST_TEST(
+      qpipe::codec::decompress(qpipe::codec::worker_dctx(), {&piece, 1}, out, "c", longer).ok());
+  BOOST_TEST(out == src);
+}
+
 BOOST_AUTO_TEST_CASE(a_failed_prefixed_frame_leaves_no_prefix_behind) {
   // A prefixed frame cut inside its header leaves the prefix referenced in
   // the worker's context; the next frame must not use it (it may be freed).

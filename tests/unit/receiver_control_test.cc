@@ -255,15 +255,30 @@ BOOST_AUTO_TEST_CASE(a_prefixed_chunk_needs_hello_to_announce_it) {
   BOOST_TEST(verdict(send(hello())) == "ok");
   BOOST_TEST(verdict(send_chunk_header(*this, wire::Codec::zstd_prefixed, 1)) ==
              code(AppError::protocol) +
-                 "protocol: a chunk compressed against the one before, which HELLO did not "
-                 "announce");
+                 "protocol: a chunk compressed against the bytes before it, which HELLO did "
+                 "not announce");
 }
 
 BOOST_AUTO_TEST_CASE(a_prefixed_chunk_after_hello_announced_it) {
   wire::Hello h = hello();
-  h.flags = wire::kHelloPrefixedChunks;
+  h.flags = wire::kHelloHistory;
   BOOST_TEST(verdict(send(h)) == "ok");
   BOOST_TEST(verdict(send_chunk_header(*this, wire::Codec::zstd_prefixed, 1)) == "ok");
+}
+
+BOOST_AUTO_TEST_CASE(history_with_chunks_larger_than_its_limit_is_refused) {
+  // The window of 8 MiB of history and a chunk must stay within the 16 MiB
+  // the listener's decoder allows.
+  wire::Hello h = hello();
+  h.flags = wire::kHelloHistory;
+  h.chunk_size = wire::kHistoryChunkMost + 1;
+  BOOST_TEST(verdict(send(h)) ==
+             code(AppError::protocol) +
+                 "protocol: HELLO: chunks compressed against the bytes before them are 4194305 "
+                 "bytes, more than 4194304");
+  r.reset();
+  h.chunk_size = wire::kHistoryChunkMost;
+  BOOST_TEST(verdict(send(h)) == "ok");
 }
 
 BOOST_AUTO_TEST_CASE(an_abort_ends_the_receiver_when_the_connection_closes) {

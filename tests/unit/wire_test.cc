@@ -103,7 +103,7 @@ std::vector<Message> sample_messages() {
   d.bytes = 1ull << 40;
   d.datagrams_received = 0;
   Hello prefixed;
-  prefixed.flags = kHelloPrefixedChunks;
+  prefixed.flags = kHelloHistory;
   return {h, e, d, Hello{}, End{}, Done{}, prefixed};
 }
 
@@ -212,7 +212,7 @@ BOOST_AUTO_TEST_CASE(chunk_header_rejects_codec) {
 BOOST_AUTO_TEST_CASE(chunk_header_rejects_reserved_bits) {
   for (size_t at : {size_t{2}, size_t{3}}) {
     for (int bit = 0; bit < 8; ++bit) {
-      if (at == 3 && bit == 0) continue; // kChunkKeep
+      if (at == 3 && bit == 1) continue; // kChunkOutsideHistory
       Bytes b = valid_raw();
       b[at] = static_cast<uint8_t>(1 << bit);
       BOOST_TEST_INFO("byte " << at << " bit " << bit);
@@ -276,7 +276,7 @@ BOOST_AUTO_TEST_CASE(chunk_header_rejects_zstd_wire_len) {
 }
 
 BOOST_AUTO_TEST_CASE(prefixed_chunk_header) {
-  // A frame compressed against the chunk before: bounded like zstd, and
+  // A frame compressed against the bytes before it: bounded like zstd, and
   // never chunk 0, which has none.
   Bytes b = valid_raw();
   b[1] = static_cast<uint8_t>(Codec::zstd_prefixed);
@@ -293,19 +293,28 @@ BOOST_AUTO_TEST_CASE(prefixed_chunk_header) {
   refused(b);
 }
 
-BOOST_AUTO_TEST_CASE(keep_flag) {
-  // A raw chunk may ask to be kept as the prefix of the next; a compressed
-  // one is kept anyway, and the flag on it is refused.
+BOOST_AUTO_TEST_CASE(outside_history_flag) {
+  // Any chunk may say that no chunk after it is compressed against it.
+  for (Codec codec : {Codec::raw, Codec::zstd}) {
+    Bytes b = valid_raw();
+    b[1] = static_cast<uint8_t>(codec);
+    if (codec != Codec::raw) put_u32(b, 16, 17);
+    b[3] = kChunkOutsideHistory;
+    auto h = decode_chunk_header(b, kMaxChunkRaw);
+    BOOST_REQUIRE(h.ok());
+    BOOST_TEST(h->outside_history);
+    Bytes again{};
+    encode(*h, again);
+    BOOST_TEST((again == b));
+  }
+}
+
+BOOST_AUTO_TEST_CASE(the_retired_keep_flag_is_refused) {
+  // Bit 0 of the flags once asked the listener to keep a raw chunk as the
+  // prefix of the next; it keeps the bytes of the file before a chunk now,
+  // and a header with the old flag is refused like any reserved bit.
   Bytes b = valid_raw();
-  b[3] = kChunkKeep;
-  auto h = decode_chunk_header(b, kMaxChunkRaw);
-  BOOST_REQUIRE(h.ok());
-  BOOST_TEST(h->keep);
-  Bytes again{};
-  encode(*h, again);
-  BOOST_TEST((again == b));
-  b[1] = static_cast<uint8_t>(Codec::zstd);
-  put_u32(b, 16, 17);
+  b[3] = 1;
   refused(b);
 }
 
@@ -314,14 +323,15 @@ BOOST_AUTO_TEST_CASE(hello_flags) {
   // accept); a flag adds a 20th byte.
   BOOST_TEST(encode(Message{Hello{}}).size() == 3u + 19u);
   Hello h;
-  h.flags = kHelloPrefixedChunks;
+  h.flags = kHelloHistory;
   std::string m = encode(Message{h});
   BOOST_REQUIRE(m.size() == 3u + 20u);
   BOOST_TEST(m.substr(0, 3) == from_bytes({1, 0, 20}));
-  BOOST_TEST(static_cast<uint8_t>(m.back()) == kHelloPrefixedChunks);
+  BOOST_TEST(static_cast<uint8_t>(m.back()) == kHelloHistory);
   // Flags this version does not know are refused, not ignored; a flags
-  // byte of zero too (HELLO has one encoding).
-  for (int flags : {0, 2, 0x80, 0xff}) {
+  // byte of zero too (HELLO has one encoding), and the retired bit 0 (the
+  // chunk before as prefix).
+  for (int flags : {0, 1, 3, 4, 0x80, 0xff}) {
     std::string unknown = m;
     unknown.back() = static_cast<char>(flags);
     BOOST_TEST_INFO("flags " << flags);
