@@ -180,6 +180,8 @@ void Receiver::process_ready() {
   const uint64_t ahead = std::max<uint64_t>(2, kDecompressedAhead / hello_->chunk_size);
   for (auto& [seq, chunk] : ready_) {
     RxChunk* cp = chunk.get();
+    if (cp->hdr.raw_len > hello_->chunk_size)
+      return fail(protocol_abort("chunk larger than the announced chunk size"));
     bool flat = wire::compressed(cp->hdr.codec); // decoded into cp->raw
     // With history, chunks go through it in order: a raw one is appended
     // here (and hashed beside the others), a compressed one waits for its
@@ -198,8 +200,6 @@ void Receiver::process_ready() {
     if (cp->processing || cp->hashed) continue;
     if (history() && flat && (seq != history_seq_ || history_busy_)) continue;
     if (flat && seq >= next_write_ + ahead) break;
-    if (cp->hdr.raw_len > hello_->chunk_size)
-      return fail(protocol_abort("chunk larger than the announced chunk size"));
     // The awaited chunk always has room for its buffer; others only when
     // the transfer's memory allows.
     if (flat && seq != next_write_ &&

@@ -89,7 +89,7 @@ uint64_t TransferMemory::ahead_room(uint64_t reserve) const {
 uint64_t TransferMemory::in_use(uint64_t outstanding) const {
   // Blocks are bounded by the credit and the slack; decompression buffers
   // are what is alive, and one more for the awaited chunk.
-  return slack_ + outstanding + (raw_alive_ + 1) * chunk_size_;
+  return slack_ + history_bytes() + outstanding + (raw_alive_ + 1) * chunk_size_;
 }
 
 void TransferMemory::rebalance(uint64_t outstanding) {
@@ -118,14 +118,15 @@ uint64_t TransferMemory::credit_to_add(uint64_t outstanding) const {
   // Decompression buffers already alive (chunks that compressed well may
   // have been decompressed beyond ahead_room) leave that much less: credit
   // is a promise that the blocks of what it lets in will fit.
-  uint64_t raw = (raw_alive_ + (raw_free_.empty() ? 1 : 0)) * chunk_size_;
-  cap = std::min(cap, reserved_ > slack_ + raw ? reserved_ - slack_ - raw : 0);
+  uint64_t held =
+      slack_ + history_bytes() + (raw_alive_ + (raw_free_.empty() ? 1 : 0)) * chunk_size_;
+  cap = std::min(cap, reserved_ > held ? reserved_ - held : 0);
   return cap > outstanding ? cap - outstanding : 0;
 }
 
 bool TransferMemory::take_block(uint64_t n, bool awaited_has_raw) {
   uint64_t awaited = awaited_has_raw || !raw_free_.empty() ? 0 : chunk_size_;
-  if (blocks_ + n + raw_alive_ * chunk_size_ + awaited > reserved_) return false;
+  if (blocks_ + n + raw_alive_ * chunk_size_ + awaited + history_bytes() > reserved_) return false;
   blocks_ += n;
   return true;
 }
@@ -138,7 +139,8 @@ bool TransferMemory::may_decompress_ahead(uint64_t outstanding, bool awaited_has
   uint64_t alive_after = raw_alive_ + (raw_free_.empty() ? 1 : 0);
   size_t free_after = raw_free_.empty() ? 0 : raw_free_.size() - 1;
   uint64_t awaited = awaited_has_raw || free_after > 0 ? 0 : 1;
-  return slack_ + outstanding + (alive_after + awaited) * chunk_size_ <= reserved_;
+  return slack_ + history_bytes() + outstanding + (alive_after + awaited) * chunk_size_ <=
+         reserved_;
 }
 
 std::unique_ptr<uint8_t[]> TransferMemory::take_raw() {

@@ -128,13 +128,15 @@ public:
   std::unique_ptr<uint8_t[]> take_raw();
   void give_raw(std::unique_ptr<uint8_t[]> buffer);
 
-  // What the transfer's buffers hold now (blocks and decompression buffers).
+  // What the transfer's buffers hold now (blocks and decompression buffers;
+  // the history is beside them).
   uint64_t allocated() const { return blocks_ + raw_alive_ * chunk_size_; }
 
   static uint64_t initial_window(uint64_t chunk_wire, uint32_t streams);
 
 private:
-  uint64_t fixed() const { return slack_ + chunk_size_ + (history_ ? wire::kHistory : 0); }
+  uint64_t history_bytes() const { return history_ ? wire::kHistory : 0; }
+  uint64_t fixed() const { return slack_ + chunk_size_ + history_bytes(); }
   uint64_t ahead_room(uint64_t reserve) const;
   uint64_t credit_cap(uint64_t reserve) const { return reserve - fixed() - ahead_room(reserve); }
   // What must stay reserved while `outstanding` credit is granted.

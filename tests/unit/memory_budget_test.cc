@@ -152,6 +152,18 @@ BOOST_AUTO_TEST_CASE(at_its_minimum_a_transfer_still_gets_a_chunk_of_credit) {
   }
 }
 
+BOOST_AUTO_TEST_CASE(the_history_is_held_beside_blocks_and_buffers) {
+  // The 8 MiB of history are part of what the reservation covers: blocks
+  // fit only beside them.
+  MemoryBudget b(kListenerMemory);
+  TransferMemory m(b, kChunk, 2, true);
+  m.join([] {});
+  uint64_t room = m.reserved() - qpipe::wire::kHistory - kChunk; // the awaited chunk's buffer
+  BOOST_TEST(!m.take_block(room + 1, false));
+  BOOST_TEST(m.take_block(room, false));
+  m.give_block(room);
+}
+
 BOOST_AUTO_TEST_CASE(blocks_and_decompression_stay_within_the_reservation) {
   MemoryBudget b(kListenerMemory);
   TransferMemory m(b, kChunk, 2);
