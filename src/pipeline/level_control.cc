@@ -54,9 +54,14 @@ void LevelControl::compressed(int level, uint64_t raw, uint64_t wire, uint64_t b
   double rate =
       static_cast<double>(raw) * 1e9 / static_cast<double>(std::max<uint64_t>(busy_ns, 1));
   s.raw_per_sec = s.chunks ? t_.alpha * rate + (1 - t_.alpha) * s.raw_per_sec : rate;
+  // The ratio as wire bytes per raw byte, averaged: what feeds the link. (An
+  // average of raw/wire would let one chunk that repeats what came before,
+  // 600:1 against its history, promise the link hundreds of times less than
+  // the chunks around it deliver.)
   if (wire > 0) {
-    double ratio = static_cast<double>(raw) / static_cast<double>(wire);
-    s.ratio = s.ratio > 0 ? t_.alpha * ratio + (1 - t_.alpha) * s.ratio : ratio;
+    double fraction = static_cast<double>(wire) / static_cast<double>(raw);
+    double before = s.ratio > 0 ? 1 / s.ratio : fraction;
+    s.ratio = 1 / (t_.alpha * fraction + (1 - t_.alpha) * before);
   }
   ++s.chunks;
 }

@@ -9,7 +9,9 @@
 // rises then).
 // The workers: raw bytes per second each achieved at each level (EWMA of the
 // time each chunk took on its worker) and the ratio at that level (only
-// chunks that shrank: random data is no evidence about the level).
+// chunks that shrank: random data is no evidence about the level; averaged
+// as compressed bytes per raw byte, so that a chunk that repeats its history
+// at 600:1 does not outweigh the chunks around it).
 // Then the workers feed the link at level L with
 //   workers x raw_per_sec(L) / ratio(L)   wire bytes/s,
 // and the level is the highest that keeps the link full: the current one
@@ -83,7 +85,8 @@ public:
   // What the workers measured at one level.
   struct LevelStats {
     double raw_per_sec = 0; // raw bytes one worker compresses per second (EWMA)
-    double ratio = 0;       // raw / compressed of the chunks that shrank (EWMA; 0: none yet)
+    double ratio =
+        0; // raw / compressed of the chunks that shrank (EWMA of compressed / raw; 0: none yet)
     uint64_t chunks = 0;
   };
 

@@ -151,6 +151,20 @@ BOOST_AUTO_TEST_CASE(chunks_that_did_not_shrink_are_not_in_the_ratio) {
   BOOST_TEST(c.stats(3)->chunks == 11u);
 }
 
+BOOST_AUTO_TEST_CASE(a_chunk_that_repeats_its_history_does_not_swamp_the_ratio) {
+  // One chunk at 500:1 (a file that repeats one 8 MiB back) among chunks at
+  // 3:1: the link is fed at about 3:1, not at a fraction of it.
+  LevelControl c(kAutoLevels);
+  c.compressed(6, 2'000'000, 666'667, 40 * kMs);
+  c.compressed(6, 2'000'000, 4'000, 40 * kMs);
+  BOOST_TEST(c.stats(6)->ratio > 4.0);
+  BOOST_TEST(c.stats(6)->ratio < 5.0);
+  double fed = c.feed_rate(6);
+  c.compressed(6, 2'000'000, 666'667, 40 * kMs);
+  BOOST_TEST(c.feed_rate(6) > fed); // back toward 3:1
+  BOOST_TEST(c.stats(6)->ratio < 4.0);
+}
+
 BOOST_AUTO_TEST_CASE(alternating_data_settles_instead_of_oscillating) {
   // Half the chunks incompressible (gen --kind mixed): the level depends on
   // the compressible half's rate and ratio, and does not swing.
