@@ -150,6 +150,10 @@ Outcome Receiver::on_chunk_data(int64_t stream_id, std::span<const uint8_t> data
     if (!seqs_.claim(h.seq))
       return protocol_abort(
           strprintf("chunk %llu sent twice", static_cast<unsigned long long>(h.seq)));
+    // Before its bytes are buffered (and long before they could go into the
+    // history, which holds a few chunks of the announced size).
+    if (h.raw_len > hello_->chunk_size)
+      return protocol_abort("chunk larger than the announced chunk size");
     if (h.codec == wire::Codec::zstd_prefixed && !history())
       return protocol_abort("a chunk compressed against the bytes before it, which HELLO did "
                             "not announce");

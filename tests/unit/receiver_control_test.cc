@@ -240,15 +240,26 @@ BOOST_AUTO_TEST_CASE(committed_files_leave_the_table) {
 }
 
 // A chunk header on chunk stream 2 (the sender's first unidirectional one).
-transport::Outcome send_chunk_header(Fixture& f, wire::Codec codec, uint64_t seq) {
+transport::Outcome send_chunk_header(Fixture& f, wire::Codec codec, uint64_t seq,
+                                     uint32_t raw_len = 1000) {
   wire::ChunkHeader h;
   h.codec = codec;
   h.seq = seq;
-  h.raw_len = 1000;
-  h.wire_len = 100;
+  h.raw_len = raw_len;
+  h.wire_len = codec == wire::Codec::raw ? raw_len : 100;
   std::array<uint8_t, wire::ChunkHeader::kSize> b{};
   wire::encode(h, b);
   return f.receiver().on_stream_data(2, b, false);
+}
+
+BOOST_AUTO_TEST_CASE(a_chunk_larger_than_announced_is_refused_by_its_header) {
+  // Before a byte of it is buffered: with history, 16 MiB copied into the
+  // 8 MiB ring once ran past its end.
+  wire::Hello h = hello();
+  h.flags = wire::kHelloHistory;
+  BOOST_TEST(verdict(send(h)) == "ok");
+  BOOST_TEST(verdict(send_chunk_header(*this, wire::Codec::raw, 0, h.chunk_size + 1)) ==
+             code(AppError::protocol) + "protocol: chunk larger than the announced chunk size");
 }
 
 BOOST_AUTO_TEST_CASE(a_prefixed_chunk_needs_hello_to_announce_it) {
