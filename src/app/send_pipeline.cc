@@ -121,6 +121,20 @@ bool SendPipeline::history_has_room() const {
   return head + opts_.chunk_size - keep <= history_->size();
 }
 
+// Until the connection's rate is first measured (a window after the first
+// acknowledgement), -z (auto) reads only as many chunks ahead of the
+// connection as the workers compress at once and two more: those are
+// compressed at the first level, before the controller knows whether the
+// link or the workers are the limit, and on a slow link they would be a
+// good part of a short transfer.
+bool SendPipeline::ahead_of_unmeasured_link() const {
+  if (!levels_ || levels_->range().fixed() || levels_->link_rate() > 0) return false;
+  int unsent = 0;
+  for (const auto& ch : chunks_)
+    unsent += !ch->fin_sent;
+  return unsent >= workers_ + 2;
+}
+
 void SendPipeline::read_next() {
   if (reading_ || eof_ || stopped_ || !memory_.has_room()) return;
   if (uses_history() && !history_) {
@@ -129,6 +143,7 @@ void SendPipeline::read_next() {
     history_ = std::move(*ring);
   }
   if (history_ && !history_has_room()) return; // until a chunk is compressed
+  if (ahead_of_unmeasured_link()) return;      // until a chunk is acknowledged
   if (!source_ && next_item_ < items_.size() && next_item_ - ended_files_ >= kFilesAhead) return;
   if (!source_ && !open_next_item()) {
     eof_ = true;
@@ -231,15 +246,15 @@ void SendPipeline::hash(SendChunk* c) {
     c->probed = probing || incompressible_run_ > 0 || !any_hashed_;
   }
   // The bytes of the same item before it are the prefix of its frame (not
-  // of a periodic probe's: a probe stays cheap). At levels above zstd's
-  // default, up to wire::kHistory of them, searched with the long-distance
+  // of a periodic probe's: a probe stays cheap). From LevelRange::kLong
+  // on, up to wire::kHistory of them, searched with the long-distance
   // matcher; at lower ones as many as a chunk (the cost of a prefix grows
   // with its length). Never more than four times the chunk: a short read
   // from a slow pipe is not compressed against megabytes.
   std::span<const uint8_t> against;
   bool long_matching = false;
   if (c->packed && !probing && history_) {
-    long_matching = level > codec::LevelRange::kStart;
+    long_matching = level >= codec::LevelRange::kLong;
     uint64_t most =
         std::min<uint64_t>(long_matching ? wire::kHistory : opts_.chunk_size, 4ull * c->len);
     uint64_t from = std::min(

@@ -101,6 +101,7 @@ private:
   codec::LevelControl::Observation observation() const;
   void on_hashed(SendChunk* c);
   bool history_has_room() const;
+  bool ahead_of_unmeasured_link() const;
   // Releases c's raw bytes once nothing needs them; drops acknowledged
   // chunks from the front.
   void release_unused(SendChunk& c);

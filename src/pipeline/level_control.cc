@@ -109,14 +109,15 @@ double LevelControl::feed_rate(int level) const {
   for (auto it = levels_.rbegin(); it != levels_.rend(); ++it) {
     if (it->first >= level || !known(it->second)) continue;
     if (next_level(it->first, 1) != level) break;
-    return workers_ * it->second.raw_per_sec * t_.slower_per_level /
-           (it->second.ratio * t_.ratio_per_level);
+    double slower = t_.slower_per_level * (level == LevelRange::kLong ? t_.slower_into_long : 1);
+    return workers_ * it->second.raw_per_sec * slower / (it->second.ratio * t_.ratio_per_level);
   }
   // ... or from the nearest tried level above, any distance down.
   for (const auto& [l, s] : levels_) {
     if (l <= level || !known(s)) continue;
     double d = l - level;
-    return workers_ * s.raw_per_sec / std::pow(t_.slower_per_level, d) /
+    double faster = level < LevelRange::kLong && l >= LevelRange::kLong ? t_.slower_into_long : 1;
+    return workers_ * s.raw_per_sec / std::pow(t_.slower_per_level, d) / faster /
            (s.ratio / std::pow(t_.ratio_per_level, d));
   }
   return 0;

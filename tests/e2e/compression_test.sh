@@ -53,6 +53,13 @@ check "-z7: level 7 only" levels_ok 7 7
 roundtrip "text with -z on a 5 MB/s link (--limit), 1 MiB chunks" text 32M "-z --limit 5M --chunk-size 1M"
 check "-z on a slow link: the level rises above the start (3)" bash -c "
   $(declare -f levels_ok); TMP=$TMP; levels_ok 1 19 && [ \$(cat $TMP/top) -gt 3 ]"
+# ... and most chunks are compressed after it rose: until the link is
+# measured, only a few chunks are read ahead of the connection (before, 20
+# of the 32 went at level 3, compressed while the handshake and the first
+# acknowledgements came).
+check "-z on a slow link: fewer than half of the chunks at the start level" bash -c "
+  n=\$(grep '\"zstd_levels\"' $TMP/s.err | tail -n1 | sed -n 's/.*\"zstd_levels\":{[^}]*\"3\":\([0-9]*\).*/\1/p')
+  [ \"\${n:-0}\" -lt 16 ]"
 listener h "127.0.0.1:0" "> /dev/null"
 bg s "$QPIPE gen --kind text 4M | timeout 60 $QPIPE 127.0.0.1:$PORT -q --zstd=auto:2:2 --stats"
 src=$(wait_rc s); rc=$(wait_rc h)

@@ -17,9 +17,11 @@ namespace {
 constexpr uint64_t kMs = 1'000'000;
 constexpr int kWorkers = 2;
 
-// A model of zstd: raw bytes/s of one worker and the ratio at each level.
+// A model of zstd: raw bytes/s of one worker and the ratio at each level
+// (from LevelRange::kLong on with the long-distance matcher, three times
+// slower).
 double speed(int level) {
-  return 400e6 * std::pow(0.7, level - 1);
+  return 400e6 * std::pow(0.7, level - 1) * (level >= LevelRange::kLong ? 0.35 : 1.0);
 }
 double ratio(int level, double base = 3.0) {
   return base * std::pow(1.04, level - 1);
@@ -169,7 +171,7 @@ BOOST_AUTO_TEST_CASE(alternating_data_settles_instead_of_oscillating) {
   // Half the chunks incompressible (gen --kind mixed): the level depends on
   // the compressible half's rate and ratio, and does not swing.
   LevelControl c(kAutoLevels);
-  Sim sim{c, 25e6};
+  Sim sim{c, 10e6};
   sim.incompressible_every_other = true;
   auto v = sim.run(1000);
   BOOST_TEST(changes(std::vector<int>(v.begin() + 500, v.end())) == 0);
@@ -214,11 +216,26 @@ BOOST_AUTO_TEST_CASE(slow_input_raises_the_level_by_the_rates) {
   // Nothing waits and the workers idle: the rates alone decide, and the
   // level climbs while it would still feed the link.
   LevelControl c(kAutoLevels);
-  Sim sim{c, 25e6};
+  Sim sim{c, 10e6};
   sim.input_bound = true;
   sim.run(1000);
   BOOST_TEST(c.level() > 3);
-  BOOST_TEST(feed(c.level()) >= 25e6);
+  BOOST_TEST(feed(c.level()) >= 10e6);
+}
+
+BOOST_AUTO_TEST_CASE(the_step_into_long_matching_is_extrapolated_three_times_slower) {
+  // Level 3 measured at 400 MB/s per worker, 3:1: level 4 (the long-distance
+  // matcher) is expected at 0.75 x 0.35 of it, not 0.75; level 3 from a
+  // measured level 4, as much faster.
+  LevelControl c(kAutoLevels);
+  c.compressed(3, 4'000'000, 1'000'000, 10 * kMs);
+  BOOST_TEST(c.feed_rate(3) == 400e6 / 4, boost::test_tools::tolerance(1e-9)); // one worker
+  BOOST_TEST(c.feed_rate(4) == c.feed_rate(3) * 0.75 * 0.35 / 1.02,
+             boost::test_tools::tolerance(1e-9));
+  LevelControl d(kAutoLevels);
+  d.compressed(4, 1'000'000, 250'000, 10 * kMs);
+  BOOST_TEST(d.feed_rate(3) == d.feed_rate(4) / 0.75 / 0.35 * 1.02,
+             boost::test_tools::tolerance(1e-9));
 }
 
 BOOST_AUTO_TEST_CASE(a_fixed_level_never_moves) {
