@@ -213,7 +213,9 @@ std::optional<int> SendPipeline::compression_level(const SendChunk& c, bool prob
     if (c.seq % kProbeEvery != 0) return std::nullopt;
     return std::min(levels_->level(), std::max(levels_->range().min, codec::LevelRange::kStart));
   }
-  if (connected_) levels_->observe(transport::now_ns(), observation());
+  // (Not while reads are held back for the link's first measurement: the
+  // queues would show workers the connection waits for.)
+  if (connected_ && levels_->link_rate() > 0) levels_->observe(transport::now_ns(), observation());
   return levels_->level();
 }
 
@@ -368,7 +370,7 @@ void SendPipeline::acknowledged(SendChunk& c) {
   if (levels_ && connected_) {
     uint64_t now = transport::now_ns();
     levels_->delivered(now, acked_wire_);
-    levels_->observe(now, observation());
+    if (levels_->link_rate() > 0) levels_->observe(now, observation());
   }
   pop_acknowledged();
   read_next();
