@@ -18,8 +18,9 @@ constexpr OptionSpec kTable[] = {
      "workers, at the speed they measured at that level and with the ratio they achieved, still "
      "produce compressed data as fast as the connection delivers it: a slow link gets a higher "
      "level, a fast one a lower, so that the link stays full. A number "
-     "fixes the level (\\-z19, \\-\\-zstd=\\-5). Each chunk is compressed against the one "
-     "before it, so what repeats across chunks costs little. Chunks that do not shrink travel raw, "
+     "fixes the level (\\-z19, \\-\\-zstd=\\-5). Each chunk is compressed against the bytes "
+     "before it (up to level 3 a chunk's worth, above it up to 8 MiB with long\\-distance "
+     "matching), so what repeats costs little. Chunks that do not shrink travel raw, "
      "and "
      "after a few such chunks only every 17th is tried: incompressible data costs almost "
      "nothing. \\-\\-stats reports the levels used."},
