@@ -56,7 +56,12 @@ SendPipeline::SendPipeline(uv_loop_t* loop, const SendOptions& opts, std::vector
       memory_(opts.chunk_size, opts.streams, opts.zstd.has_value(), history_size(opts)),
       workers_(pool_workers()) {
   files_.resize(items_.size());
-  if (opts_.zstd) levels_.emplace(*opts_.zstd);
+  if (opts_.zstd) {
+    // Without the history, level 4 is no slower a step than the others.
+    codec::LevelControl::Tuning tuning;
+    if (!app::uses_history(opts_)) tuning.slower_into_long = 1;
+    levels_.emplace(*opts_.zstd, tuning);
+  }
 }
 
 std::optional<uint64_t> SendPipeline::total_size() const {
@@ -143,7 +148,9 @@ void SendPipeline::read_next() {
     history_ = std::move(*ring);
   }
   if (history_ && !history_has_room()) return; // until a chunk is compressed
-  if (ahead_of_unmeasured_link()) return;      // until a chunk is acknowledged
+  // (Not at the end of the input: END need not wait for an acknowledgement.)
+  if (ahead_of_unmeasured_link() && (source_ || next_item_ < items_.size()))
+    return; // until a chunk is acknowledged
   if (!source_ && next_item_ < items_.size() && next_item_ - ended_files_ >= kFilesAhead) return;
   if (!source_ && !open_next_item()) {
     eof_ = true;
