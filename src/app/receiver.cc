@@ -1,7 +1,5 @@
 #include "app/receiver.h"
 
-#include <cstring>
-
 #include "app/close_reason.h"
 #include "core/units.h"
 #include "pipeline/codec.h"
@@ -193,12 +191,7 @@ void Receiver::process_ready() {
     if (history() && !flat && !cp->in_history && seq == history_seq_ && !history_busy_) {
       std::span<const uint8_t> none;
       if (auto o = history_for(*cp, &none); !o) return fail(o.abort());
-      size_t off = 0;
-      if (!cp->hdr.outside_history)
-        for (const auto& v : cp->received()) {
-          std::memcpy(history_->at(history_->head()) + off, v.iov_base, v.iov_len);
-          off += v.iov_len;
-        }
+      if (!cp->hdr.outside_history) cp->copy_to(history_->at(history_->head()));
       history_passed(*cp);
     }
     if (cp->processing || cp->hashed) continue;
@@ -230,13 +223,7 @@ void Receiver::process_ready() {
             }
           }
           // (After decoding: the bytes appended replace the oldest of the prefix.)
-          if (append_at) {
-            size_t off = 0;
-            for (const auto& v : cp->iov()) {
-              std::memcpy(append_at + off, v.iov_base, v.iov_len);
-              off += v.iov_len;
-            }
-          }
+          if (append_at) cp->copy_to(append_at);
           cp->actual = hash_iovecs(cp->iov());
         },
         [this, cp] { on_processed(cp); });

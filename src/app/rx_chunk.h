@@ -49,6 +49,13 @@ struct RxChunk {
     if (raw) return {iovec{raw.get(), hdr.raw_len}};
     return received();
   }
+  // Copies its decoded bytes (hdr.raw_len of them) to `out`.
+  void copy_to(uint8_t* out) const {
+    for (const auto& v : iov()) {
+      std::memcpy(out, v.iov_base, v.iov_len);
+      out += v.iov_len;
+    }
+  }
   std::vector<iovec> received() const {
     std::vector<iovec> v;
     size_t left = got;
