@@ -256,14 +256,15 @@ void SendPipeline::hash(SendChunk* c) {
   }
   // The bytes of the same item before it are the prefix of its frame (not
   // of a periodic probe's: a probe stays cheap). From LevelRange::kLong
-  // on, up to wire::kHistory of them, searched with the long-distance
-  // matcher; at lower ones as many as a chunk (the cost of a prefix grows
-  // with its length). Never more than four times the chunk: a short read
-  // from a slow pipe is not compressed against megabytes.
+  // to below LevelRange::kTree, up to wire::kHistory of them, searched with
+  // the long-distance matcher; at other levels as many as a chunk (the cost
+  // of a prefix grows with its length, steeply at the binary-tree levels).
+  // Never more than four times the chunk: a short read from a slow pipe is
+  // not compressed against megabytes.
   std::span<const uint8_t> against;
   bool long_matching = false;
   if (c->packed && !probing && history_) {
-    long_matching = level >= codec::LevelRange::kLong;
+    long_matching = level >= codec::LevelRange::kLong && level < codec::LevelRange::kTree;
     uint64_t most =
         std::min<uint64_t>(long_matching ? wire::kHistory : opts_.chunk_size, 4ull * c->len);
     uint64_t from = std::min(

@@ -11,16 +11,18 @@ constexpr OptionSpec kTable[] = {
      "Listen on [[HOST]:PORT] (default: all addresses, IPv4 and IPv6, port 4433) and write what "
      "the first sender sends to stdout, or to the file given with \\-o."},
     {OptId::zstd, 'z', "zstd", Arg::optional, "LEVEL|auto[:MIN:MAX]", kSend,
-     "compress chunks with zstd; the level follows the link (default auto:1:19)", nullptr,
+     "compress chunks with zstd; the level follows the link (default auto:1:12)", nullptr,
      "Compress chunks with zstd on all cores; the listener decompresses on its own. Plain \\-z "
-     "is \\-\\-zstd=auto: the level follows the connection, between 1 and 19 (auto:MIN:MAX "
-     "sets the range; negative levels are faster still). It is the highest level at which the "
+     "is \\-\\-zstd=auto: the level follows the connection, between 1 and 12 (auto:MIN:MAX "
+     "sets the range, up to 19; negative levels are faster still). It is the highest level at "
+     "which the "
      "workers, at the speed they measured at that level and with the ratio they achieved, still "
      "produce compressed data as fast as the connection delivers it: a slow link gets a higher "
      "level, a fast one a lower, so that the link stays full. A number "
      "fixes the level (\\-z19, \\-\\-zstd=\\-5). Each chunk is compressed against the bytes "
-     "before it (up to level 3 a chunk's worth, above it up to 8 MiB with long\\-distance "
-     "matching), so what repeats costs little. Chunks that do not shrink travel raw, "
+     "before it (up to level 3 and from 13 a chunk's worth, from 4 to 12 up to 8 MiB with "
+     "long\\-distance matching), so what repeats costs little. Chunks that do not shrink travel "
+     "raw, "
      "and "
      "after a few such chunks only every 17th is tried: incompressible data costs almost "
      "nothing. \\-\\-stats reports the levels used."},

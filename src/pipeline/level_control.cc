@@ -104,13 +104,20 @@ const LevelControl::LevelStats* LevelControl::stats(int level) const {
 double LevelControl::feed_rate(int level) const {
   auto known = [](const LevelStats& s) { return s.raw_per_sec > 0 && s.ratio > 0; };
   if (auto* s = stats(level); s && known(*s)) return workers_ * s->raw_per_sec / s->ratio;
-  // Extrapolate from the nearest tried level below: one level up at most
+  // Extrapolate from the nearest tried level below, up to climb_most levels
   // (the level climbs by trying), ...
   for (auto it = levels_.rbegin(); it != levels_.rend(); ++it) {
     if (it->first >= level || !known(it->second)) continue;
-    if (next_level(it->first, 1) != level) break;
-    double slower = t_.slower_per_level * (level == LevelRange::kLong ? t_.slower_into_long : 1);
-    return workers_ * it->second.raw_per_sec * slower / (it->second.ratio * t_.ratio_per_level);
+    double slower = 1, better = 1;
+    int steps = 0;
+    for (int l = it->first; l < level; l = next_level(l, 1)) {
+      int up = next_level(l, 1);
+      slower *= t_.slower_per_level * (up == LevelRange::kLong ? t_.slower_into_long : 1);
+      better *= t_.ratio_per_level;
+      ++steps;
+    }
+    if (steps > t_.climb_most) break;
+    return workers_ * it->second.raw_per_sec * slower / (it->second.ratio * better);
   }
   // ... or from the nearest tried level above, any distance down.
   for (const auto& [l, s] : levels_) {

@@ -18,8 +18,9 @@
 // stays while it feeds at least keep_margin x the link (while the link is
 // measured; otherwise up_margin, as the link may be faster than it looked),
 // another is chosen only if it feeds at least up_margin x the link. An
-// untried level is extrapolated from the tried one below it, one level at a
-// time, so the level climbs by trying. No change within hold_ns of the last.
+// untried level is extrapolated from the tried one below it, at most
+// climb_most levels up, so the level climbs by trying. No change within
+// hold_ns of the last.
 // A window in which the connection mostly waited while every worker was
 // busy overrides the rates (they promised more than the shared cores gave):
 // one level down, none up, and the level left is not tried again for
@@ -47,10 +48,15 @@ struct LevelRange {
   // zstd's long-distance matcher: about three times slower than the level
   // below it (SendPipeline).
   static constexpr int kLong = 4;
+  // From this level zstd's strategies build a binary tree over the whole
+  // prefix for every chunk (8 MiB of text: 12 MB/s at level 12, 1 MB/s at
+  // 13): the history is one chunk's worth again, without the long-distance
+  // matcher, and plain -z stops below it.
+  static constexpr int kTree = 13;
 };
 
 // The default of plain -z.
-inline constexpr LevelRange kAutoLevels{1, 19};
+inline constexpr LevelRange kAutoLevels{1, LevelRange::kTree - 1};
 
 // "auto", "auto:MIN:MAX" or a level; nullopt when it is none of these
 // (the range check is the caller's).
@@ -80,6 +86,11 @@ public:
     // ... and this much slower again into LevelRange::kLong (measured on a
     // source tree: 401 MB/s at level 3, 104 at level 4 with the history).
     double slower_into_long = 0.35;
+    // How many levels above the highest one tried a level is extrapolated
+    // (and so how far one step climbs): far enough to reach a slow link's
+    // level within a short transfer, near enough that the estimate holds
+    // (zstd's speed falls faster than 0.75 a level above 9).
+    int climb_most = 3;
   };
   // What the queues look like (as a chunk goes to the workers or one is acknowledged).
   struct Observation {
