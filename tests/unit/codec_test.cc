@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <memory>
 #include <span>
 #include <vector>
 #include <zstd.h>
@@ -130,6 +131,21 @@ BOOST_AUTO_TEST_CASE(a_prefix_that_ends_where_the_chunk_begins_compresses_better
       qpipe::codec::decompress(qpipe::codec::worker_dctx(), {&piece, 1}, out, "c", own_prefix)
           .ok());
   BOOST_TEST(out == apart);
+}
+
+BOOST_AUTO_TEST_CASE(long_matching_keeps_the_match_tables_small_at_high_levels) {
+  // Level 12 would size its tables for a whole file (about 50 MiB per
+  // context, one per thread of the pool); with a chunk and its history they
+  // stay at 2^20 entries.
+  auto text = generated(gen::Kind::text, 6 << 20);
+  std::span<const uint8_t> all(text);
+  std::unique_ptr<ZSTD_CCtx, size_t (*)(ZSTD_CCtx*)> own(ZSTD_createCCtx(), ZSTD_freeCCtx);
+  auto* cctx = own.get();
+  std::vector<uint8_t> dst(ZSTD_compressBound(2 << 20));
+  size_t n = qpipe::codec::compress_prefixed(cctx, 12, all.subspan(4 << 20), dst,
+                                             all.first(4 << 20), true);
+  BOOST_TEST(n > 0u);
+  BOOST_TEST(ZSTD_sizeof_CCtx(cctx) < size_t{16} << 20);
 }
 
 BOOST_AUTO_TEST_CASE(a_failed_prefixed_frame_leaves_no_prefix_behind) {
