@@ -14,7 +14,7 @@ constexpr OptionSpec kTable[] = {
      "compress chunks with zstd; the level follows the link (default auto:1:12)", nullptr,
      "Compress chunks with zstd on all cores; the listener decompresses on its own. Plain \\-z "
      "is \\-\\-zstd=auto: the level follows the connection, between 1 and 12 (auto:MIN:MAX "
-     "sets the range, up to 19; negative levels are faster still). It is the highest level at "
+     "sets the range, up to 22; negative levels are faster still). It is the highest level at "
      "which the "
      "workers, at the speed they measured at that level and with the ratio they achieved, still "
      "produce compressed data as fast as the connection delivers it: a slow link gets a higher "

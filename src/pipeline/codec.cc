@@ -14,9 +14,10 @@ namespace {
 // 2^24 = 16 MiB, the largest chunk: no legitimate frame needs a larger window.
 constexpr int kMaxWindowLog = 24;
 // The match tables of a frame with long-distance matching (a chunk and up to
-// 8 MiB of history): at most 2^20 entries. Levels 9 to 12 size them for
-// whole files (2^23 at 12: 50 MiB per context, one context per thread of
-// the pool); a 2 MiB chunk of a tar of a source tree at 12 with 8 MiB
+// 8 MiB of history): at most 2^20 entries (the hash table; the row-based
+// match finder of levels 5 to 12 keeps no chain table). Levels 9 to 12 size
+// them for whole files (2^23 at 12: 50 MiB per context, one context per
+// thread of the pool); a 2 MiB chunk of a tar of a source tree at 12 with 8 MiB
 // before it: 2.029x in 2.0 s with zstd's tables, 2.019x in 1.0 s with
 // these (7.5 MiB).
 constexpr unsigned kLongMatchTableLog = 20;
@@ -65,7 +66,7 @@ size_t compress(ZSTD_CCtx* cctx, int level, std::span<const uint8_t> src, std::s
 size_t compress_prefixed(ZSTD_CCtx* cctx, int level, std::span<const uint8_t> src,
                          std::span<uint8_t> dst, std::span<const uint8_t> prefix,
                          bool long_matching) {
-  if (prefix.empty()) return compress(cctx, level, src, dst);
+  if (prefix.empty() && !long_matching) return compress(cctx, level, src, dst);
   if (!cctx || src.empty()) return 0;
   int window_log = 10; // zstd's smallest
   while (window_log < kMaxWindowLog && (size_t{1} << window_log) < prefix.size() + src.size())
@@ -74,14 +75,17 @@ size_t compress_prefixed(ZSTD_CCtx* cctx, int level, std::span<const uint8_t> sr
   size_t n = ZSTD_CCtx_setParameter(cctx, ZSTD_c_compressionLevel, level);
   if (!ZSTD_isError(n)) n = ZSTD_CCtx_setParameter(cctx, ZSTD_c_windowLog, window_log);
   if (!ZSTD_isError(n) && long_matching) {
-    n = ZSTD_CCtx_setParameter(cctx, ZSTD_c_enableLongDistanceMatching, 1);
+    // (The first chunk of a file has no history: the tables are capped all
+    // the same, as the thread's context keeps the largest it was given.)
+    if (!prefix.empty()) n = ZSTD_CCtx_setParameter(cctx, ZSTD_c_enableLongDistanceMatching, 1);
     ZSTD_compressionParameters p = ZSTD_getCParams(level, src.size(), prefix.size());
     if (!ZSTD_isError(n) && p.hashLog > kLongMatchTableLog)
       n = ZSTD_CCtx_setParameter(cctx, ZSTD_c_hashLog, kLongMatchTableLog);
     if (!ZSTD_isError(n) && p.chainLog > kLongMatchTableLog)
       n = ZSTD_CCtx_setParameter(cctx, ZSTD_c_chainLog, kLongMatchTableLog);
   }
-  if (!ZSTD_isError(n)) n = ZSTD_CCtx_refPrefix(cctx, prefix.data(), prefix.size());
+  if (!ZSTD_isError(n) && !prefix.empty())
+    n = ZSTD_CCtx_refPrefix(cctx, prefix.data(), prefix.size());
   if (!ZSTD_isError(n)) n = ZSTD_compress2(cctx, dst.data(), dst.size(), src.data(), src.size());
   // The next frame starts from defaults (the prefix is for one frame only).
   ZSTD_CCtx_reset(cctx, ZSTD_reset_session_and_parameters);

@@ -110,7 +110,7 @@ double LevelControl::feed_rate(int level) const {
     if (it->first >= level || !known(it->second)) continue;
     double slower = 1, better = 1;
     int steps = 0;
-    for (int l = it->first; l < level; l = next_level(l, 1)) {
+    for (int l = it->first; l < level && steps <= t_.climb_most; l = next_level(l, 1)) {
       int up = next_level(l, 1);
       slower *= t_.slower_per_level * (up == LevelRange::kLong ? t_.slower_into_long : 1);
       better *= t_.ratio_per_level;

@@ -44,9 +44,9 @@ struct LevelRange {
   int start() const { return kStart < min ? min : kStart > max ? max : kStart; }
   bool operator==(const LevelRange&) const = default;
   static constexpr int kStart = 3;
-  // From this level on, -z compresses against up to 8 MiB of history with
-  // zstd's long-distance matcher: about three times slower than the level
-  // below it (SendPipeline).
+  // From this level to below kTree, -z compresses against up to 8 MiB of
+  // history with zstd's long-distance matcher: about three times slower than
+  // the level below it (SendPipeline).
   static constexpr int kLong = 4;
   // From this level zstd's strategies build a binary tree over the whole
   // prefix for every chunk (8 MiB of text: 12 MB/s at level 12, 1 MB/s at

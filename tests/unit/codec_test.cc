@@ -146,6 +146,11 @@ BOOST_AUTO_TEST_CASE(long_matching_keeps_the_match_tables_small_at_high_levels) 
                                              all.first(4 << 20), true);
   BOOST_TEST(n > 0u);
   BOOST_TEST(ZSTD_sizeof_CCtx(cctx) < size_t{16} << 20);
+  // ... and so do they for the first chunk of a file, which has no history.
+  std::unique_ptr<ZSTD_CCtx, size_t (*)(ZSTD_CCtx*)> first(ZSTD_createCCtx(), ZSTD_freeCCtx);
+  n = qpipe::codec::compress_prefixed(first.get(), 12, all.first(2 << 20), dst, {}, true);
+  BOOST_TEST(n > 0u);
+  BOOST_TEST(ZSTD_sizeof_CCtx(first.get()) < size_t{16} << 20);
 }
 
 BOOST_AUTO_TEST_CASE(a_failed_prefixed_frame_leaves_no_prefix_behind) {
