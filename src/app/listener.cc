@@ -259,7 +259,7 @@ void Listener::receiver_finished(Receiver& r, const Status& st) {
 void Listener::on_datagram(const transport::Datagram& d) {
   if (completion_.done()) return;
   ngtcp2_version_cid vc;
-  int rv = ngtcp2_pkt_decode_version_cid(&vc, d.data.data(), d.data.size(), 18);
+  int rv = ngtcp2_pkt_decode_version_cid(&vc, d.data.data(), d.data.size(), transport::kCidLen);
   if (rv != 0) return; // not QUIC, or a version we do not speak: ignore it
   auto it = by_cid_.find(cid_key(vc.dcid, vc.dcidlen));
   if (it != by_cid_.end()) {

@@ -58,7 +58,6 @@ const char* app_error_text(uint64_t code) {
 
 namespace {
 
-constexpr size_t kCidLen = 18;
 // The largest UDP payload a probe tries: an IPv4 datagram's limit (65507)
 // less a margin that keeps one datagram within a GRO batch on loopback.
 constexpr uint16_t kMaxUdpPayload = 65452;

@@ -36,6 +36,12 @@ namespace qpipe::transport {
 // packets in flight, before it takes its path as gone (see check_path).
 inline constexpr uint64_t kPathStallMinMs = 1000;
 
+// The length of the connection IDs each end issues: 8 random bytes (RFC
+// 9000's least for a client's first one; what msquic and quinn use). Every
+// packet carries one, so on a 1500-byte path each byte of it costs 0.07%
+// of the goodput: 8 instead of 18 gives 0.7%.
+inline constexpr size_t kCidLen = 8;
+
 // Application error codes carried in CONNECTION_CLOSE (PROTOCOL in man/qpipe.1).
 enum class AppError : uint64_t {
   no_error = 0,

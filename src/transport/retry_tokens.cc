@@ -7,7 +7,7 @@
 namespace qpipe::transport {
 
 namespace {
-constexpr size_t kRetryCidLen = 18; // as the listener's own connection IDs
+constexpr size_t kRetryCidLen = kCidLen; // as the listener's own connection IDs
 } // namespace
 
 RetryTokens::RetryTokens() {
