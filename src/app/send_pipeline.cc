@@ -189,9 +189,15 @@ void SendPipeline::on_read(ReadResult r) {
   chunk->len = static_cast<uint32_t>(r.bytes);
   if (history_) {
     // Input that does not compress lately is not copied, nor ever part of
-    // a prefix; its header tells the listener not to keep it either.
+    // a prefix; its header tells the listener not to keep it either. Nor
+    // is input that looked random from its first chunk on, until a chunk
+    // does not or one shrinks: copying the first chunks of random input
+    // into the fresh ring, here and at the listener, cost more time than
+    // -z may (each of its pages is a page fault). (Only from the start: a
+    // chunk left out cuts the prefix of the ones after it.)
     chunk->at = history_->head();
-    chunk->outside_history = incompressible_run_ >= kIncompressibleRun;
+    if (random_start_) random_start_ = codec::looks_incompressible({chunk->data.get(), r.bytes});
+    chunk->outside_history = incompressible_run_ >= kIncompressibleRun || random_start_;
     if (chunk->outside_history)
       history_valid_from_ = chunk->at + r.bytes;
     else
@@ -323,6 +329,7 @@ void SendPipeline::on_hashed(SendChunk* c) {
     c->raw_done = true; // the frame is what travels now
     release_unused(*c);
     incompressible_run_ = 0;
+    random_start_ = false;
     ++level_counts_[c->level];
     if (levels_) levels_->compressed(c->level, c->len, c->wire_len, c->work_ns);
   } else {

@@ -140,6 +140,7 @@ private:
   int workers_;                // chunks the thread pool compresses at once
   int incompressible_run_ = 0; // chunks in a row that did not shrink
   bool any_hashed_ = false;    // a chunk came back from the workers
+  bool random_start_ = true;   // all chunks so far looked random, and none shrank
   uint64_t next_seq_ = 0, digested_ = 0, bytes_read_ = 0, payload_wire_ = 0;
   uint64_t acked_wire_ = 0; // payload the listener acknowledged, as sent (compressed or raw)
   Digester digester_;

@@ -1,6 +1,8 @@
 #include "pipeline/codec.h"
 
 #include <algorithm>
+#include <array>
+#include <cmath>
 #include <memory>
 
 // ZSTD_getCParams: the match tables a level would use (exported by libzstd).
@@ -116,6 +118,27 @@ size_t compress_sampled(ZSTD_CCtx* cctx, int level, std::span<const uint8_t> src
   if (!cctx || src.empty()) return 0;
   if (sample < src.size() && !sample_shrinks(cctx, level, src, dst, sample)) return 0;
   return compress_prefixed(cctx, level, src, dst, prefix, long_matching);
+}
+
+bool looks_incompressible(std::span<const uint8_t> src) {
+  constexpr size_t kSlices = 4, kSlice = 4096;
+  // Below 4 KiB the estimate of random bytes falls under the threshold.
+  if (src.size() < kSlice) return false;
+  std::array<uint32_t, 256> counts{};
+  size_t piece = std::min(kSlice, src.size() / kSlices), n = 0;
+  for (size_t i = 0; i < kSlices; ++i) {
+    size_t off = (src.size() - piece) * i / (kSlices - 1);
+    for (size_t j = 0; j < piece; ++j)
+      ++counts[src[off + j]];
+    n += piece;
+  }
+  double bits = 0;
+  for (uint32_t c : counts)
+    if (c) {
+      double p = static_cast<double>(c) / static_cast<double>(n);
+      bits -= p * std::log2(p);
+    }
+  return bits >= 7.9;
 }
 
 Status decompress(ZSTD_DCtx* dctx, std::span<const iovec> in, std::span<uint8_t> out,

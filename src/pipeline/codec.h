@@ -51,6 +51,14 @@ size_t compress_sampled(ZSTD_CCtx* cctx, int level, std::span<const uint8_t> src
                         std::span<uint8_t> dst, size_t sample, std::span<const uint8_t> prefix = {},
                         bool long_matching = false);
 
+// Whether src looks like it will not compress, judged in microseconds on
+// the loop thread: the byte entropy of four 4 KiB slices spread over it is
+// at least 7.9 bits (random bytes and zstd or gzip output come out at
+// 7.98-7.99; text, code and executables at 3.7-6). Byte counts say nothing
+// of repeats, so a false "yes" is possible (a disk image of the same random
+// block twice); it is only a hint of where to look first.
+bool looks_incompressible(std::span<const uint8_t> src);
+
 // Decompresses the pieces of one zstd frame into out, which must come out
 // exactly full. `what` names the chunk in error messages. `prefix`: what the
 // frame was compressed against (compress_prefixed), or more bytes ending with

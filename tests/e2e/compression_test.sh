@@ -106,10 +106,11 @@ check "6 MiB twice: -z4 finds the copy 6 MiB back (payload < 4 MiB)" bash -c "
 check "6 MiB twice: -z3 looks one chunk back only (payload > 5 MiB)" bash -c "
   [ \$(cat $TMP/wire.3) -gt \$((5 * 1048576)) ]"
 
-# Input that does not compress lately is left out of the history (its
-# headers say so, and neither side keeps it): text after 16 MiB of random
-# bytes is compressed against the text only, and arrives identical. (Until
-# the next probe finds it compressible, up to 16 chunks of it travel raw.)
+# Input that does not compress lately, or that looked random from its first
+# chunk on, is left out of the history (its headers say so, and neither side
+# keeps it): text after 16 MiB of random bytes is compressed against the text
+# only, and arrives identical. (Until the next probe finds it compressible,
+# up to 16 chunks of it travel raw.)
 { head -c 16M /dev/urandom; cat "$TMP/text64"; } >"$TMP/randtext"
 listener rt "127.0.0.1:0 -o $TMP/randtext.out"
 bg s "timeout 60 $QPIPE 127.0.0.1:$PORT -z --stats=json <$TMP/randtext"

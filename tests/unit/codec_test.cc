@@ -1,6 +1,7 @@
 // Tests for src/pipeline/codec.h: compression round trips, and decompression
 // that refuses bombs, lying lengths, trailing bytes, corrupt data and frames
-// that ask for a window larger than a chunk can need.
+// that ask for a window larger than a chunk can need; the cheap guess at
+// whether a chunk is random.
 #include <boost/test/unit_test.hpp>
 
 #include <algorithm>
@@ -173,6 +174,28 @@ BOOST_AUTO_TEST_CASE(random_data_is_not_worth_compressing) {
   auto src = generated(gen::Kind::random, 1 << 20);
   std::vector<uint8_t> dst(ZSTD_compressBound(src.size()));
   BOOST_TEST(qpipe::codec::compress(qpipe::codec::worker_cctx(), 3, src, dst) == 0u);
+}
+
+BOOST_AUTO_TEST_CASE(random_bytes_look_incompressible_and_text_does_not) {
+  using qpipe::codec::looks_incompressible;
+  auto random = generated(gen::Kind::random, 2 << 20);
+  BOOST_TEST(looks_incompressible(random));
+  BOOST_TEST(looks_incompressible(std::span(random).first(4096)));
+  // Too short to judge: 1 KiB of random bytes has fewer than 8 bits' worth.
+  BOOST_TEST(!looks_incompressible(std::span(random).first(1024)));
+  BOOST_TEST(!looks_incompressible(generated(gen::Kind::text, 2 << 20)));
+  // A frame of zstd's own is random-looking.
+  BOOST_TEST(looks_incompressible(zstd_frame(generated(gen::Kind::text, 2 << 20))));
+  // Random bytes with text at the end: the last slice sees the text.
+  auto half = random;
+  auto text = generated(gen::Kind::text, 1 << 20);
+  std::copy(text.begin(), text.end(), half.begin() + (1 << 20));
+  BOOST_TEST(!looks_incompressible(half));
+  // Zeros in every slice.
+  std::vector<uint8_t> sparse = random;
+  for (size_t i = 0; i < sparse.size(); i += 8)
+    sparse[i] = 0;
+  BOOST_TEST(!looks_incompressible(sparse));
 }
 
 BOOST_AUTO_TEST_CASE(sampled_compression_decides_on_the_sample) {
