@@ -42,6 +42,9 @@ inline constexpr uint64_t kPathStallMinMs = 1000;
 // of the goodput: 8 instead of 18 gives 0.7%.
 inline constexpr size_t kCidLen = 8;
 
+// The RTT assumed before the first sample (ns): see init_common.
+inline constexpr uint64_t kInitialRtt = 100'000'000;
+
 // Application error codes carried in CONNECTION_CLOSE (PROTOCOL in man/qpipe.1).
 enum class AppError : uint64_t {
   no_error = 0,

@@ -6,7 +6,8 @@
 // source are ignored. Everything from the client goes to the server (--to
 // HOST:PORT, IPv6 in brackets) from one upstream socket, and everything that
 // arrives on that socket goes back to the client. Both directions are impaired
-// the same way: --loss P drops, --dup P sends twice, --corrupt P flips 1-3
+// the same way: --loss P drops (and --drop-first N the first N datagrams:
+// a lost first flight), --dup P sends twice, --corrupt P flips 1-3
 // random bits, --delay-ms D adds a base one-way delay, --jitter-ms J adds a
 // uniform 0..J ms per datagram (which reorders when J exceeds the gap between
 // datagrams), --reorder P holds a datagram back an extra 2*J+1 ms, and --rate
@@ -62,6 +63,7 @@ constexpr const char* kUsage =
     "  --listen [HOST:]PORT   listen address (default 127.0.0.1:0, ephemeral)\n"
     "  --to HOST:PORT         target (server) address; IPv6 as [ADDR]:PORT\n"
     "  --loss P               drop probability (0..1)\n"
+    "  --drop-first N         also drop the first N datagrams of each direction\n"
     "  --dup P                duplicate probability (0..1)\n"
     "  --corrupt P            probability of flipping 1-3 random bits (0..1)\n"
     "  --delay-ms D           base one-way delay in ms\n"
@@ -93,6 +95,7 @@ struct Options {
   sockaddr_storage listen_addr{};
   sockaddr_storage to_addr{};
   double loss = 0, dup = 0, corrupt = 0, reorder = 0;
+  uint64_t drop_first = 0;
   double delay_ms = 0, jitter_ms = 0;
   uint64_t rate = 0;
   uint64_t queue_bytes = 1 << 20;
@@ -200,6 +203,8 @@ Options parse_args(int argc, char** argv) {
       o.to_spec = value();
     else if (arg == "--loss")
       o.loss = parse_double(arg, value(), 0, 1);
+    else if (arg == "--drop-first")
+      o.drop_first = parse_u64(arg, value(), 0, 1u << 30);
     else if (arg == "--dup")
       o.dup = parse_double(arg, value(), 0, 1);
     else if (arg == "--corrupt")
@@ -490,7 +495,7 @@ private:
       u_jitter[i] = rng.uniform();
       u_reorder[i] = rng.uniform();
     }
-    if (u_loss < opt_.loss) {
+    if (u_loss < opt_.loss || index < opt_.drop_first) {
       c.dropped++;
       return;
     }
