@@ -196,7 +196,10 @@ void SendPipeline::on_read(ReadResult r) {
     // -z may (each of its pages is a page fault). (Only from the start: a
     // chunk left out cuts the prefix of the ones after it.)
     chunk->at = history_->head();
-    if (random_start_) random_start_ = codec::looks_incompressible({chunk->data.get(), r.bytes});
+    // (Not judged again while the run keeps chunks out anyway: with small
+    // chunks the count would be a good part of the loop's time.)
+    if (random_start_ && incompressible_run_ < kIncompressibleRun)
+      random_start_ = codec::looks_incompressible({chunk->data.get(), r.bytes});
     chunk->outside_history = incompressible_run_ >= kIncompressibleRun || random_start_;
     if (chunk->outside_history)
       history_valid_from_ = chunk->at + r.bytes;

@@ -56,7 +56,9 @@ size_t compress_sampled(ZSTD_CCtx* cctx, int level, std::span<const uint8_t> src
 // at least 7.9 bits (random bytes and zstd or gzip output come out at
 // 7.98-7.99; text, code and executables at 3.7-6). Byte counts say nothing
 // of repeats, so a false "yes" is possible (a disk image of the same random
-// block twice); it is only a hint of where to look first.
+// block twice): the sender then treats that input as it treats input that
+// did not compress lately (no prefix), which the samples of such input fail
+// too.
 bool looks_incompressible(std::span<const uint8_t> src);
 
 // Decompresses the pieces of one zstd frame into out, which must come out

@@ -124,7 +124,10 @@ Status Connection::init_common(const ConnectionSettings& s, ngtcp2_settings& set
   // RTT: 300 ms with 100 ms, where RFC 9002's 333 ms gives 1 s (as TCP's
   // SYN timeout). With 5% loss each way that happens to about one transfer
   // in ten, and cost 0.7 s of a 5 s transfer; a path slower than 300 ms per
-  // round trip gets a spare copy of its first packets instead.
+  // round trip gets a spare copy of its first packets instead. ngtcp2 also
+  // gives the validation of a new path (a NAT rebinding, a migration) at
+  // least three times the first probe timeout: about 1 s instead of 3 s,
+  // enough for a new path of up to about 900 ms per round trip.
   settings.initial_rtt = kInitialRtt;
   settings.ack_thresh = 8;
   if (log_.verbosity() >= Verbosity::debug) settings.log_printf = detail::ngtcp2_debug_log;
@@ -568,7 +571,7 @@ ConnectionStats Connection::stats() const {
   ngtcp2_conn_info ci;
   ngtcp2_conn_get_conn_info(conn_, &ci);
   // ngtcp2 keeps min_rtt at UINT64_MAX until it takes an RTT sample;
-  // smoothed_rtt is the initial guess (333 ms) until then.
+  // smoothed_rtt is the initial guess (kInitialRtt) until then.
   s.rtt_sampled = ci.min_rtt != UINT64_MAX;
   s.smoothed_rtt_ms = static_cast<double>(ci.smoothed_rtt) / NGTCP2_MILLISECONDS;
   s.min_rtt_ms = static_cast<double>(ci.min_rtt) / NGTCP2_MILLISECONDS;
