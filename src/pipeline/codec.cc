@@ -96,13 +96,20 @@ size_t compress_prefixed(ZSTD_CCtx* cctx, int level, std::span<const uint8_t> sr
 }
 
 namespace {
+// Samples are kSlices slices spread from the start of a chunk to its end
+// (a chunk that begins with a compressed tar member is still seen whole).
+constexpr size_t kSlices = 4;
+// Where slice i of `piece` bytes begins in `size` bytes.
+size_t slice_offset(size_t size, size_t piece, size_t i) {
+  return (size - piece) * i / (kSlices - 1);
+}
+
 // Whether four slices of `sample` bytes together, spread over src, shrink.
 bool sample_shrinks(ZSTD_CCtx* cctx, int level, std::span<const uint8_t> src,
                     std::span<uint8_t> dst, size_t sample) {
-  constexpr size_t kSlices = 4;
   size_t piece = std::max<size_t>(sample / kSlices, 1), in = 0, out = 0;
   for (size_t i = 0; i < kSlices; ++i) {
-    size_t off = (src.size() - piece) * i / (kSlices - 1);
+    size_t off = slice_offset(src.size(), piece, i);
     size_t n = ZSTD_compressCCtx(cctx, dst.data(), dst.size(), src.data() + off, piece, level);
     if (ZSTD_isError(n)) return true; // let the whole chunk decide
     in += piece;
@@ -121,13 +128,13 @@ size_t compress_sampled(ZSTD_CCtx* cctx, int level, std::span<const uint8_t> src
 }
 
 bool looks_incompressible(std::span<const uint8_t> src) {
-  constexpr size_t kSlices = 4, kSlice = 4096;
+  constexpr size_t kSlice = 4096;
   // Below 4 KiB the estimate of random bytes falls under the threshold.
   if (src.size() < kSlice) return false;
   std::array<uint32_t, 256> counts{};
   size_t piece = std::min(kSlice, src.size() / kSlices), n = 0;
   for (size_t i = 0; i < kSlices; ++i) {
-    size_t off = (src.size() - piece) * i / (kSlices - 1);
+    size_t off = slice_offset(src.size(), piece, i);
     for (size_t j = 0; j < piece; ++j)
       ++counts[src[off + j]];
     n += piece;
