@@ -113,10 +113,21 @@ Status Connection::init_common(const ConnectionSettings& s, ngtcp2_settings& set
   // Let PMTUD find what the path carries: Ethernet's 1500-byte MTU, jumbo
   // frames, or the 64 KiB of loopback. Fewer, larger packets cost less CPU;
   // a probe the path cannot carry is lost (or refused with EMSGSIZE, as DF is
-  // set) and the connection stays at the size that worked.
-  static const uint16_t probes[] = {1452, 8952, 16336, 32720, kMaxUdpPayload};
-  settings.pmtud_probes = probes;
-  settings.pmtud_probeslen = sizeof probes / sizeof probes[0];
+  // set) and the connection stays at the size that worked. ngtcp2 tries the
+  // probes in order and, after one failed, only smaller ones. A 1500-byte
+  // Ethernet MTU carries 1452 bytes of UDP payload over IPv6 and 1472 over
+  // IPv4: 1.4% more payload per link byte, worth 0.15 MB/s at 100 Mbit/s.
+  // 1452 goes first on IPv4 too, so a path a little under 1500 (PPPoE's
+  // 1492) still gets it in one round trip.
+  static const uint16_t probes_v6[] = {1452, 8952, 16336, 32720, kMaxUdpPayload};
+  static const uint16_t probes_v4[] = {1452, 1472, 8972, 16336, 32720, kMaxUdpPayload};
+  if (remote_.is_ipv4()) {
+    settings.pmtud_probes = probes_v4;
+    settings.pmtud_probeslen = std::size(probes_v4);
+  } else {
+    settings.pmtud_probes = probes_v6;
+    settings.pmtud_probeslen = std::size(probes_v6);
+  }
   settings.max_tx_udp_payload_size = kMaxUdpPayload;
   settings.handshake_timeout = std::min<uint64_t>(s.idle_timeout_ms, 10'000) * NGTCP2_MILLISECONDS;
   // Before the first RTT sample, a lost first flight (the sender's Initial,

@@ -222,6 +222,7 @@ private:
   // The largest congestion window and peer credit so far (ConnectionStats).
   void sample_windows();
   Connection(UdpSocket* socket, ConnectionHandler* handler, const Logger& log);
+  // Settings and transport parameters of both ends; remote_ must be set.
   Status init_common(const ConnectionSettings& s, ngtcp2_settings& settings,
                      ngtcp2_transport_params& params);
   // After ngtcp2_conn_*_new: takes the TLS session and starts the timer.

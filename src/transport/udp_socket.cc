@@ -46,6 +46,12 @@ std::string Address::to_string() const {
   return "[" + std::string(host) + "]:" + std::to_string(port());
 }
 
+bool Address::is_ipv4() const {
+  if (ss.ss_family == AF_INET) return true;
+  const auto* a6 = reinterpret_cast<const sockaddr_in6*>(&ss);
+  return ss.ss_family == AF_INET6 && IN6_IS_ADDR_V4MAPPED(&a6->sin6_addr);
+}
+
 bool Address::operator==(const Address& o) const {
   return len == o.len && std::memcmp(&ss, &o.ss, len) == 0;
 }

@@ -25,6 +25,8 @@ struct Address {
   const sockaddr* sa() const { return reinterpret_cast<const sockaddr*>(&ss); }
   sockaddr* sa() { return reinterpret_cast<sockaddr*>(&ss); }
   int family() const { return ss.ss_family; }
+  // IPv4 on the wire: an AF_INET address or an IPv4-mapped IPv6 one.
+  bool is_ipv4() const;
   uint16_t port() const;
   void set_port(uint16_t port);
   std::string to_string() const; // "1.2.3.4:443", "[::1]:443"

@@ -41,6 +41,13 @@ across "4 MiB over 20 Mbit/s, 200 ms RTT, 0.5% loss, jitter 1 ms (reordering)" 4
 across "16 MiB over 100 Mbit/s, 50 ms RTT, 5% loss each way" 16M "" \
   --rate 100m --delay 25 --loss 5 --seed 8
 
+# PMTUD on an IPv4 path with MTU 1500: 1472 bytes of UDP payload (1452
+# is IPv6's).
+across "16 MiB over 50 Mbit/s, 200 ms RTT, no loss" 16M "" --rate 50m --delay 100 --seed 9
+udp=$(grep -o '"udp_payload":[0-9]*' "$TMP/s.err" | tail -n1 | cut -d: -f2)
+check "PMTUD reaches 1472-byte datagrams on an IPv4 path with MTU 1500 (got ${udp:-none})" \
+  test "${udp:-0}" -eq 1472
+
 # A long fat path: 1 Gbit/s across 200 ms holds 25 MB (the BDP). With the
 # defaults, the listener's credit window starts at 18 MiB (twice the 8 + 1
 # chunks a sender starts with) and must grow past the BDP (up to 48 MiB) as
