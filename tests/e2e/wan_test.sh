@@ -41,9 +41,23 @@ across "4 MiB over 20 Mbit/s, 200 ms RTT, 0.5% loss, jitter 1 ms (reordering)" 4
 across "16 MiB over 100 Mbit/s, 50 ms RTT, 5% loss each way" 16M "" \
   --rate 100m --delay 25 --loss 5 --seed 8
 
-# PMTUD on an IPv4 path with MTU 1500: 1472 bytes of UDP payload (1452
-# is IPv6's).
-across "16 MiB over 50 Mbit/s, 200 ms RTT, no loss" 16M "" --rate 50m --delay 100 --seed 9
+# Pacing and packet size, from the sender's debug log (its lines start with
+# the milliseconds since the connection began) and --stats=json. BBR's
+# congestion window is twice the path's BDP while it paces the flow to one
+# BDP in flight, so a sender that wrote all the window allowed whenever the
+# pacer let it start threw bursts of up to a BDP into the bottleneck's
+# queue: 580-1200 packets in one millisecond here (50 Mbit/s x 200 ms is
+# about 850 packets), against 22-26 when each send quantum waits for its
+# pacing slot. The path is IPv4 with MTU 1500: 1472 bytes of UDP payload
+# (1452 is IPv6's).
+across "16 MiB over 50 Mbit/s, 200 ms RTT, no loss (sender at -vv)" 16M "-vv" \
+  --rate 50m --delay 100 --seed 9
+burst=$(grep ' pkt tx ' "$TMP/s.err" | awk '{print $1}' | uniq -c | sort -rn | head -n1 | awk '{print $1}')
+if [ -n "$burst" ] && [ "$burst" -le 300 ]; then
+  ok "the sender paces: at most $burst packets in one millisecond (limit 300)"
+else
+  not_ok "the sender paces: at most ${burst:-no} packets in one millisecond (limit 300)" "$TMP/s.err"
+fi
 udp=$(grep -o '"udp_payload":[0-9]*' "$TMP/s.err" | tail -n1 | cut -d: -f2)
 check "PMTUD reaches 1472-byte datagrams on an IPv4 path with MTU 1500 (got ${udp:-none})" \
   test "${udp:-0}" -eq 1472
