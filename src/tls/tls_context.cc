@@ -19,8 +19,13 @@
 namespace qpipe::tls {
 namespace {
 
-constexpr const char* kCiphers =
-    "TLS13-AES128-GCM-SHA256:TLS13-AES256-GCM-SHA384:TLS13-CHACHA20-POLY1305-SHA256";
+// AES-GCM only. wolfSSL 5.7.2 (the pinned version) opens ChaCha20-Poly1305
+// through its EVP layer without checking the tag (CVE-2026-5479, fixed in
+// wolfSSL 5.9.1), and that is the path ngtcp2's glue takes for every packet:
+// on a connection that negotiated TLS13-CHACHA20-POLY1305-SHA256, a packet
+// altered on the way would be accepted. qpipe talks to qpipe, so offering
+// and accepting only AES-GCM costs no peer anything.
+constexpr const char* kCiphers = "TLS13-AES128-GCM-SHA256:TLS13-AES256-GCM-SHA384";
 constexpr const char* kGroups = "X25519:P-256";
 
 // A CA file larger than this is no CA file.
