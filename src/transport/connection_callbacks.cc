@@ -5,6 +5,7 @@
 #include <ngtcp2/ngtcp2_crypto_wolfssl.h>
 
 #include "transport/connection.h"
+#include "transport/packet_protection.h"
 
 namespace qpipe::transport::detail {
 namespace {
@@ -67,9 +68,9 @@ ngtcp2_callbacks make_callbacks(bool server) {
     cb.recv_retry = ngtcp2_crypto_recv_retry_cb;
   }
   cb.recv_crypto_data = ngtcp2_crypto_recv_crypto_data_cb;
-  cb.encrypt = ngtcp2_crypto_encrypt_cb;
-  cb.decrypt = ngtcp2_crypto_decrypt_cb;
-  cb.hp_mask = ngtcp2_crypto_hp_mask_cb;
+  cb.encrypt = seal_packet;
+  cb.decrypt = open_packet;
+  cb.hp_mask = header_protection_mask;
   cb.update_key = ngtcp2_crypto_update_key_cb;
   cb.delete_crypto_aead_ctx = ngtcp2_crypto_delete_crypto_aead_ctx_cb;
   cb.delete_crypto_cipher_ctx = ngtcp2_crypto_delete_crypto_cipher_ctx_cb;

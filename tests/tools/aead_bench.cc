@@ -1,7 +1,7 @@
 // qpipe-aead-bench: the CPU cost of QUIC's AES-128-GCM in this build, for
 // scripts/bench's "socat + AES-GCM" floor. It seals and opens packets of
-// PAYLOAD bytes with the calls qpipe makes for every packet
-// (ngtcp2_crypto_encrypt and ngtcp2_crypto_decrypt over the pinned wolfSSL,
+// PAYLOAD bytes with the calls qpipe makes for every packet (seal_packet and
+// open_packet of src/transport/packet_protection.h over the pinned wolfSSL,
 // a 12-byte nonce and a short header as associated data), until MIB MiB of
 // payload went through each, and prints the CPU seconds per GiB of payload:
 //
@@ -21,6 +21,8 @@
 #include <ngtcp2/ngtcp2.h>
 #include <ngtcp2/ngtcp2_crypto.h>
 #include <wolfssl/openssl/evp.h>
+
+#include "transport/packet_protection.h"
 
 namespace {
 
@@ -70,15 +72,15 @@ int main(int argc, char** argv) {
     double t0 = cpu_seconds();
     for (size_t k = 0; k < kBatch && rc == 0; ++k) {
       number(i * kBatch + k);
-      if (ngtcp2_crypto_encrypt(&sealed[k * (n + 16)], &aead, &enc, plain.data(), n, nonce, 12, aad,
-                                sizeof aad) != 0)
+      if (qpipe::transport::seal_packet(&sealed[k * (n + 16)], &aead, &enc, plain.data(), n, nonce,
+                                        12, aad, sizeof aad) != 0)
         rc = fail("encrypt");
     }
     double t1 = cpu_seconds();
     for (size_t k = 0; k < kBatch && rc == 0; ++k) {
       number(i * kBatch + k);
-      if (ngtcp2_crypto_decrypt(opened.data(), &aead, &dec, &sealed[k * (n + 16)], n + 16, nonce,
-                                12, aad, sizeof aad) != 0)
+      if (qpipe::transport::open_packet(opened.data(), &aead, &dec, &sealed[k * (n + 16)], n + 16,
+                                        nonce, 12, aad, sizeof aad) != 0)
         rc = fail("decrypt");
     }
     double t2 = cpu_seconds();
