@@ -108,7 +108,7 @@ Connection::~Connection() {
 Status Connection::init_common(const ConnectionSettings& s, ngtcp2_settings& settings,
                                ngtcp2_transport_params& params) {
   ngtcp2_settings_default(&settings);
-  settings.initial_ts = now_ns();
+  settings.initial_ts = last_ts_ = now_ns();
   settings.cc_algo = cc_algo(s.cc);
   // Let PMTUD find what the path carries: Ethernet's 1500-byte MTU, jumbo
   // frames, or the 64 KiB of loopback. Fewer, larger packets cost less CPU;
@@ -314,12 +314,13 @@ Result<int64_t> Connection::open_uni_stream() {
 void Connection::on_datagram(const Datagram& d) {
   if (closed_) return;
   ++datagrams_received_;
-  last_received_ns_ = now_ns();
+  const ngtcp2_tstamp ts = clock(d.received_ns);
+  last_received_ns_ = ts;
   wire_received_ += d.data.size();
   local_ = d.local;
   ngtcp2_path path = make_path(local_, const_cast<Address&>(d.remote));
   ngtcp2_pkt_info pi{};
-  int rv = ngtcp2_conn_read_pkt(conn_, &path, &pi, d.data.data(), d.data.size(), now_ns());
+  int rv = ngtcp2_conn_read_pkt(conn_, &path, &pi, d.data.data(), d.data.size(), ts);
   if (rv != 0) return handle_error(rv);
   sample_windows();
   // The peer answers: the path works.
@@ -374,8 +375,7 @@ void Connection::send_close_packet(const ngtcp2_ccerr& err) {
   ngtcp2_path_storage_zero(&ps);
   ngtcp2_pkt_info pi;
   uint8_t buf[1500];
-  auto n =
-      ngtcp2_conn_write_connection_close(conn_, &ps.path, &pi, buf, sizeof buf, &err, now_ns());
+  auto n = ngtcp2_conn_write_connection_close(conn_, &ps.path, &pi, buf, sizeof buf, &err, clock());
   // Sent twice: the process often exits right after, with no closing period
   // left to answer a peer whose copy was lost.
   if (n > 0)
@@ -494,7 +494,7 @@ void Connection::flush() {
     ~Reset() { b = false; }
   } reset{in_flush_};
   if (!send_pending()) return;
-  ngtcp2_tstamp ts = now_ns();
+  ngtcp2_tstamp ts = clock();
   ngtcp2_path_storage ps;
   ngtcp2_path_storage_zero(&ps);
   ngtcp2_pkt_info pi;
@@ -570,7 +570,7 @@ void Connection::arm_timer() {
 
 void Connection::on_timer() {
   if (closed_) return;
-  int rv = ngtcp2_conn_handle_expiry(conn_, now_ns());
+  int rv = ngtcp2_conn_handle_expiry(conn_, clock());
   if (rv != 0) {
     if (rv == NGTCP2_ERR_IDLE_CLOSE) {
       finish(CloseInfo{CloseInfo::Kind::idle_timeout, 0, "no packet from the peer", {}});

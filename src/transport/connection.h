@@ -10,6 +10,7 @@
 // callbacks; it defers that to a later loop iteration.
 #pragma once
 
+#include <algorithm>
 #include <array>
 #include <cstdint>
 #include <cstring>
@@ -31,6 +32,9 @@
 #include "uv/handle.h"
 
 namespace qpipe::transport {
+
+// The monotonic clock of ngtcp2 timestamps (uv_hrtime, ns).
+uint64_t now_ns();
 
 // The least time a client waits without a datagram back, while it has
 // packets in flight, before it takes its path as gone (see check_path).
@@ -274,6 +278,12 @@ private:
   uint64_t wire_sent_ = 0, wire_received_ = 0;
   uint64_t datagrams_sent_ = 0, datagrams_received_ = 0;
   uint64_t last_received_ns_ = 0;
+  // The latest time given to ngtcp2, which requires them in order: a
+  // datagram carries the time its batch was read (UdpSocket::read_some),
+  // which can be earlier than a flush that handling the batch's first
+  // datagrams did.
+  uint64_t last_ts_ = 0;
+  uint64_t clock(uint64_t at = now_ns()) { return last_ts_ = std::max(last_ts_, at); }
   std::array<uint8_t, 32> reset_secret_{};
 };
 
@@ -284,7 +294,6 @@ inline bool same_address(const ngtcp2_addr& a, const Address& b) {
   return a.addrlen == b.len && std::memcmp(a.addr, &b.ss, b.len) == 0;
 }
 
-uint64_t now_ns();
 void random_bytes(uint8_t* out, size_t n);
 
 } // namespace qpipe::transport

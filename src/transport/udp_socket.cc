@@ -258,10 +258,11 @@ void UdpSocket::read_some() {
     size_t total = static_cast<size_t>(n);
     if (gso == 0 || gso > total) gso = total;
     if (total > gso) ++counters_.gro_batches;
+    const uint64_t received_ns = uv_hrtime();
     for (size_t off = 0; off < total; off += gso) {
       ++counters_.datagrams_received;
       size_t len = std::min(gso, total - off);
-      if (on_recv_) on_recv_(Datagram{{rbuf_.data() + off, len}, local, remote});
+      if (on_recv_) on_recv_(Datagram{{rbuf_.data() + off, len}, local, remote, received_ns});
       if (!poll_) return; // the receiver closed us
     }
   }

@@ -37,6 +37,10 @@ struct Datagram {
   std::span<const uint8_t> data;
   const Address& local;
   const Address& remote;
+  // When recvmsg returned it (uv_hrtime clock). One reading serves every
+  // datagram of a GRO batch: they reached the socket together, and a clock
+  // read per datagram cost about 3% of a listener's CPU at MTU 1500.
+  uint64_t received_ns;
 };
 
 struct UdpCounters {
