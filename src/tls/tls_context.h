@@ -2,8 +2,8 @@
 // connection session object, and the listener's identity.
 //
 // TLS 1.3 only (QUIC requires it). Cipher suites, in order of preference:
-// TLS13-AES128-GCM-SHA256 (AES-NI), TLS13-AES256-GCM-SHA384,
-// TLS13-CHACHA20-POLY1305-SHA256. Groups: X25519, P-256.
+// TLS13-AES128-GCM-SHA256 (AES-NI), TLS13-AES256-GCM-SHA384; not ChaCha20
+// (see tls_context.cc). Groups: X25519, P-256.
 #pragma once
 
 #include <memory>
