@@ -173,6 +173,21 @@ BOOST_AUTO_TEST_CASE(a_truncated_hmac_tag_is_refused) {
   BOOST_TEST(!hmac.verify(message, forged, forged.size()));
 }
 
+// CVE-2026-55960 (fixed in wolfSSL 5.9.2, not in the pinned 5.7.2 nor in
+// Debian's series): a server could send a raw public key (RFC 7250) where
+// the client expected a certificate, and it was accepted without chain
+// validation. qpipe never uses raw public keys, so scripts/deps builds
+// wolfSSL without them (--disable-rpk).
+BOOST_AUTO_TEST_CASE(raw_public_keys_are_not_built_in) {
+#ifdef HAVE_RPK
+  constexpr bool rpk = true;
+#else
+  constexpr bool rpk = false;
+#endif
+  BOOST_TEST(!rpk, "the wolfSSL linked takes raw public keys: scripts/deps builds it with "
+                   "--disable-rpk");
+}
+
 BOOST_AUTO_TEST_SUITE_END()
 
 } // namespace qpipe::tls
