@@ -314,7 +314,7 @@ Result<int64_t> Connection::open_uni_stream() {
 void Connection::on_datagram(const Datagram& d) {
   if (closed_) return;
   ++datagrams_received_;
-  const ngtcp2_tstamp ts = clock(d.received_ns);
+  const ngtcp2_tstamp ts = timestamp(d.received_ns != 0 ? d.received_ns : now_ns());
   last_received_ns_ = ts;
   wire_received_ += d.data.size();
   local_ = d.local;
@@ -375,7 +375,8 @@ void Connection::send_close_packet(const ngtcp2_ccerr& err) {
   ngtcp2_path_storage_zero(&ps);
   ngtcp2_pkt_info pi;
   uint8_t buf[1500];
-  auto n = ngtcp2_conn_write_connection_close(conn_, &ps.path, &pi, buf, sizeof buf, &err, clock());
+  auto n =
+      ngtcp2_conn_write_connection_close(conn_, &ps.path, &pi, buf, sizeof buf, &err, timestamp());
   // Sent twice: the process often exits right after, with no closing period
   // left to answer a peer whose copy was lost.
   if (n > 0)
@@ -494,7 +495,7 @@ void Connection::flush() {
     ~Reset() { b = false; }
   } reset{in_flush_};
   if (!send_pending()) return;
-  ngtcp2_tstamp ts = clock();
+  ngtcp2_tstamp ts = timestamp();
   ngtcp2_path_storage ps;
   ngtcp2_path_storage_zero(&ps);
   ngtcp2_pkt_info pi;
@@ -570,7 +571,7 @@ void Connection::arm_timer() {
 
 void Connection::on_timer() {
   if (closed_) return;
-  int rv = ngtcp2_conn_handle_expiry(conn_, clock());
+  int rv = ngtcp2_conn_handle_expiry(conn_, timestamp());
   if (rv != 0) {
     if (rv == NGTCP2_ERR_IDLE_CLOSE) {
       finish(CloseInfo{CloseInfo::Kind::idle_timeout, 0, "no packet from the peer", {}});

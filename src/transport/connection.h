@@ -204,7 +204,8 @@ public:
   bool closed() const { return closed_; }
   const Address& remote() const { return cur_remote_; }
   ConnectionStats stats() const;
-  // When the last datagram from the peer arrived (now_ns clock; 0: none yet).
+  // When the last datagram from the peer was read: its recvmsg batch's time as
+  // given to ngtcp2 (now_ns clock; 0: none yet).
   uint64_t last_received_ns() const { return last_received_ns_; }
   // Source connection IDs, for the listener's routing table.
   std::vector<ngtcp2_cid> scids() const;
@@ -283,7 +284,7 @@ private:
   // which can be earlier than a flush that handling the batch's first
   // datagrams did.
   uint64_t last_ts_ = 0;
-  uint64_t clock(uint64_t at = now_ns()) { return last_ts_ = std::max(last_ts_, at); }
+  uint64_t timestamp(uint64_t at = now_ns()) { return last_ts_ = std::max(last_ts_, at); }
   std::array<uint8_t, 32> reset_secret_{};
 };
 

@@ -78,7 +78,7 @@ Status Connection::migrate(UdpSocket* socket) {
   path.local.addrlen = local.len;
   path.remote.addr = remote.sa();
   path.remote.addrlen = remote.len;
-  int rv = ngtcp2_conn_initiate_immediate_migration(conn_, &path, clock());
+  int rv = ngtcp2_conn_initiate_immediate_migration(conn_, &path, timestamp());
   if (rv != 0) return make_error(Errc::transfer, "migrate", ngtcp2_strerror(rv));
   // Datagrams written for the old path and not sent yet are dropped: loss
   // recovery sends their frames again, on the new path.

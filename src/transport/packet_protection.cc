@@ -2,6 +2,7 @@
 
 #include <wolfssl/options.h>
 
+#include <cstring>
 #include <limits>
 #include <wolfssl/openssl/evp.h>
 #include <wolfssl/wolfcrypt/aes.h>
@@ -44,8 +45,8 @@ int open_packet(uint8_t* dest, const ngtcp2_crypto_aead*, const ngtcp2_crypto_ae
                 const uint8_t* ciphertext, size_t ciphertextlen, const uint8_t* nonce,
                 size_t noncelen, const uint8_t* aad, size_t aadlen) {
   Aes* aes = gcm_key(aead_ctx);
-  if (aes == nullptr || ciphertextlen < kTagLen || !fits(ciphertextlen) || !fits(aadlen))
-    return NGTCP2_ERR_DECRYPT;
+  if (aes == nullptr) return NGTCP2_ERR_CALLBACK_FAILURE;
+  if (ciphertextlen < kTagLen || !fits(ciphertextlen) || !fits(aadlen)) return NGTCP2_ERR_DECRYPT;
   const size_t n = ciphertextlen - kTagLen;
   int rv = wc_AesGcmDecrypt(aes, dest, ciphertext, static_cast<word32>(n), nonce,
                             static_cast<word32>(noncelen), ciphertext + n, kTagLen, aad,
@@ -60,7 +61,12 @@ int header_protection_mask(uint8_t* dest, const ngtcp2_crypto_cipher*,
   // 5.4.3).
   Aes* aes = aes_of(hp_ctx->native_handle, AES_128_CTR_TYPE, AES_256_CTR_TYPE);
   if (aes == nullptr) return NGTCP2_ERR_CALLBACK_FAILURE;
-  return wc_AesEncryptDirect(aes, dest, sample) == 0 ? 0 : NGTCP2_ERR_CALLBACK_FAILURE;
+  // The sample sits 4 bytes past the packet number, rarely 16-byte aligned,
+  // and wolfSSL's AES-NI block encryption allocates a bounce buffer for an
+  // unaligned input.
+  alignas(16) uint8_t block[NGTCP2_HP_SAMPLELEN];
+  std::memcpy(block, sample, sizeof block);
+  return wc_AesEncryptDirect(aes, dest, block) == 0 ? 0 : NGTCP2_ERR_CALLBACK_FAILURE;
 }
 
 } // namespace qpipe::transport

@@ -16,7 +16,7 @@
 // Only AES-GCM is served (tls_context.cc offers nothing else); a context
 // of another cipher fails every call rather than reach the glue's
 // ChaCha20-Poly1305, which the pinned wolfSSL opens without checking the
-// tag (CVE-2026-5479).
+// tag (CVE-2026-5479), and that fails the connection.
 #pragma once
 
 #include <cstddef>
@@ -31,7 +31,8 @@ int seal_packet(uint8_t* dest, const ngtcp2_crypto_aead* aead,
                 size_t plaintextlen, const uint8_t* nonce, size_t noncelen, const uint8_t* aad,
                 size_t aadlen);
 
-// ngtcp2_decrypt: 0, or NGTCP2_ERR_DECRYPT when the packet does not open.
+// ngtcp2_decrypt: 0, NGTCP2_ERR_DECRYPT when the packet does not open, or
+// NGTCP2_ERR_CALLBACK_FAILURE for a context that is not AES-GCM.
 // dest is not ciphertext (ngtcp2 opens into a buffer of its own).
 int open_packet(uint8_t* dest, const ngtcp2_crypto_aead* aead,
                 const ngtcp2_crypto_aead_ctx* aead_ctx, const uint8_t* ciphertext,

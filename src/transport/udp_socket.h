@@ -40,7 +40,7 @@ struct Datagram {
   // When recvmsg returned it (uv_hrtime clock). One reading serves every
   // datagram of a GRO batch: they reached the socket together, and a clock
   // read per datagram cost about 3% of a listener's CPU at MTU 1500.
-  uint64_t received_ns;
+  uint64_t received_ns = 0; // 0: not known; Connection reads the clock itself
 };
 
 struct UdpCounters {

@@ -1,8 +1,10 @@
 // Tests that the wolfSSL qpipe links carries Debian's security fixes
-// (scripts/deps applies the patch series of the pinned Debian revision): each
-// case observes, through wolfSSL's public API, a behaviour that one patch
-// changes. Built from the bare upstream tarball (QPIPE_DEPS_UNPATCHED=1
-// scripts/deps), wolfSSL 5.7.2 fails both cases; see README, Dependencies.
+// (scripts/deps applies the patch series of the pinned Debian revision): the
+// first two cases observe, through wolfSSL's public API, a behaviour that one
+// patch changes; built from the bare upstream tarball (QPIPE_DEPS_UNPATCHED=1
+// scripts/deps), wolfSSL 5.7.2 fails both. The last checks a build flag that
+// keeps an advisory Debian's series does not fix out of the library. See
+// README, Dependencies.
 #include <boost/test/unit_test.hpp>
 
 #include <wolfssl/options.h>
