@@ -60,7 +60,7 @@ public:
     complete(why);
   }
   TransferStats stats() const override {
-    TransferStats s = active_.empty() ? last_stats_ : (*active_.begin())->stats();
+    TransferStats s = active_.empty() ? last_stats_ : receiver_stats(**active_.begin());
     s.fingerprint = identity_.fingerprint;
     if (socket_) s.local = socket_->local().to_string();
     return s;
@@ -96,12 +96,22 @@ private:
       if (r->conn() && !r->conn()->closed()) r->conn()->flush();
   }
   void cleanup();
+  // A receiver's stats, with what only the shared socket knows.
+  TransferStats receiver_stats(const Receiver& r) const {
+    TransferStats s = r.stats();
+    if (socket_) {
+      s.gso = socket_->gso_enabled();
+      s.gro = socket_->gro_seen();
+    }
+    return s;
+  }
   void progress() {
-    if (events_.on_progress && !active_.empty()) events_.on_progress((*active_.begin())->stats());
+    if (events_.on_progress && !active_.empty())
+      events_.on_progress(receiver_stats(**active_.begin()));
   }
   void complete(Status st) {
     if (completion_.done()) return;
-    if (!active_.empty()) last_stats_ = (*active_.begin())->stats();
+    if (!active_.empty()) last_stats_ = receiver_stats(**active_.begin());
     completion_.complete(std::move(st));
   }
   bool idle() const {
@@ -236,7 +246,7 @@ Result<std::shared_ptr<uvx::PartialFile>> Listener::claim_partial(const FileMeta
 
 void Listener::receiver_finished(Receiver& r, const Status& st) {
   if (active_.count(&r)) {
-    last_stats_ = r.stats();
+    last_stats_ = receiver_stats(r);
     active_.erase(&r);
     if (opts_.keep_listening) {
       // The front end reports each transfer (its error or its summary), as

@@ -62,11 +62,14 @@ check "sender by host name (localhost, -4)" [ "$src$rc" = 00 ]
 
 # A regular file as stdin (read with the fs path, size known).
 $QPIPE gen --seed 5 5M > "$TMP/in.bin"
-listener f "127.0.0.1:0" "| $QPIPE gen --check --seed 5 5M"
+listener f "127.0.0.1:0 --stats=json" "| $QPIPE gen --check --seed 5 5M"
 bg s "timeout 60 $QPIPE 127.0.0.1:$PORT --stats=json < $TMP/in.bin"
 src=$(wait_rc s); rc=$(wait_rc f)
 check "stdin is a regular file" [ "$src$rc" = 00 ]
 check "--stats=json has the promised keys" bash -c "for k in bytes wire_bytes seconds rate ratio rtt_ms lost_packets; do grep -q \"\\\"\$k\\\":\" $TMP/s.err || exit 1; done; grep -q '\"bytes\":5242880' $TMP/s.err"
+# The listener's socket is shared by its transfers; its GSO state is in the
+# listener's summary too (it said false there before).
+check "the listener's --stats=json says whether its socket does GSO" grep -q '"gso":true' "$TMP/f.err"
 
 # tar c /usr/include | qpipe -> qpipe -l | tar x
 mkdir -p "$TMP/untar"
