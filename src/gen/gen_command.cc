@@ -10,9 +10,12 @@
 #include <csignal>
 #include <cstring>
 #include <fcntl.h>
+#include <fstream>
 #include <poll.h>
 #include <semaphore>
+#include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/uio.h>
 #include <thread>
 #include <unistd.h>
 
@@ -122,6 +125,112 @@ int write_generated(const Generator& gen, uint64_t size) {
   return err;
 }
 
+// A block handed to a pipe whole: one transparent huge page.
+constexpr size_t kSpliceBlock = size_t{2} << 20;
+
+// Whether stdout is a pipe and the kernel gives transparent huge pages to a
+// mapping that asks for them: what splice_generated needs to pay. Without
+// huge pages, faulting in fresh 4 KiB pages costs more than write(2)'s copy.
+bool can_splice_to_stdout() {
+  struct stat st;
+  if (::fstat(STDOUT_FILENO, &st) != 0 || !S_ISFIFO(st.st_mode)) return false;
+  std::ifstream thp("/sys/kernel/mm/transparent_hugepage/enabled");
+  std::string modes;
+  std::getline(thp, modes);
+  return modes.find("[always]") != std::string::npos ||
+         modes.find("[madvise]") != std::string::npos;
+}
+
+// A fresh anonymous mapping of kSpliceBlock bytes, aligned to its size so
+// that it can be one huge page; nullptr when there is no memory.
+uint8_t* map_splice_block() {
+  void* m =
+      ::mmap(nullptr, 2 * kSpliceBlock, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  if (m == MAP_FAILED) return nullptr;
+  auto base = reinterpret_cast<uintptr_t>(m);
+  uintptr_t aligned = (base + kSpliceBlock - 1) & ~(uintptr_t{kSpliceBlock} - 1);
+  if (aligned > base) ::munmap(m, aligned - base);
+  if (aligned + kSpliceBlock < base + 2 * kSpliceBlock)
+    ::munmap(reinterpret_cast<void*>(aligned + kSpliceBlock),
+             base + 2 * kSpliceBlock - aligned - kSpliceBlock);
+  auto* p = reinterpret_cast<uint8_t*>(aligned);
+  ::madvise(p, kSpliceBlock, MADV_HUGEPAGE);
+  return p;
+}
+
+// Hands all n bytes at data to the pipe on fd by reference (vmsplice(2));
+// returns 0 or an errno value.
+int vmsplice_all(int fd, const uint8_t* data, size_t n) {
+  while (n > 0) {
+    iovec iov{const_cast<uint8_t*>(data), n};
+    ssize_t w = ::vmsplice(fd, &iov, 1, 0);
+    if (w < 0) {
+      if (errno == EINTR) continue;
+      if (errno == EAGAIN || errno == EWOULDBLOCK) {
+        wait_for(fd, POLLOUT);
+        continue;
+      }
+      return errno;
+    }
+    data += w;
+    n -= static_cast<size_t>(w);
+  }
+  return 0;
+}
+
+// As write_generated, for a pipe, without copying the data into it: each
+// block is generated into a fresh mapping, given to the pipe with
+// vmsplice(2) and unmapped at once. The pipe then holds the only references
+// to those pages, and nothing gen does afterwards can change bytes that a
+// reader still holds, or that it spliced on into a socket that keeps them
+// until they are acknowledged (why the pages are never reused). A second
+// thread maps and fills the next block while this one splices.
+int splice_generated(const Generator& gen, uint64_t size) {
+  struct Block {
+    uint8_t* data = nullptr;
+    size_t length = 0;
+  };
+  auto length = [&](uint64_t offset) {
+    return static_cast<size_t>(std::min<uint64_t>(size - offset, kSpliceBlock));
+  };
+  std::array<Block, 2> slots;
+  std::counting_semaphore<2> free_slots(2);
+  std::counting_semaphore<2> full_slots(0);
+  std::atomic<bool> stop{false}; // Written by the splicer, read by the filler.
+  std::thread filler([&] {
+    size_t i = 0;
+    for (uint64_t offset = 0; offset < size; offset += length(offset), ++i) {
+      free_slots.acquire();
+      if (stop.load()) return;
+      Block& b = slots[i % 2];
+      b.length = length(offset);
+      b.data = map_splice_block();
+      if (b.data) gen.fill(offset, std::span<uint8_t>(b.data, b.length));
+      full_slots.release();
+      if (!b.data) return; // the splicer reports it
+    }
+  });
+  int err = 0;
+  size_t i = 0;
+  for (uint64_t offset = 0; offset < size && err == 0; offset += length(offset), ++i) {
+    full_slots.acquire();
+    Block& b = slots[i % 2];
+    if (!b.data) {
+      err = ENOMEM;
+    } else {
+      err = vmsplice_all(STDOUT_FILENO, b.data, b.length);
+      ::munmap(b.data, kSpliceBlock);
+      b.data = nullptr;
+    }
+    if (err != 0) stop.store(true);
+    free_slots.release();
+  }
+  filler.join();
+  for (auto& b : slots) // filled, and not spliced after an error
+    if (b.data) ::munmap(b.data, kSpliceBlock);
+  return err;
+}
+
 // The zero stream is the same in every buffer: it is not generated at all.
 int write_zeros(uint64_t size) {
   std::vector<uint8_t> zeros(static_cast<size_t>(std::min<uint64_t>(size, kBufferSize)));
@@ -139,7 +248,9 @@ int run_write(const GenOptions& opts, const Generator& gen, const Logger& log) {
                                 "refusing to write binary data to a terminal (use -f to force, "
                                 "or redirect stdout)"));
   grow_pipe(STDOUT_FILENO);
-  int err = opts.kind == Kind::zero ? write_zeros(opts.size) : write_generated(gen, opts.size);
+  int err = opts.kind == Kind::zero  ? write_zeros(opts.size)
+            : can_splice_to_stdout() ? splice_generated(gen, opts.size)
+                                     : write_generated(gen, opts.size);
   // The reader went away, as in `qpipe gen 1G | head -c 10`: it has all it
   // wanted, so this is not a failure.
   if (err == EPIPE) {

@@ -78,6 +78,21 @@ if command -v pv >/dev/null; then
 else
   echo "ok - gen | pv | pv | gen --check # SKIP pv is not installed"
 fi
+# A pipe gets its data by reference (vmsplice of fresh huge pages, 2 MiB
+# blocks): a last block that is not whole, and a stdout pipe left
+# non-blocking by whoever made it (EAGAIN is waited out, not an error).
+"$QPIPE" gen 5242883 --seed 6 --kind mixed | "$QPIPE" gen --check 5242883 --seed 6 --kind mixed
+check "gen 5 MiB + 3 bytes | gen --check (a partial last block)" [ $? = 0 ]
+python3 - "$QPIPE" <<'PY' >"$TMP/nonblock.out" 2>&1
+import fcntl, os, subprocess, sys
+r, w = os.pipe()
+fcntl.fcntl(w, fcntl.F_SETFL, fcntl.fcntl(w, fcntl.F_GETFL) | os.O_NONBLOCK)
+gen = subprocess.Popen([sys.argv[1], "gen", "64M", "--seed", "5"], stdout=w)
+os.close(w)
+check = subprocess.run([sys.argv[1], "gen", "--check", "64M", "--seed", "5"], stdin=r)
+print(gen.wait(), check.returncode)
+PY
+check "gen 64M into a non-blocking pipe | gen --check: both exit 0" [ "$(cat "$TMP/nonblock.out")" = "0 0" ]
 # The reader starts after gen has exited: the pipe still holds gen's pages.
 for size in 10 5000 700K; do
   got=$("$QPIPE" gen "$size" --kind text | { sleep 0.3; cat; } | sha)
