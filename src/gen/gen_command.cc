@@ -7,12 +7,13 @@
 #include <array>
 #include <atomic>
 #include <cerrno>
+#include <condition_variable>
 #include <csignal>
 #include <cstring>
 #include <fcntl.h>
 #include <fstream>
+#include <mutex>
 #include <poll.h>
-#include <semaphore>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/uio.h>
@@ -81,6 +82,31 @@ ssize_t read_some(int fd, uint8_t* data, size_t n) {
   }
 }
 
+// A counting semaphore. Not std::counting_semaphore: GCC 12's can lose a
+// wakeup, and gen then waits forever with its other thread gone (seen here:
+// gen | qpipe stalled in about one run of three).
+class Semaphore {
+public:
+  explicit Semaphore(size_t count) : count_(count) {}
+  void acquire() {
+    std::unique_lock lock(mu_);
+    cv_.wait(lock, [&] { return count_ > 0; });
+    --count_;
+  }
+  void release() {
+    {
+      std::lock_guard lock(mu_);
+      ++count_;
+    }
+    cv_.notify_one();
+  }
+
+private:
+  std::mutex mu_;
+  std::condition_variable cv_;
+  size_t count_;
+};
+
 int fail(const Logger& log, const Error& e) {
   log.error(e);
   return e.exit_code();
@@ -99,8 +125,8 @@ int write_generated(const Generator& gen, uint64_t size) {
   };
   // A buffer is either free (the filler may take it) or full (the writer may
   // take it); the filler takes them in turn, and so does the writer.
-  std::counting_semaphore<2> free_bufs(2);
-  std::counting_semaphore<2> full_bufs(0);
+  Semaphore free_bufs(2);
+  Semaphore full_bufs(0);
   std::atomic<bool> stop{false}; // Written by the writer, read by the filler.
   std::thread filler([&] {
     size_t i = 0;
@@ -194,20 +220,22 @@ int splice_generated(const Generator& gen, uint64_t size) {
     return static_cast<size_t>(std::min<uint64_t>(size - offset, kSpliceBlock));
   };
   std::array<Block, 2> slots;
-  std::counting_semaphore<2> free_slots(2);
-  std::counting_semaphore<2> full_slots(0);
+  Semaphore free_slots(2);
+  Semaphore full_slots(0);
   std::atomic<bool> stop{false}; // Written by the splicer, read by the filler.
   std::thread filler([&] {
     size_t i = 0;
     for (uint64_t offset = 0; offset < size; offset += length(offset), ++i) {
       free_slots.acquire();
       if (stop.load()) return;
-      Block& b = slots[i % 2];
-      b.length = length(offset);
-      b.data = map_splice_block();
-      if (b.data) gen.fill(offset, std::span<uint8_t>(b.data, b.length));
+      // The splicer owns the slot from the release on: only local copies
+      // are read after it.
+      uint8_t* data = map_splice_block();
+      size_t n = length(offset);
+      if (data) gen.fill(offset, std::span<uint8_t>(data, n));
+      slots[i % 2] = Block{data, n};
       full_slots.release();
-      if (!b.data) return; // the splicer reports it
+      if (!data) return; // the splicer reports it
     }
   });
   int err = 0;
