@@ -49,10 +49,11 @@ void wait_for(int fd, short events) {
   }
 }
 
-// Writes all n bytes; returns 0 or an errno value.
-int write_all(int fd, const uint8_t* data, size_t n) {
+// Moves all n bytes at data to fd with `once` (write(2) or vmsplice(2) into
+// a pipe, which may take part of them); returns 0 or an errno value.
+template <typename Once> int put_all(int fd, const uint8_t* data, size_t n, Once once) {
   while (n > 0) {
-    ssize_t w = ::write(fd, data, n);
+    ssize_t w = once(fd, data, n);
     if (w < 0) {
       if (errno == EINTR) continue;
       if (errno == EAGAIN || errno == EWOULDBLOCK) {
@@ -65,6 +66,11 @@ int write_all(int fd, const uint8_t* data, size_t n) {
     n -= static_cast<size_t>(w);
   }
   return 0;
+}
+
+int write_all(int fd, const uint8_t* data, size_t n) {
+  return put_all(fd, data, n,
+                 [](int f, const uint8_t* d, size_t len) { return ::write(f, d, len); });
 }
 
 // Reads up to n bytes; returns the count (0 at the end of the input) or
@@ -112,43 +118,60 @@ int fail(const Logger& log, const Error& e) {
   return e.exit_code();
 }
 
-// Writes the first `size` bytes of the stream to stdout; returns 0 or the
-// errno value of the failed write. A second thread fills one buffer while
-// this one writes the other, so that generation and write(2) overlap: text is
-// generated at a few GB/s, about the speed of a pipe.
-int write_generated(const Generator& gen, uint64_t size) {
-  std::array<std::vector<uint8_t>, 2> bufs;
-  for (auto& b : bufs)
-    b.resize(static_cast<size_t>(std::min<uint64_t>(size, kBufferSize)));
+// Moves the first `size` bytes of the stream in blocks of `block` bytes, two
+// at a time: a second thread fills block i into slot i % 2 with
+// fill(slot, offset, n), returning false to stop, while this one puts the
+// block before it out with put(slot), which returns 0 or an errno value. A
+// slot is either free (the filler may take it) or full (the putter may take
+// it), so that generation and output overlap: text is generated at a few
+// GB/s, about the speed of a pipe. Returns 0 or put's errno value.
+template <typename Fill, typename Put>
+int double_buffered(uint64_t size, size_t block, Fill fill, Put put) {
   auto length = [&](uint64_t offset) {
-    return static_cast<size_t>(std::min<uint64_t>(size - offset, kBufferSize));
+    return static_cast<size_t>(std::min<uint64_t>(size - offset, block));
   };
-  // A buffer is either free (the filler may take it) or full (the writer may
-  // take it); the filler takes them in turn, and so does the writer.
-  Semaphore free_bufs(2);
-  Semaphore full_bufs(0);
-  std::atomic<bool> stop{false}; // Written by the writer, read by the filler.
+  Semaphore free_slots(2);
+  Semaphore full_slots(0);
+  std::atomic<bool> stop{false}; // Written by the putter, read by the filler.
   std::thread filler([&] {
     size_t i = 0;
     for (uint64_t offset = 0; offset < size; offset += length(offset), ++i) {
-      free_bufs.acquire();
+      free_slots.acquire();
       if (stop.load()) return;
-      gen.fill(offset, std::span<uint8_t>(bufs[i % 2].data(), length(offset)));
-      full_bufs.release();
+      bool go_on = fill(i % 2, offset, length(offset));
+      full_slots.release(); // the slot is the putter's from here on
+      if (!go_on) return;
     }
   });
   int err = 0;
   size_t i = 0;
   for (uint64_t offset = 0; offset < size && err == 0; offset += length(offset), ++i) {
-    full_bufs.acquire();
-    err = write_all(STDOUT_FILENO, bufs[i % 2].data(), length(offset));
+    full_slots.acquire();
+    err = put(i % 2);
     if (err != 0) stop.store(true);
-    // Handing the buffer back also wakes the filler if it waits, so that it
+    // Handing the slot back also wakes the filler if it waits, so that it
     // sees the stop.
-    free_bufs.release();
+    free_slots.release();
   }
   filler.join();
   return err;
+}
+
+// Writes the first `size` bytes of the stream to stdout with write(2);
+// returns 0 or the errno value of the failed write.
+int write_generated(const Generator& gen, uint64_t size) {
+  std::array<std::vector<uint8_t>, 2> bufs;
+  std::array<size_t, 2> lengths{};
+  for (auto& b : bufs)
+    b.resize(static_cast<size_t>(std::min<uint64_t>(size, kBufferSize)));
+  return double_buffered(
+      size, kBufferSize,
+      [&](size_t slot, uint64_t offset, size_t n) {
+        gen.fill(offset, std::span<uint8_t>(bufs[slot].data(), n));
+        lengths[slot] = n;
+        return true;
+      },
+      [&](size_t slot) { return write_all(STDOUT_FILENO, bufs[slot].data(), lengths[slot]); });
 }
 
 // A block handed to a pipe whole: one transparent huge page.
@@ -187,21 +210,10 @@ uint8_t* map_splice_block() {
 // Hands all n bytes at data to the pipe on fd by reference (vmsplice(2));
 // returns 0 or an errno value.
 int vmsplice_all(int fd, const uint8_t* data, size_t n) {
-  while (n > 0) {
-    iovec iov{const_cast<uint8_t*>(data), n};
-    ssize_t w = ::vmsplice(fd, &iov, 1, 0);
-    if (w < 0) {
-      if (errno == EINTR) continue;
-      if (errno == EAGAIN || errno == EWOULDBLOCK) {
-        wait_for(fd, POLLOUT);
-        continue;
-      }
-      return errno;
-    }
-    data += w;
-    n -= static_cast<size_t>(w);
-  }
-  return 0;
+  return put_all(fd, data, n, [](int f, const uint8_t* d, size_t len) {
+    iovec iov{const_cast<uint8_t*>(d), len};
+    return ::vmsplice(f, &iov, 1, 0);
+  });
 }
 
 // As write_generated, for a pipe, without copying the data into it: each
@@ -213,47 +225,26 @@ int vmsplice_all(int fd, const uint8_t* data, size_t n) {
 // thread maps and fills the next block while this one splices.
 int splice_generated(const Generator& gen, uint64_t size) {
   struct Block {
-    uint8_t* data = nullptr;
+    uint8_t* data = nullptr; // nullptr: there was no memory for it
     size_t length = 0;
   };
-  auto length = [&](uint64_t offset) {
-    return static_cast<size_t>(std::min<uint64_t>(size - offset, kSpliceBlock));
-  };
   std::array<Block, 2> slots;
-  Semaphore free_slots(2);
-  Semaphore full_slots(0);
-  std::atomic<bool> stop{false}; // Written by the splicer, read by the filler.
-  std::thread filler([&] {
-    size_t i = 0;
-    for (uint64_t offset = 0; offset < size; offset += length(offset), ++i) {
-      free_slots.acquire();
-      if (stop.load()) return;
-      // The splicer owns the slot from the release on: only local copies
-      // are read after it.
-      uint8_t* data = map_splice_block();
-      size_t n = length(offset);
-      if (data) gen.fill(offset, std::span<uint8_t>(data, n));
-      slots[i % 2] = Block{data, n};
-      full_slots.release();
-      if (!data) return; // the splicer reports it
-    }
-  });
-  int err = 0;
-  size_t i = 0;
-  for (uint64_t offset = 0; offset < size && err == 0; offset += length(offset), ++i) {
-    full_slots.acquire();
-    Block& b = slots[i % 2];
-    if (!b.data) {
-      err = ENOMEM;
-    } else {
-      err = vmsplice_all(STDOUT_FILENO, b.data, b.length);
-      ::munmap(b.data, kSpliceBlock);
-      b.data = nullptr;
-    }
-    if (err != 0) stop.store(true);
-    free_slots.release();
-  }
-  filler.join();
+  int err = double_buffered(
+      size, kSpliceBlock,
+      [&](size_t slot, uint64_t offset, size_t n) {
+        uint8_t* data = map_splice_block();
+        if (data) gen.fill(offset, std::span<uint8_t>(data, n));
+        slots[slot] = Block{data, n};
+        return data != nullptr; // without memory, the putter reports it
+      },
+      [&](size_t slot) {
+        Block& b = slots[slot];
+        if (!b.data) return ENOMEM;
+        int e = vmsplice_all(STDOUT_FILENO, b.data, b.length);
+        ::munmap(b.data, kSpliceBlock);
+        b.data = nullptr;
+        return e;
+      });
   for (auto& b : slots) // filled, and not spliced after an error
     if (b.data) ::munmap(b.data, kSpliceBlock);
   return err;
