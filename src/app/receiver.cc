@@ -494,13 +494,11 @@ bool Receiver::awaited_has_raw() const {
 
 std::unique_ptr<uint8_t[]> Receiver::take_block(size_t n) {
   if (!memory_->take_block(n, awaited_has_raw())) return nullptr;
-  if (n == kBlockSize) return host_.memory().get_block();
-  return std::unique_ptr<uint8_t[]>(new uint8_t[n]);
+  return memory_->block(n);
 }
 
 void Receiver::give_block(std::unique_ptr<uint8_t[]> b, size_t n) {
-  memory_->give_block(n);
-  if (n == kBlockSize) host_.memory().put_block(std::move(b));
+  memory_->recycle(std::move(b), n);
 }
 
 void Receiver::fail(const Abort& a) {

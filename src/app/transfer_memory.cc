@@ -18,6 +18,8 @@ TransferMemory::TransferMemory(MemoryBudget& budget, uint32_t chunk_size, uint32
 TransferMemory::~TransferMemory() {
   raw_free_.clear();
   if (joined_) budget_.leave(ticket_, reserved_);
+  for (auto& b : block_cache_) // what the budget has room for stays in its pool
+    budget_.put_block(std::move(b));
 }
 
 // The chunks a sender may have in flight at first, and as many again
@@ -106,6 +108,7 @@ void TransferMemory::rebalance(uint64_t outstanding) {
   }
   uint64_t keep = std::max(goal_, in_use(outstanding));
   if (reserved_ > keep) {
+    trim_cache(keep);
     uint64_t give = reserved_ - keep;
     reserved_ = keep;
     budget_.shrink(give); // may grant a waiting transfer from inside
@@ -128,11 +131,35 @@ bool TransferMemory::take_block(uint64_t n, bool awaited_has_raw) {
   uint64_t awaited = awaited_has_raw || !raw_free_.empty() ? 0 : chunk_size_;
   if (blocks_ + n + raw_alive_ * chunk_size_ + awaited + history_bytes() > reserved_) return false;
   blocks_ += n;
+  // A partial block is allocated, never taken from the kept ones: they make room for it.
+  if (n != kBlockSize) trim_cache(reserved_, awaited);
   return true;
 }
 
 void TransferMemory::give_block(uint64_t n) {
   blocks_ -= std::min(blocks_, n);
+}
+
+std::unique_ptr<uint8_t[]> TransferMemory::block(uint64_t n) {
+  if (n != kBlockSize) return std::unique_ptr<uint8_t[]>(new uint8_t[n]);
+  if (block_cache_.empty()) return budget_.get_block();
+  auto b = std::move(block_cache_.back());
+  block_cache_.pop_back();
+  return b;
+}
+
+void TransferMemory::recycle(std::unique_ptr<uint8_t[]> block, uint64_t n) {
+  give_block(n);
+  if (n != kBlockSize || !block) return;
+  if (allocated() + history_bytes() + kBlockSize <= reserved_)
+    block_cache_.push_back(std::move(block));
+  else
+    budget_.put_block(std::move(block));
+}
+
+void TransferMemory::trim_cache(uint64_t reserve, uint64_t more) {
+  while (!block_cache_.empty() && allocated() + history_bytes() + more > reserve)
+    block_cache_.pop_back();
 }
 
 bool TransferMemory::may_decompress_ahead(uint64_t outstanding, bool awaited_has_raw) const {
@@ -149,6 +176,7 @@ std::unique_ptr<uint8_t[]> TransferMemory::take_raw() {
     raw_free_.pop_back();
     return b;
   }
+  trim_cache(reserved_, chunk_size_); // kept blocks make room for it
   ++raw_alive_;
   return std::unique_ptr<uint8_t[]>(new uint8_t[chunk_size_]);
 }

@@ -187,6 +187,63 @@ BOOST_AUTO_TEST_CASE(blocks_and_decompression_stay_within_the_reservation) {
   BOOST_TEST(m.allocated() == kChunk); // kept for the next awaited chunk
 }
 
+BOOST_AUTO_TEST_CASE(a_transfer_reuses_its_blocks_within_its_reservation) {
+  // A transfer that holds the whole budget: a block it gives back is kept
+  // for its next one (the budget's pool has no room for it), so arriving
+  // data lands in memory already touched.
+  MemoryBudget b(2 * MiB + 8 * kBlockSize + 2 * kChunk);
+  TransferMemory m(b, kChunk, 8);
+  BOOST_TEST(m.join([] {}));
+  m.rebalance(kControlAllowance);
+  BOOST_TEST(b.used() == b.total());
+  auto take = [&](uint64_t n, bool awaited_has_raw = true) {
+    return m.take_block(n, awaited_has_raw) ? m.block(n) : nullptr;
+  };
+  auto first = take(kBlockSize);
+  uint8_t* where = first.get();
+  m.recycle(std::move(first), kBlockSize);
+  BOOST_TEST(m.cached() == kBlockSize);
+  auto again = take(kBlockSize);
+  BOOST_TEST(again.get() == where);
+  BOOST_TEST(m.cached() == 0u);
+  m.recycle(std::move(again), kBlockSize);
+
+  // What it holds, kept blocks included, never exceeds its reservation.
+  std::vector<std::unique_ptr<uint8_t[]>> held;
+  while (auto blk = take(kBlockSize)) {
+    held.push_back(std::move(blk));
+    BOOST_REQUIRE(m.allocated() <= m.reserved());
+  }
+  BOOST_TEST(m.cached() == 0u);
+  BOOST_TEST(m.allocated() + kBlockSize > m.reserved());
+  for (auto& blk : held)
+    m.recycle(std::move(blk), kBlockSize);
+  BOOST_TEST(m.allocated() <= m.reserved());
+  BOOST_TEST(m.cached() == held.size() * kBlockSize); // all of them fit
+  BOOST_TEST(b.used() == b.total());                  // and none went to the pool
+  // Kept blocks make room for a partial block and a decompression buffer ...
+  auto partial = take(1000, false);
+  BOOST_TEST(partial != nullptr);
+  BOOST_TEST(m.allocated() + kChunk <= m.reserved());
+  m.saw_zstd();
+  auto raw = m.take_raw();
+  BOOST_TEST(m.allocated() <= m.reserved());
+  m.give_raw(std::move(raw));
+  m.recycle(std::move(partial), 1000);
+  // ... and for a smaller reservation, when another transfer waits.
+  MemoryBudget::Ticket t;
+  bool waiting_granted = false;
+  BOOST_TEST(!b.join(
+      kChunk, [&] { waiting_granted = true; }, &t));
+  uint64_t cached = m.cached();
+  m.rebalance(kControlAllowance);
+  BOOST_TEST(waiting_granted);
+  BOOST_TEST(m.cached() < cached);
+  BOOST_TEST(m.allocated() <= m.reserved());
+  BOOST_TEST(b.used() <= b.total());
+  b.leave(t, kChunk);
+}
+
 BOOST_AUTO_TEST_CASE(credit_leaves_room_for_the_buffers_decompressed_ahead) {
   // Chunks that compress well hold little credit, so many may be
   // decompressed ahead; the credit granted afterwards must still let the
