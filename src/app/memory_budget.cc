@@ -36,6 +36,7 @@ void MemoryBudget::leave(Ticket ticket, uint64_t held) {
   used_ -= std::min(used_, held);
   if (members_ > 0) --members_;
   serve();
+  if (members_ == 0) free_blocks_.clear(); // an idle listener holds no blocks
 }
 
 uint64_t MemoryBudget::grow(uint64_t n) {
@@ -76,7 +77,7 @@ std::unique_ptr<uint8_t[]> MemoryBudget::get_block() {
 }
 
 void MemoryBudget::put_block(std::unique_ptr<uint8_t[]> block) {
-  if (block && unreserved() >= kBlockSize) free_blocks_.push_back(std::move(block));
+  if (block && members_ > 0 && unreserved() >= kBlockSize) free_blocks_.push_back(std::move(block));
 }
 
 void MemoryBudget::trim_free_blocks() {

@@ -5,7 +5,8 @@
 // What it bounds: the flow-control credit the listener grants senders (so
 // every byte a sender may send it, buffered by QUIC or in chunk blocks),
 // the blocks of chunks that arrived, the buffers chunks are decompressed
-// into, and the free blocks kept for reuse. A transfer reserves its part
+// into, and the free blocks kept for reuse (here, and by each transfer
+// within its own reservation). A transfer reserves its part
 // through a TransferMemory (transfer_memory.h): its minimum when its HELLO
 // is accepted, or it waits in arrival order until that much is free; then it
 // grows toward its fair share (an equal part of what the waiting ones'
@@ -58,7 +59,8 @@ public:
   void shrink(uint64_t n);
 
   // Blocks of kBlockSize for chunk data, reused while they fit in what is
-  // not reserved.
+  // not reserved (each transfer keeps its own too: TransferMemory); none
+  // are kept while no member is left.
   std::unique_ptr<uint8_t[]> get_block();
   void put_block(std::unique_ptr<uint8_t[]> block);
 

@@ -88,7 +88,7 @@ void Receiver::on_tick(uint64_t now) {
   // from the sender"): this is about one that is heard (keep-alive comes at
   // least every third of the idle timeout) but does not send the chunk.
   if (conn_ && now - conn_->last_received_ns() >= opts_.idle_timeout_ms * 1'000'000 / 2) return;
-  uint64_t held = memory_ ? memory_->allocated() : 0;
+  uint64_t held = chunk_arrived_ - chunk_consumed_;
   fail(Abort{make_error(Errc::transfer, peer_,
                         strprintf("chunk %llu did not come for %llu s while %s of other chunks "
                                   "waited for it; giving up",

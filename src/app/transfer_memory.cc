@@ -108,10 +108,13 @@ void TransferMemory::rebalance(uint64_t outstanding) {
   }
   uint64_t keep = std::max(goal_, in_use(outstanding));
   if (reserved_ > keep) {
-    trim_cache(keep);
+    std::vector<std::unique_ptr<uint8_t[]>> trimmed;
+    trim_cache(keep, 0, &trimmed);
     uint64_t give = reserved_ - keep;
     reserved_ = keep;
-    budget_.shrink(give); // may grant a waiting transfer from inside
+    budget_.shrink(give);   // may grant a waiting transfer from inside
+    for (auto& b : trimmed) // the pool keeps what fits beside the reservations
+      budget_.put_block(std::move(b));
   }
 }
 
@@ -148,18 +151,21 @@ std::unique_ptr<uint8_t[]> TransferMemory::block(uint64_t n) {
   return b;
 }
 
-void TransferMemory::recycle(std::unique_ptr<uint8_t[]> block, uint64_t n) {
+void TransferMemory::recycle(std::unique_ptr<uint8_t[]> b, uint64_t n) {
   give_block(n);
-  if (n != kBlockSize || !block) return;
+  if (n != kBlockSize || !b) return;
   if (allocated() + history_bytes() + kBlockSize <= reserved_)
-    block_cache_.push_back(std::move(block));
+    block_cache_.push_back(std::move(b));
   else
-    budget_.put_block(std::move(block));
+    budget_.put_block(std::move(b));
 }
 
-void TransferMemory::trim_cache(uint64_t reserve, uint64_t more) {
-  while (!block_cache_.empty() && allocated() + history_bytes() + more > reserve)
+void TransferMemory::trim_cache(uint64_t reserve, uint64_t more,
+                                std::vector<std::unique_ptr<uint8_t[]>>* to) {
+  while (!block_cache_.empty() && allocated() + history_bytes() + more > reserve) {
+    if (to) to->push_back(std::move(block_cache_.back()));
     block_cache_.pop_back();
+  }
 }
 
 bool TransferMemory::may_decompress_ahead(uint64_t outstanding, bool awaited_has_raw) const {

@@ -23,7 +23,9 @@
 // Its minimum is the first three at their least; it grows toward its fair
 // share of the budget, up to all four at their most, and shrinks back
 // (only as far as the credit outstanding: granted credit cannot be taken
-// back, so it shrinks as the writer consumes).
+// back, so it shrinks as the writer consumes). Blocks it gave back stay
+// with it for its next ones in what its reservation leaves room for, and
+// give way to anything above (block(), recycle()).
 //
 // A sender that spreads data over more streams than it announced, or sends
 // beyond its credit, would need more than this: take_block() says no, and
@@ -121,8 +123,9 @@ public:
   // decompression buffer already (else room for one is kept).
   bool take_block(uint64_t n, bool awaited_has_raw);
   void give_block(uint64_t n);
-  // The memory of n bytes that take_block() admitted, and its return (with
-  // give_block()). Full blocks (kBlockSize) given back are kept for this
+  // The memory of n bytes that take_block() admitted, and its return
+  // (recycle() gives the n bytes back itself; give_block() alone is for
+  // bytes never obtained here). Full blocks (kBlockSize) given back are kept for this
   // transfer's next ones while its reservation covers them beside all it
   // holds, and go to the budget's pool otherwise: a transfer that holds most
   // of the budget would free every block to malloc, which returns the top
@@ -130,7 +133,7 @@ public:
   // page fault per 4 KiB of arriving data: a -z transfer of random data
   // took 30-50% longer on loopback).
   std::unique_ptr<uint8_t[]> block(uint64_t n);
-  void recycle(std::unique_ptr<uint8_t[]> block, uint64_t n);
+  void recycle(std::unique_ptr<uint8_t[]> b, uint64_t n);
 
   // Decompression buffers of chunk-size bytes.
   void saw_zstd() { zstd_ = true; }
@@ -152,8 +155,10 @@ private:
   uint64_t credit_cap(uint64_t reserve) const { return reserve - fixed() - ahead_room(reserve); }
   // What must stay reserved while `outstanding` credit is granted.
   uint64_t in_use(uint64_t outstanding) const;
-  // Drops kept blocks until everything allocated fits `reserve` with `more` beside it.
-  void trim_cache(uint64_t reserve, uint64_t more = 0);
+  // Takes kept blocks out until everything allocated fits `reserve` with
+  // `more` beside it: freed, or into `to` when given.
+  void trim_cache(uint64_t reserve, uint64_t more = 0,
+                  std::vector<std::unique_ptr<uint8_t[]>>* to = nullptr);
 
   MemoryBudget& budget_;
   MemoryBudget::Ticket ticket_ = 0;

@@ -220,15 +220,23 @@ BOOST_AUTO_TEST_CASE(a_transfer_reuses_its_blocks_within_its_reservation) {
     m.recycle(std::move(blk), kBlockSize);
   BOOST_TEST(m.allocated() <= m.reserved());
   BOOST_TEST(m.cached() == held.size() * kBlockSize); // all of them fit
-  BOOST_TEST(b.used() == b.total());                  // and none went to the pool
-  // Kept blocks make room for a partial block and a decompression buffer ...
-  auto partial = take(1000, false);
-  BOOST_TEST(partial != nullptr);
-  BOOST_TEST(m.allocated() + kChunk <= m.reserved());
+  held.clear();
+  // Kept blocks make room for a decompression buffer, a partial block ...
   m.saw_zstd();
+  uint64_t before = m.cached();
+  BOOST_REQUIRE(m.allocated() + kChunk > m.reserved()); // the cache is full
   auto raw = m.take_raw();
   BOOST_TEST(m.allocated() <= m.reserved());
-  m.give_raw(std::move(raw));
+  BOOST_TEST(m.cached() < before);
+  m.give_raw(std::move(raw)); // kept as the awaited chunk's buffer
+  while (auto blk = take(kBlockSize))
+    held.push_back(std::move(blk));
+  for (auto& blk : held)
+    m.recycle(std::move(blk), kBlockSize);
+  BOOST_REQUIRE(m.allocated() + kBlockSize > m.reserved()); // full again
+  auto partial = take(1000, false);
+  BOOST_TEST(partial != nullptr);
+  BOOST_TEST(m.allocated() <= m.reserved());
   m.recycle(std::move(partial), 1000);
   // ... and for a smaller reservation, when another transfer waits.
   MemoryBudget::Ticket t;
@@ -242,6 +250,34 @@ BOOST_AUTO_TEST_CASE(a_transfer_reuses_its_blocks_within_its_reservation) {
   BOOST_TEST(m.allocated() <= m.reserved());
   BOOST_TEST(b.used() <= b.total());
   b.leave(t, kChunk);
+}
+
+BOOST_AUTO_TEST_CASE(kept_blocks_go_to_the_pool_when_a_transfer_ends_and_none_stay_idle) {
+  MemoryBudget b(kListenerMemory);
+  MemoryBudget::Ticket other;
+  BOOST_TEST(b.join(
+      kChunk, [] {}, &other));
+  {
+    TransferMemory m(b, kChunk, 8);
+    BOOST_TEST(m.join([] {}));
+    for (int i = 0; i < 4; ++i)
+      BOOST_REQUIRE(m.take_block(kBlockSize, false));
+    std::vector<std::unique_ptr<uint8_t[]>> blocks;
+    for (int i = 0; i < 4; ++i)
+      blocks.push_back(m.block(kBlockSize));
+    for (auto& blk : blocks)
+      m.recycle(std::move(blk), kBlockSize);
+    BOOST_TEST(m.cached() == 4 * kBlockSize);
+  }
+  // Another transfer is still there: the pool keeps them for it.
+  BOOST_TEST(b.used() == kChunk + 4 * kBlockSize);
+  BOOST_TEST(b.get_block() != nullptr);
+  BOOST_TEST(b.used() == kChunk + 3 * kBlockSize);
+  // The last one leaves: an idle listener holds no blocks.
+  b.leave(other, kChunk);
+  BOOST_TEST(b.used() == 0u);
+  b.put_block(std::unique_ptr<uint8_t[]>(new uint8_t[kBlockSize]));
+  BOOST_TEST(b.used() == 0u);
 }
 
 BOOST_AUTO_TEST_CASE(credit_leaves_room_for_the_buffers_decompressed_ahead) {
