@@ -84,7 +84,12 @@ window_of() { grep -o '"window":[0-9]*' "$1" | tail -n1 | cut -d: -f2; }
 across "128 MiB over 1 Gbit/s, 200 ms RTT" 128M "" --rate 1g --delay 100 --seed 6
 bdp=25000000
 lw=$(window_of "$TMP/l.err") sw=$(window_of "$TMP/s.err")
-if [ "${lw:-0}" -gt $bdp ] && [ "${sw:-0}" -gt $bdp ]; then
+# Under AddressSanitizer the two ends are CPU-bound at a fraction of the
+# link (25-28 MB/s on a 2-core machine): the window follows what they move
+# per round trip, 19-36 MB in runs of one binary, so the BDP says nothing.
+if sanitized; then
+  echo "ok - the credit window outgrew the 25 MB BDP # SKIP under AddressSanitizer the transfer is CPU-bound (window $lw / $sw)"
+elif [ "${lw:-0}" -gt $bdp ] && [ "${sw:-0}" -gt $bdp ]; then
   ok "the credit window outgrew the 25 MB BDP (listener granted $lw, sender saw $sw)"
 else
   not_ok "the credit window outgrew the 25 MB BDP (listener granted ${lw:-none}, sender saw ${sw:-none})" \
