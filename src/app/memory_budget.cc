@@ -36,7 +36,10 @@ void MemoryBudget::leave(Ticket ticket, uint64_t held) {
   used_ -= std::min(used_, held);
   if (members_ > 0) --members_;
   serve();
-  if (members_ == 0) free_blocks_.clear(); // an idle listener holds no blocks
+  if (members_ == 0) { // an idle listener holds no blocks
+    free_blocks_.clear();
+    arena_->release_idle();
+  }
 }
 
 uint64_t MemoryBudget::grow(uint64_t n) {
@@ -69,14 +72,14 @@ void MemoryBudget::serve() {
   serving_ = false;
 }
 
-std::unique_ptr<uint8_t[]> MemoryBudget::get_block() {
-  if (free_blocks_.empty()) return std::unique_ptr<uint8_t[]>(new uint8_t[kBlockSize]);
+Block MemoryBudget::get_block() {
+  if (free_blocks_.empty()) return arena_->get();
   auto b = std::move(free_blocks_.back());
   free_blocks_.pop_back();
   return b;
 }
 
-void MemoryBudget::put_block(std::unique_ptr<uint8_t[]> block) {
+void MemoryBudget::put_block(Block block) {
   if (block && members_ > 0 && unreserved() >= kBlockSize) free_blocks_.push_back(std::move(block));
 }
 

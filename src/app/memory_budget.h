@@ -12,7 +12,8 @@
 // grows toward its fair share (an equal part of what the waiting ones'
 // minimums leave) and gives back what it no longer needs. A sender
 // that has not proven itself (HELLO, and AUTH with a secret) gets nothing
-// from here. Pure bookkeeping, no I/O; loop thread only.
+// from here. Bookkeeping, no I/O, and the blocks' memory (an arena of
+// transparent huge pages, core/block_arena.h); loop thread only.
 #pragma once
 
 #include <cstdint>
@@ -20,6 +21,8 @@
 #include <functional>
 #include <memory>
 #include <vector>
+
+#include "core/block_arena.h"
 
 namespace qpipe::app {
 
@@ -61,8 +64,8 @@ public:
   // Blocks of kBlockSize for chunk data, reused while they fit in what is
   // not reserved (each transfer keeps its own too: TransferMemory); none
   // are kept while no member is left.
-  std::unique_ptr<uint8_t[]> get_block();
-  void put_block(std::unique_ptr<uint8_t[]> block);
+  Block get_block();
+  void put_block(Block block);
 
 private:
   struct Waiter {
@@ -79,7 +82,9 @@ private:
   size_t members_ = 0;
   Ticket next_ticket_ = 1;
   std::deque<Waiter> waiting_;
-  std::vector<std::unique_ptr<uint8_t[]>> free_blocks_;
+  std::vector<Block> free_blocks_;
+  // Where blocks come from: transparent huge pages (core/block_arena.h).
+  std::shared_ptr<BlockArena> arena_ = BlockArena::create(kBlockSize);
   bool serving_ = false;
 };
 

@@ -274,7 +274,7 @@ void Receiver::on_processed(RxChunk* c) {
     history_passed(*c);
   }
   if (c->raw) // the compressed blocks are no longer needed
-    c->recycle([this](std::unique_ptr<uint8_t[]> b, size_t n) { give_block(std::move(b), n); });
+    c->recycle([this](Block b, size_t n) { give_block(std::move(b), n); });
   if (c->actual != c->hdr.hash)
     return fail(Abort{make_error(Errc::transfer, peer_,
                                  strprintf("chunk %llu failed its integrity check",
@@ -327,7 +327,7 @@ void Receiver::on_written(RxChunk* c, int err) {
   payload_wire_ += c->hdr.wire_len;
   credit_consumed_ += wire::ChunkHeader::kSize + c->hdr.wire_len;
   chunk_consumed_ += wire::ChunkHeader::kSize + c->hdr.wire_len;
-  c->recycle([this](std::unique_ptr<uint8_t[]> b, size_t n) { give_block(std::move(b), n); });
+  c->recycle([this](Block b, size_t n) { give_block(std::move(b), n); });
   if (c->raw) memory_->give_raw(std::move(c->raw));
   ready_.erase(c->hdr.seq);
   seqs_.written_below(++next_write_);
@@ -492,12 +492,12 @@ bool Receiver::awaited_has_raw() const {
   return it != ready_.end() && it->second->raw;
 }
 
-std::unique_ptr<uint8_t[]> Receiver::take_block(size_t n) {
+Block Receiver::take_block(size_t n) {
   if (!memory_->take_block(n, awaited_has_raw())) return nullptr;
   return memory_->block(n);
 }
 
-void Receiver::give_block(std::unique_ptr<uint8_t[]> b, size_t n) {
+void Receiver::give_block(Block b, size_t n) {
   memory_->recycle(std::move(b), n);
 }
 

@@ -161,8 +161,8 @@ private:
   bool history() const { return hello_ && (hello_->flags & wire::kHelloHistory); }
   transport::Outcome history_for(const RxChunk& c, std::span<const uint8_t>* prefix);
   void history_passed(RxChunk& c);
-  std::unique_ptr<uint8_t[]> take_block(size_t n);
-  void give_block(std::unique_ptr<uint8_t[]> b, size_t n);
+  Block take_block(size_t n);
+  void give_block(Block b, size_t n);
   // Files mode: the state of file `index`, or null when it is committed or
   // its FILE has not come yet.
   FileState* file_state(uint64_t index);

@@ -26,7 +26,7 @@ struct RxChunk {
   size_t hgot = 0;
   bool have_header = false;
   wire::ChunkHeader hdr;
-  std::vector<std::unique_ptr<uint8_t[]>> blocks;
+  std::vector<Block> blocks;
   size_t got = 0; // payload bytes
   bool processing = false, hashed = false;
   bool in_history = false; // appended to the receiver's history (HELLO's kHelloHistory)

@@ -108,7 +108,7 @@ void TransferMemory::rebalance(uint64_t outstanding) {
   }
   uint64_t keep = std::max(goal_, in_use(outstanding));
   if (reserved_ > keep) {
-    std::vector<std::unique_ptr<uint8_t[]>> trimmed;
+    std::vector<Block> trimmed;
     trim_cache(keep, 0, &trimmed);
     uint64_t give = reserved_ - keep;
     reserved_ = keep;
@@ -143,15 +143,15 @@ void TransferMemory::give_block(uint64_t n) {
   blocks_ -= std::min(blocks_, n);
 }
 
-std::unique_ptr<uint8_t[]> TransferMemory::block(uint64_t n) {
-  if (n != kBlockSize) return std::unique_ptr<uint8_t[]>(new uint8_t[n]);
+Block TransferMemory::block(uint64_t n) {
+  if (n != kBlockSize) return heap_block(n);
   if (block_cache_.empty()) return budget_.get_block();
   auto b = std::move(block_cache_.back());
   block_cache_.pop_back();
   return b;
 }
 
-void TransferMemory::recycle(std::unique_ptr<uint8_t[]> b, uint64_t n) {
+void TransferMemory::recycle(Block b, uint64_t n) {
   give_block(n);
   if (n != kBlockSize || !b) return;
   if (allocated() + history_bytes() + kBlockSize <= reserved_)
@@ -160,8 +160,7 @@ void TransferMemory::recycle(std::unique_ptr<uint8_t[]> b, uint64_t n) {
     budget_.put_block(std::move(b));
 }
 
-void TransferMemory::trim_cache(uint64_t reserve, uint64_t more,
-                                std::vector<std::unique_ptr<uint8_t[]>>* to) {
+void TransferMemory::trim_cache(uint64_t reserve, uint64_t more, std::vector<Block>* to) {
   while (!block_cache_.empty() && allocated() + history_bytes() + more > reserve) {
     if (to) to->push_back(std::move(block_cache_.back()));
     block_cache_.pop_back();

@@ -132,8 +132,8 @@ public:
   // of its heap to the kernel, and fault in fresh pages for the next (a
   // page fault per 4 KiB of arriving data: a -z transfer of random data
   // took 30-50% longer on loopback).
-  std::unique_ptr<uint8_t[]> block(uint64_t n);
-  void recycle(std::unique_ptr<uint8_t[]> b, uint64_t n);
+  Block block(uint64_t n);
+  void recycle(Block b, uint64_t n);
 
   // Decompression buffers of chunk-size bytes.
   void saw_zstd() { zstd_ = true; }
@@ -157,8 +157,7 @@ private:
   uint64_t in_use(uint64_t outstanding) const;
   // Takes kept blocks out until everything allocated fits `reserve` with
   // `more` beside it: freed, or into `to` when given.
-  void trim_cache(uint64_t reserve, uint64_t more = 0,
-                  std::vector<std::unique_ptr<uint8_t[]>>* to = nullptr);
+  void trim_cache(uint64_t reserve, uint64_t more = 0, std::vector<Block>* to = nullptr);
 
   MemoryBudget& budget_;
   MemoryBudget::Ticket ticket_ = 0;
@@ -169,7 +168,7 @@ private:
   uint64_t blocks_ = 0;
   uint64_t raw_alive_ = 0; // decompression buffers, in use or kept in raw_free_
   std::vector<std::unique_ptr<uint8_t[]>> raw_free_;
-  std::vector<std::unique_ptr<uint8_t[]>> block_cache_;
+  std::vector<Block> block_cache_;
   bool zstd_ = false;
   bool history_ = false;
   CreditWindow window_;

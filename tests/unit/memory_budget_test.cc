@@ -10,6 +10,8 @@
 #include "pipeline/wire.h"
 
 using namespace qpipe::app;
+using qpipe::Block;
+using qpipe::heap_block;
 
 namespace {
 constexpr uint64_t MiB = 1 << 20;
@@ -80,7 +82,7 @@ BOOST_AUTO_TEST_CASE(kept_blocks_never_push_the_total_over_the_budget) {
   BOOST_TEST(b.join(
       2 * kBlockSize, [] {}, &t));
   for (int i = 0; i < 4; ++i)
-    b.put_block(std::unique_ptr<uint8_t[]>(new uint8_t[kBlockSize]));
+    b.put_block(heap_block(kBlockSize));
   BOOST_TEST(b.used() == 4 * kBlockSize); // two reserved, two kept
   BOOST_TEST(b.grow(kBlockSize) == kBlockSize);
   BOOST_TEST(b.used() == 4 * kBlockSize); // a kept block gave way
@@ -209,7 +211,7 @@ BOOST_AUTO_TEST_CASE(a_transfer_reuses_its_blocks_within_its_reservation) {
   m.recycle(std::move(again), kBlockSize);
 
   // What it holds, kept blocks included, never exceeds its reservation.
-  std::vector<std::unique_ptr<uint8_t[]>> held;
+  std::vector<Block> held;
   while (auto blk = take(kBlockSize)) {
     held.push_back(std::move(blk));
     BOOST_REQUIRE(m.allocated() <= m.reserved());
@@ -262,7 +264,7 @@ BOOST_AUTO_TEST_CASE(kept_blocks_go_to_the_pool_when_a_transfer_ends_and_none_st
     BOOST_TEST(m.join([] {}));
     for (int i = 0; i < 4; ++i)
       BOOST_REQUIRE(m.take_block(kBlockSize, false));
-    std::vector<std::unique_ptr<uint8_t[]>> blocks;
+    std::vector<Block> blocks;
     for (int i = 0; i < 4; ++i)
       blocks.push_back(m.block(kBlockSize));
     for (auto& blk : blocks)
@@ -276,7 +278,7 @@ BOOST_AUTO_TEST_CASE(kept_blocks_go_to_the_pool_when_a_transfer_ends_and_none_st
   // The last one leaves: an idle listener holds no blocks.
   b.leave(other, kChunk);
   BOOST_TEST(b.used() == 0u);
-  b.put_block(std::unique_ptr<uint8_t[]>(new uint8_t[kBlockSize]));
+  b.put_block(heap_block(kBlockSize));
   BOOST_TEST(b.used() == 0u);
 }
 

@@ -1,0 +1,104 @@
+#include "core/block_arena.h"
+
+#include <algorithm>
+#include <sanitizer/asan_interface.h>
+#include <sys/mman.h>
+
+namespace qpipe {
+
+namespace {
+uintptr_t region_of(const uint8_t* p) {
+  return reinterpret_cast<uintptr_t>(p) & ~(uintptr_t{BlockArena::kRegion} - 1);
+}
+
+// Under AddressSanitizer a free block is poisoned, so that a use after it
+// went back is reported as the heap's would be (a block overrunning into
+// its neighbour in the region is not: the unit tests of chunk data use
+// heap blocks as well).
+void unmap_region(uintptr_t base) {
+  ASAN_UNPOISON_MEMORY_REGION(reinterpret_cast<void*>(base), BlockArena::kRegion);
+  ::munmap(reinterpret_cast<void*>(base), BlockArena::kRegion);
+}
+} // namespace
+
+void BlockFree::operator()(uint8_t* p) const noexcept {
+  if (arena)
+    arena->put(p);
+  else
+    delete[] p;
+}
+
+std::shared_ptr<BlockArena> BlockArena::create(size_t block_size) {
+  return std::shared_ptr<BlockArena>(new BlockArena(block_size));
+}
+
+BlockArena::~BlockArena() {
+  // Every block keeps its arena alive: all are back.
+  for (const auto& [base, n] : free_in_region_)
+    unmap_region(base);
+}
+
+bool BlockArena::add_region() {
+  if (block_ == 0 || kRegion % block_ != 0) return false; // heap blocks then
+  // Twice the size, to cut an aligned region out of it.
+  void* m =
+      ::mmap(nullptr, 2 * kRegion, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  if (m == MAP_FAILED) return false;
+  auto start = reinterpret_cast<uintptr_t>(m);
+  uintptr_t base = (start + kRegion - 1) & ~(uintptr_t{kRegion} - 1);
+  if (base > start) ::munmap(m, base - start);
+  if (uintptr_t end = start + 2 * kRegion; end > base + kRegion)
+    ::munmap(reinterpret_cast<void*>(base + kRegion), end - (base + kRegion));
+  (void)::madvise(reinterpret_cast<void*>(base), kRegion, MADV_HUGEPAGE); // a hint
+  ASAN_POISON_MEMORY_REGION(reinterpret_cast<void*>(base), kRegion);
+  size_t n = kRegion / block_;
+  free_in_region_[base] = n;
+  // Handed out from the region's start: the first use touches one huge page.
+  for (size_t i = n; i-- > 0;)
+    free_.push_back(reinterpret_cast<uint8_t*>(base + i * block_));
+  return true;
+}
+
+Block BlockArena::get() {
+  uint8_t* p = nullptr;
+  {
+    std::lock_guard g(m_);
+    idle_ = false;
+    if (free_.empty() && !add_region()) return heap_block(block_);
+    p = free_.back();
+    free_.pop_back();
+    --free_in_region_[region_of(p)];
+  }
+  ASAN_UNPOISON_MEMORY_REGION(p, block_);
+  return Block(p, BlockFree{shared_from_this()});
+}
+
+void BlockArena::put(uint8_t* p) noexcept {
+  ASAN_POISON_MEMORY_REGION(p, block_);
+  std::lock_guard g(m_);
+  free_.push_back(p);
+  if (++free_in_region_[region_of(p)] == kRegion / block_ && idle_) unmap_free_regions();
+}
+
+void BlockArena::release_idle() {
+  std::lock_guard g(m_);
+  idle_ = true;
+  unmap_free_regions();
+}
+
+void BlockArena::unmap_free_regions() {
+  const size_t n = kRegion / block_;
+  std::erase_if(free_, [&](uint8_t* p) { return free_in_region_[region_of(p)] == n; });
+  std::erase_if(free_in_region_, [&](const auto& r) {
+    if (r.second != n) return false;
+    unmap_region(r.first);
+    return true;
+  });
+}
+
+size_t BlockArena::regions() const {
+  std::lock_guard g(m_);
+  return free_in_region_.size();
+}
+
+} // namespace qpipe
