@@ -61,7 +61,7 @@ void ChunkMemory::take_raw(SendChunk& c) {
 }
 
 void ChunkMemory::shrink_raw(SendChunk& c, size_t n) {
-  std::unique_ptr<uint8_t[]> small(new uint8_t[n]);
+  Block small = heap_block(n);
   std::memcpy(small.get(), c.data.get(), n);
   pool_.put(std::move(c.data));
   c.data = std::move(small);

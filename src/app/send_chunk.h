@@ -30,11 +30,11 @@ namespace qpipe::app {
 
 struct SendChunk {
   uint64_t seq = 0;
-  uint32_t file = 0;               // the item it belongs to
-  std::unique_ptr<uint8_t[]> data; // the raw bytes, until no longer needed (raw_unused)
+  uint32_t file = 0; // the item it belongs to
+  Block data;        // the raw bytes, until no longer needed (raw_unused)
   size_t capacity = 0;
   uint32_t len = 0;
-  std::unique_ptr<uint8_t[]> packed; // the zstd frame, when compression was tried
+  Block packed; // the zstd frame, when compression was tried
   size_t packed_capacity = 0;
   int level = 0; // the zstd level it was compressed at
   // With -z, a chunk is compressed against the bytes of its item before it,

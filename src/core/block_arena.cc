@@ -15,11 +15,22 @@ uintptr_t region_of(const uint8_t* p) {
 // went back is reported as the heap's would be (a block overrunning into
 // its neighbour in the region is not: the unit tests of chunk data use
 // heap blocks as well).
-void unmap_region(uintptr_t base) {
-  ASAN_UNPOISON_MEMORY_REGION(reinterpret_cast<void*>(base), BlockArena::kRegion);
-  ::munmap(reinterpret_cast<void*>(base), BlockArena::kRegion);
+void unmap_region(uintptr_t base, size_t size) {
+  ASAN_UNPOISON_MEMORY_REGION(reinterpret_cast<void*>(base), size);
+  ::munmap(reinterpret_cast<void*>(base), size);
+}
+
+size_t region_for(size_t block) {
+  if (block == 0) return 0;
+  if (block <= BlockArena::kRegion)
+    return BlockArena::kRegion % block == 0 ? BlockArena::kRegion : 0;
+  return block % BlockArena::kRegion == 0 ? block : 0;
 }
 } // namespace
+
+BlockArena::BlockArena(size_t block_size)
+    : block_(block_size), region_(region_for(block_size)),
+      per_region_(region_ ? region_ / block_size : 0) {}
 
 void BlockFree::operator()(uint8_t* p) const noexcept {
   if (arena)
@@ -35,26 +46,25 @@ std::shared_ptr<BlockArena> BlockArena::create(size_t block_size) {
 BlockArena::~BlockArena() {
   // Every block keeps its arena alive: all are back.
   for (const auto& [base, n] : free_in_region_)
-    unmap_region(base);
+    unmap_region(base, region_);
 }
 
 bool BlockArena::add_region() {
-  if (block_ == 0 || kRegion % block_ != 0) return false; // heap blocks then
-  // Twice the size, to cut an aligned region out of it.
-  void* m =
-      ::mmap(nullptr, 2 * kRegion, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  if (region_ == 0) return false; // heap blocks then
+  // A huge page more, to cut an aligned region out of it.
+  const size_t len = region_ + kRegion;
+  void* m = ::mmap(nullptr, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
   if (m == MAP_FAILED) return false;
   auto start = reinterpret_cast<uintptr_t>(m);
   uintptr_t base = (start + kRegion - 1) & ~(uintptr_t{kRegion} - 1);
   if (base > start) ::munmap(m, base - start);
-  if (uintptr_t end = start + 2 * kRegion; end > base + kRegion)
-    ::munmap(reinterpret_cast<void*>(base + kRegion), end - (base + kRegion));
-  (void)::madvise(reinterpret_cast<void*>(base), kRegion, MADV_HUGEPAGE); // a hint
-  ASAN_POISON_MEMORY_REGION(reinterpret_cast<void*>(base), kRegion);
-  size_t n = kRegion / block_;
-  free_in_region_[base] = n;
+  if (uintptr_t end = start + len; end > base + region_)
+    ::munmap(reinterpret_cast<void*>(base + region_), end - (base + region_));
+  (void)::madvise(reinterpret_cast<void*>(base), region_, MADV_HUGEPAGE); // a hint
+  ASAN_POISON_MEMORY_REGION(reinterpret_cast<void*>(base), region_);
+  free_in_region_[base] = per_region_;
   // Handed out from the region's start: the first use touches one huge page.
-  for (size_t i = n; i-- > 0;)
+  for (size_t i = per_region_; i-- > 0;)
     free_.push_back(reinterpret_cast<uint8_t*>(base + i * block_));
   return true;
 }
@@ -77,7 +87,7 @@ void BlockArena::put(uint8_t* p) noexcept {
   ASAN_POISON_MEMORY_REGION(p, block_);
   std::lock_guard g(m_);
   free_.push_back(p);
-  if (++free_in_region_[region_of(p)] == kRegion / block_ && idle_) unmap_free_regions();
+  if (++free_in_region_[region_of(p)] == per_region_ && idle_) unmap_free_regions();
 }
 
 void BlockArena::release_idle() {
@@ -87,11 +97,10 @@ void BlockArena::release_idle() {
 }
 
 void BlockArena::unmap_free_regions() {
-  const size_t n = kRegion / block_;
-  std::erase_if(free_, [&](uint8_t* p) { return free_in_region_[region_of(p)] == n; });
+  std::erase_if(free_, [&](uint8_t* p) { return free_in_region_[region_of(p)] == per_region_; });
   std::erase_if(free_in_region_, [&](const auto& r) {
-    if (r.second != n) return false;
-    unmap_region(r.first);
+    if (r.second != per_region_) return false;
+    unmap_region(r.first, region_);
     return true;
   });
 }

@@ -37,9 +37,11 @@ inline Block heap_block(size_t n) {
 
 class BlockArena : public std::enable_shared_from_this<BlockArena> {
 public:
+  // A huge page: regions are aligned to it, and are one (for blocks that
+  // divide it) or as large as one block (for multiples of it).
   static constexpr size_t kRegion = size_t{2} << 20;
 
-  // Blocks of a size that does not divide kRegion come from the heap.
+  // Blocks of other sizes come from the heap.
   static std::shared_ptr<BlockArena> create(size_t block_size);
   ~BlockArena();
   BlockArena(const BlockArena&) = delete;
@@ -52,7 +54,7 @@ public:
   size_t regions() const;
 
 private:
-  explicit BlockArena(size_t block_size) : block_(block_size) {}
+  explicit BlockArena(size_t block_size);
   friend struct BlockFree;
   void put(uint8_t* p) noexcept;
   // With the lock held:
@@ -60,6 +62,8 @@ private:
   void unmap_free_regions();
 
   const size_t block_;
+  const size_t region_; // 0: blocks from the heap
+  const size_t per_region_;
   mutable std::mutex m_;
   std::vector<uint8_t*> free_;
   std::unordered_map<uintptr_t, size_t> free_in_region_; // by region base

@@ -93,6 +93,21 @@ BOOST_AUTO_TEST_CASE(blocks_that_do_not_divide_a_region_come_from_the_heap) {
   BOOST_TEST(arena->regions() == 0u);
 }
 
+BOOST_AUTO_TEST_CASE(a_block_of_whole_huge_pages_is_a_region_of_its_own) {
+  auto arena = BlockArena::create(2 * BlockArena::kRegion);
+  Block a = arena->get(), b = arena->get();
+  BOOST_TEST(a.get_deleter().arena);
+  BOOST_TEST(region_of(a) == reinterpret_cast<uintptr_t>(a.get()));
+  a[2 * BlockArena::kRegion - 1] = 1;
+  BOOST_TEST(arena->regions() == 2u);
+  a.reset();
+  b.reset();
+  arena->release_idle();
+  BOOST_TEST(arena->regions() == 0u);
+  // Sizes between huge pages, and beside them, from the heap.
+  BOOST_TEST(!BlockArena::create(3 * BlockArena::kRegion / 2)->get().get_deleter().arena);
+}
+
 BOOST_AUTO_TEST_CASE(a_heap_block_frees_itself) {
   Block b = heap_block(1000);
   BOOST_TEST(!b.get_deleter().arena);
