@@ -84,6 +84,9 @@ Block BlockArena::get() {
 }
 
 void BlockArena::put(uint8_t* p) noexcept {
+  // Its owner (a pool, a budget) keeps the blocks it wants: this one's
+  // memory goes back to the kernel, and it is faulted in again when reused.
+  (void)::madvise(p, block_, MADV_DONTNEED);
   ASAN_POISON_MEMORY_REGION(p, block_);
   std::lock_guard g(m_);
   free_.push_back(p);

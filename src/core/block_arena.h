@@ -10,8 +10,12 @@
 //
 // A Block frees itself: back to its arena (which it keeps alive), or with
 // delete[] when it came from the heap (heap_block(); also what get() gives
-// when mmap fails). Regions are unmapped when the arena goes, and after
-// release_idle() once all their blocks are back. Thread-safe.
+// when mmap fails). The arena is not a cache: what owners keep for reuse
+// they keep as Blocks (BufferPool, the listener's MemoryBudget and
+// TransferMemory), so a block that comes back gives its pages back to the
+// kernel at once (MADV_DONTNEED), and memory stays within what its owners
+// count. Regions are unmapped when the arena goes, and after release_idle()
+// once all their blocks are back. Thread-safe.
 #pragma once
 
 #include <cstddef>
