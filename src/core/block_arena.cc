@@ -11,10 +11,7 @@ uintptr_t region_of(const uint8_t* p) {
   return reinterpret_cast<uintptr_t>(p) & ~(uintptr_t{BlockArena::kRegion} - 1);
 }
 
-// Under AddressSanitizer a free block is poisoned, so that a use after it
-// went back is reported as the heap's would be (a block overrunning into
-// its neighbour in the region is not: the unit tests of chunk data use
-// heap blocks as well).
+// (Unpoisoned first: whatever is mapped there later is not ours.)
 void unmap_region(uintptr_t base, size_t size) {
   ASAN_UNPOISON_MEMORY_REGION(reinterpret_cast<void*>(base), size);
   ::munmap(reinterpret_cast<void*>(base), size);

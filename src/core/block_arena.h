@@ -16,6 +16,11 @@
 // kernel at once (MADV_DONTNEED), and memory stays within what its owners
 // count. Regions are unmapped when the arena goes, and after release_idle()
 // once all their blocks are back. Thread-safe.
+//
+// Under AddressSanitizer a free block is poisoned, so that a use after it
+// went back is reported as the heap's would be (a block overrunning into
+// its neighbour in the region is not: the unit tests of chunk data use
+// heap blocks as well).
 #pragma once
 
 #include <cstddef>
