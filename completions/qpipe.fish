@@ -10,7 +10,7 @@ complete -c qpipe -n '__fish_use_subcommand' -a '(__qpipe_aliases)' -d 'host ali
 complete -c qpipe -s l -l listen -d 'listen for a sender instead of sending'
 complete -c qpipe -s z -l zstd -d 'compress chunks with zstd; the level follows the link (default auto:1:12)'
 complete -c qpipe -s P -l streams -x -d 'parallel QUIC streams in flight, at least (default 8, 1-256)'
-complete -c qpipe -l chunk-size -x -d 'bytes per chunk (default 1M, 2M with -z; 64K-16M)'
+complete -c qpipe -l chunk-size -x -d 'bytes per chunk (default 2M; 64K-16M)'
 complete -c qpipe -s o -l output -r -F -d 'write to PATH (a file, or a directory for named files) instead of stdout; - is stdout'
 complete -c qpipe -l print-fingerprint -d 'print the listener\'s fingerprint and exit'
 complete -c qpipe -l max-connections -x -d 'serve at most N transfers at once (default 128); more are refused'

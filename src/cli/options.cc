@@ -30,12 +30,13 @@ constexpr OptionSpec kTable[] = {
      "parallel QUIC streams in flight, at least (default 8, 1-256)", nullptr,
      "Chunks in flight, each on its own QUIC stream, at least (default 8, 1\\-256). On a "
      "long fat path the sender keeps more in flight as its congestion window needs them, up "
-     "to 40 MiB of chunks (40 streams of the default 1 MiB chunks; never fewer than N), and "
+     "to 40 MiB of chunks (20 streams of the default 2 MiB chunks; never fewer than N), and "
      "announces that many to the listener."},
     {OptId::chunk_size, 0, "chunk-size", Arg::required, "SIZE", kSend,
-     "bytes per chunk (default 1M, 2M with -z; 64K-16M)", nullptr,
-     "Bytes per chunk (default 1M; 2M with \\-z, where a larger unit, compressed against the "
-     "one before, finds more repeats; 64K\\-16M)."},
+     "bytes per chunk (default 2M; 64K-16M)", nullptr,
+     "Bytes per chunk (default 2M; 64K\\-16M). Each chunk costs both ends a few handovers "
+     "between threads, so larger chunks cost less CPU; with \\-z, a larger unit, compressed "
+     "against the one before, also finds more repeats. Smaller chunks hold less memory."},
     {OptId::output, 'o', "output", Arg::required, "PATH", kListen,
      "write to PATH (a file, or a directory for named files) instead of stdout; - is stdout",
      "file",

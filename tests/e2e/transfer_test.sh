@@ -19,7 +19,7 @@ roundtrip "1 byte" 1
 roundtrip "chunk size - 1" 65535 "--chunk-size 64K"
 roundtrip "chunk size" 65536 "--chunk-size 64K"
 roundtrip "chunk size + 1" 65537 "--chunk-size 64K"
-roundtrip "default chunk size + 1" $((1048576 + 1))
+roundtrip "default chunk size + 1" $((2097152 + 1))
 roundtrip "100 MiB with -P 32 --chunk-size 64K" 100M "-P 32 --chunk-size 64K"
 roundtrip "1 MiB with -P 1" 1M "-P 1"
 roundtrip "1 GiB" 1G

@@ -78,10 +78,10 @@ BOOST_AUTO_TEST_CASE(send_defaults) {
   BOOST_TEST(c.send.port == app::kDefaultPort);
   BOOST_TEST(c.send.port == 4433);
   BOOST_TEST(c.send.streams == 8);
-  BOOST_TEST(c.send.chunk_size_or_default() == 1024u * 1024u);
+  BOOST_TEST(c.send.chunk_size_or_default() == 2u << 20);
   BOOST_TEST(c.send.limit_bytes_per_second == 0u);
   BOOST_TEST(!c.send.zstd.has_value());
-  // With -z the default unit is larger; --chunk-size still decides.
+  // The same with -z; --chunk-size still decides.
   BOOST_TEST(parsed({"-z", "example.org"}).send.chunk_size_or_default() == 2u << 20);
   BOOST_TEST(parsed({"-z", "--chunk-size", "1M", "example.org"}).send.chunk_size_or_default() ==
              1u << 20);
