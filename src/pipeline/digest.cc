@@ -26,23 +26,27 @@ wire::Digest hash_bytes(std::span<const uint8_t> data) {
 wire::Digest hash_iovecs(std::span<const iovec> parts) {
   if (parts.size() == 1)
     return hash_bytes({static_cast<const uint8_t*>(parts[0].iov_base), parts[0].iov_len});
-  XXH3_state_t* st = XXH3_createState();
-  if (!st) throw std::bad_alloc();
-  XXH3_128bits_reset(st);
+  PieceHash h;
   for (const auto& p : parts)
-    XXH3_128bits_update(st, p.iov_base, p.iov_len);
-  auto d = canonical(XXH3_128bits_digest(st));
-  XXH3_freeState(st);
-  return d;
+    h.update({static_cast<const uint8_t*>(p.iov_base), p.iov_len});
+  return h.digest();
 }
 
-Digester::Digester() : state_(XXH3_createState()) {
+PieceHash::PieceHash() : state_(XXH3_createState()) {
   if (!state_) throw std::bad_alloc();
   XXH3_128bits_reset(state_);
 }
 
-Digester::~Digester() {
+PieceHash::~PieceHash() {
   XXH3_freeState(state_);
+}
+
+void PieceHash::update(std::span<const uint8_t> piece) {
+  XXH3_128bits_update(state_, piece.data(), piece.size());
+}
+
+wire::Digest PieceHash::digest() const {
+  return canonical(XXH3_128bits_digest(state_));
 }
 
 void Digester::add_chunk(const wire::Digest& chunk_hash, uint64_t raw_len) {
@@ -50,11 +54,7 @@ void Digester::add_chunk(const wire::Digest& chunk_hash, uint64_t raw_len) {
   std::memcpy(rec, chunk_hash.data(), 16);
   for (int i = 0; i < 8; ++i)
     rec[16 + i] = static_cast<uint8_t>(raw_len >> (56 - 8 * i));
-  XXH3_128bits_update(state_, rec, sizeof rec);
-}
-
-wire::Digest Digester::digest() const {
-  return canonical(XXH3_128bits_digest(state_));
+  records_.update(rec);
 }
 
 } // namespace qpipe

@@ -20,22 +20,33 @@ namespace qpipe {
 wire::Digest hash_bytes(std::span<const uint8_t> data);
 wire::Digest hash_iovecs(std::span<const iovec> parts);
 
-class Digester {
+// XXH3-128 of bytes given piece by piece: the digest hash_bytes gives for
+// all of them at once.
+class PieceHash {
 public:
-  Digester();
-  ~Digester();
-  Digester(const Digester&) = delete;
-  Digester& operator=(const Digester&) = delete;
-  Digester(Digester&& o) noexcept : state_(o.state_) { o.state_ = nullptr; }
-  Digester& operator=(Digester&& o) noexcept {
+  PieceHash();
+  ~PieceHash();
+  PieceHash(const PieceHash&) = delete;
+  PieceHash& operator=(const PieceHash&) = delete;
+  PieceHash(PieceHash&& o) noexcept : state_(o.state_) { o.state_ = nullptr; }
+  PieceHash& operator=(PieceHash&& o) noexcept {
     std::swap(state_, o.state_);
     return *this;
   }
-  void add_chunk(const wire::Digest& chunk_hash, uint64_t raw_len);
+  void update(std::span<const uint8_t> piece);
   wire::Digest digest() const;
 
 private:
   XXH3_state_t* state_;
+};
+
+class Digester {
+public:
+  void add_chunk(const wire::Digest& chunk_hash, uint64_t raw_len);
+  wire::Digest digest() const { return records_.digest(); }
+
+private:
+  PieceHash records_;
 };
 
 } // namespace qpipe

@@ -5,6 +5,7 @@
 // same digest. If a change breaks them, the change is wrong, not the values.
 #include <boost/test/unit_test.hpp>
 
+#include <algorithm>
 #include <cstdint>
 #include <cstdio>
 #include <string>
@@ -77,6 +78,29 @@ BOOST_AUTO_TEST_CASE(iovecs_equal_bytes_for_any_split) {
   iovec big_parts[] = {piece(big, 0, 1024 * 1024 + 5), piece(big, 1024 * 1024 + 5, 12),
                        piece(big, 1024 * 1024 + 17, 2 * 1024 * 1024)};
   BOOST_TEST(hash_iovecs(big_parts) == hash_bytes(big));
+}
+
+// As the listener feeds it: stream frames of a packet's size, cut again
+// where a 64 KiB block ends.
+BOOST_AUTO_TEST_CASE(piece_hash_equals_bytes_however_fed) {
+  auto data = sample_data(2 * 1024 * 1024 + 3);
+  PieceHash h;
+  size_t at = 0;
+  while (at < data.size()) {
+    size_t n = std::min<size_t>(1452, data.size() - at);
+    size_t to_block_end = 65536 - at % 65536;
+    if (n > to_block_end) {
+      h.update({data.data() + at, to_block_end});
+      at += to_block_end;
+      n -= to_block_end;
+    }
+    h.update({data.data() + at, n});
+    at += n;
+  }
+  BOOST_TEST(h.digest() == hash_bytes(data));
+  BOOST_TEST(PieceHash().digest() == hash_bytes({}));
+  PieceHash moved(std::move(h));
+  BOOST_TEST(moved.digest() == hash_bytes(data));
 }
 
 BOOST_AUTO_TEST_CASE(empty_input) {
