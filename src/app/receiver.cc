@@ -180,6 +180,7 @@ Outcome Receiver::on_chunk_data(int64_t stream_id, std::span<const uint8_t> data
 void Receiver::process_ready() {
   if (!hello_ || finished()) return;
   const uint64_t ahead = std::max<uint64_t>(2, kDecompressedAhead / hello_->chunk_size);
+  bool checked_here = false;
   for (auto& [seq, chunk] : ready_) {
     RxChunk* cp = chunk.get();
     if (cp->hdr.raw_len > hello_->chunk_size)
@@ -195,6 +196,14 @@ void Receiver::process_ready() {
       history_passed(*cp);
     }
     if (cp->processing || cp->hashed) continue;
+    if (cp->running) { // a raw chunk, hashed as it arrived
+      cp->actual = cp->running->digest();
+      cp->running.reset();
+      cp->hashed = true;
+      if (cp->actual != cp->hdr.hash) return fail(integrity_failure(*cp));
+      checked_here = true;
+      continue;
+    }
     if (history() && flat && (seq != history_seq_ || history_busy_)) continue;
     if (flat && seq >= next_write_ + ahead) break;
     // The awaited chunk always has room for its buffer; others only when
@@ -230,6 +239,14 @@ void Receiver::process_ready() {
     if (rv != 0)
       return fail(Abort{uv_error(Errc::local_io, "thread pool", rv), AppError::internal});
   }
+  if (checked_here) try_write();
+}
+
+Abort Receiver::integrity_failure(const RxChunk& c) const {
+  return Abort{make_error(Errc::transfer, peer_,
+                          strprintf("chunk %llu failed its integrity check",
+                                    static_cast<unsigned long long>(c.hdr.seq))),
+               AppError::digest_mismatch};
 }
 
 // The history chunk `c` is decoded against (its prefix: the bytes of its
@@ -275,11 +292,7 @@ void Receiver::on_processed(RxChunk* c) {
   }
   if (c->raw) // the compressed blocks are no longer needed
     c->recycle([this](Block b, size_t n) { give_block(std::move(b), n); });
-  if (c->actual != c->hdr.hash)
-    return fail(Abort{make_error(Errc::transfer, peer_,
-                                 strprintf("chunk %llu failed its integrity check",
-                                           static_cast<unsigned long long>(c->hdr.seq))),
-                      AppError::digest_mismatch});
+  if (c->actual != c->hdr.hash) return fail(integrity_failure(*c));
   if (history()) process_ready(); // the chunk after waits for this one
   try_write();
 }

@@ -141,6 +141,8 @@ private:
   transport::Outcome on_chunk_data(int64_t stream_id, std::span<const uint8_t> data, bool fin);
   void process_ready();
   void on_processed(RxChunk* c);
+  // The abort for chunk c, whose bytes do not hash to what its header says.
+  transport::Abort integrity_failure(const RxChunk& c) const;
   void try_write();
   void on_written(RxChunk* c, int err);
   transport::Outcome open_file_sink(uint32_t file);

@@ -16,6 +16,7 @@
 
 #include "app/memory_budget.h"
 #include "core/error.h"
+#include "pipeline/digest.h"
 #include "pipeline/wire.h"
 #include "transport/connection.h"
 
@@ -31,6 +32,11 @@ struct RxChunk {
   bool processing = false, hashed = false;
   bool in_history = false; // appended to the receiver's history (HELLO's kHelloHistory)
   wire::Digest actual{};
+  // A raw chunk is hashed as it arrives, on the loop, from the bytes just
+  // copied into its blocks: a job of its own on the thread pool cost the
+  // listener more (waking a pool thread and back, for each chunk) than the
+  // hash itself. A zstd chunk is hashed where it is decompressed.
+  std::optional<PieceHash> running;
   std::unique_ptr<uint8_t[]> raw; // the decompressed bytes of a zstd chunk
   std::optional<Error> error;     // set by a failed decompression
 
@@ -92,6 +98,7 @@ transport::Outcome RxChunk::feed(std::span<const uint8_t> data, Alloc&& alloc,
       if (auto o = header_done(*h); !o) return o;
       hdr = *h;
       have_header = true;
+      if (!wire::compressed(hdr.codec)) running.emplace();
     }
   }
   if (data.empty()) return {};
@@ -108,6 +115,7 @@ transport::Outcome RxChunk::feed(std::span<const uint8_t> data, Alloc&& alloc,
     }
     size_t n = std::min(data.size(), kBlockSize - off);
     std::memcpy(blocks.back().get() + off, data.data(), n);
+    if (running) running->update(data.first(n));
     got += n;
     data = data.subspan(n);
   }
