@@ -466,22 +466,34 @@ void Connection::report_sent(const SendSlot& slot, ngtcp2_ssize n) {
 }
 
 bool Connection::send_pending() {
-  for (; pending_first_ < pending_count_; ++pending_first_) {
-    const Pending& p = pending_[pending_first_];
-    int rv = socket_->send(p.remote, batch_.data() + p.off, p.len, p.gso);
+  while (pending_first_ < pending_count_) {
+    std::array<UdpSocket::Outgoing, std::tuple_size_v<decltype(pending_)>> out;
+    size_t n = 0;
+    for (size_t i = pending_first_; i < pending_count_; ++i) {
+      const Pending& p = pending_[i];
+      out[n++] = UdpSocket::Outgoing{&p.remote, batch_.data() + p.off, p.len, p.gso};
+    }
+    size_t sent = 0;
+    int rv = socket_->send_many({out.data(), n}, &sent);
+    // Errors other than EAGAIN lose the datagrams (QUIC's loss recovery
+    // resends their frames), and count as sent.
+    size_t done = sent + (rv != 0 && rv != UV_EAGAIN ? 1 : 0);
+    for (size_t i = 0; i < done; ++i) {
+      const Pending& p = pending_[pending_first_ + i];
+      datagrams_sent_ += (p.len + p.gso - 1) / p.gso;
+      wire_sent_ += p.len;
+    }
+    pending_first_ += done;
     if (rv == UV_EAGAIN) {
       socket_->wait_writable([this] { flush(); });
       return false;
     }
-    // Other errors: the packets are lost; QUIC's loss recovery resends them.
     // Some say that this path no longer exists.
     if (rv != 0) {
       log_.debug(strprintf("sendmsg: %s", std::strerror(-rv)));
       if (rv == -ENETUNREACH || rv == -EHOSTUNREACH || rv == -EADDRNOTAVAIL || rv == -ENETDOWN)
         path_trouble(std::string("sending: ") + std::strerror(-rv));
     }
-    datagrams_sent_ += (p.len + p.gso - 1) / p.gso;
-    wire_sent_ += p.len;
   }
   pending_first_ = pending_count_ = 0;
   return true;
@@ -505,12 +517,26 @@ void Connection::flush() {
   const size_t max_probe = ngtcp2_conn_get_max_tx_udp_payload_size(conn_);
   size_t max_pkts = std::min(UdpSocket::kMaxGsoSegments, UdpSocket::kMaxBatchBytes / max_udp);
   max_pkts = std::max<size_t>(1, std::min(max_pkts, ngtcp2_conn_get_send_quantum(conn_) / max_udp));
+  constexpr size_t kMaxDatagram = 64 * 1024;
+  bool blocked = false;
   for (;;) {
+    // Room for one more batch and the datagram that may follow it.
+    size_t base = pending_count_ == 0
+                      ? 0
+                      : pending_[pending_count_ - 1].off + pending_[pending_count_ - 1].len;
+    if (pending_count_ + 2 > pending_.size() || batch_.size() - base < 2 * kMaxDatagram) {
+      if (!send_pending()) {
+        blocked = true;
+        break;
+      }
+      base = 0;
+    }
     size_t len = 0, gso = 0, n = 0;
     bool split = false; // the last packet goes to another path than the batch
+    Pending& first = pending_[pending_count_];
     for (;;) {
-      size_t room = n == 0 ? std::min(max_probe, batch_.size()) : gso;
-      auto nwrite = write_packet(&ps.path, &pi, batch_.data() + len, room, ts);
+      size_t room = n == 0 ? std::min(max_probe, kMaxDatagram) : gso;
+      auto nwrite = write_packet(&ps.path, &pi, batch_.data() + base + len, room, ts);
       if (nwrite < 0) {
         handle_error(static_cast<int>(nwrite));
         return;
@@ -522,10 +548,11 @@ void Connection::flush() {
       // Compared in place: a copy per packet shows in the profile.
       if (n == 0) {
         gso = static_cast<size_t>(nwrite);
-        pending_[0] = Pending{0, 0, gso, to_address(ps.path.remote)};
-      } else if (!same_address(ps.path.remote, pending_[0].remote)) {
-        pending_[1] = Pending{len, static_cast<size_t>(nwrite), static_cast<size_t>(nwrite),
-                              to_address(ps.path.remote)};
+        first = Pending{base, 0, gso, to_address(ps.path.remote)};
+      } else if (!same_address(ps.path.remote, first.remote)) {
+        pending_[pending_count_ + 1] =
+            Pending{base + len, static_cast<size_t>(nwrite), static_cast<size_t>(nwrite),
+                    to_address(ps.path.remote)};
         split = true;
         break;
       }
@@ -535,10 +562,8 @@ void Connection::flush() {
       if (static_cast<size_t>(nwrite) < gso || gso != max_udp || n >= max_pkts) break;
     }
     if (len == 0) break;
-    pending_[0].len = len;
-    pending_first_ = 0;
-    pending_count_ = split ? 2 : 1;
-    if (!send_pending()) break;
+    first.len = len;
+    pending_count_ += split ? 2 : 1;
     // Pacing: each batch (one send quantum) moves the pacer's next slot on,
     // and ngtcp2 writes nothing but ACKs before that slot. Without this,
     // once the slot had come, a flush sent all the congestion window
@@ -548,9 +573,11 @@ void Connection::flush() {
     // path, and thousands of packets lost where no loss was random). Timer
     // lateness (our timers tick in milliseconds) comes back as ngtcp2's
     // pacing compensation, which lets the next batches go without waiting.
+    // The batches themselves leave together, below or when batch_ is full.
     ngtcp2_conn_update_pkt_tx_time(conn_, ts);
     if (!split && n < max_pkts && gso == max_udp) break; // the connection had no more to send
   }
+  if (!blocked && !send_pending()) blocked = true;
   if (unanswered_since_ns_ == 0) {
     // Only packets that ask for an acknowledgement count as unanswered.
     ngtcp2_conn_info ci;

@@ -257,14 +257,17 @@ private:
   Address local_, remote_;
   Address cur_local_, cur_remote_; // ngtcp2's current path, as last seen
   uvx::Timer timer_;
-  std::array<uint8_t, 64 * 1024> batch_{};
-  // Datagrams written into batch_ and not sent yet: a GSO batch, and at most
-  // one more for another path (all of a batch goes to one address).
+  // Datagrams written into batch_ and not sent yet: GSO batches (one send
+  // quantum each, all of a batch to one address), and after the last at
+  // most one datagram for another path. Up to kSendBatches batches go out
+  // in one sendmmsg.
+  static constexpr size_t kSendBatches = 4;
+  std::vector<uint8_t> batch_ = std::vector<uint8_t>(kSendBatches * 64 * 1024);
   struct Pending {
     size_t off = 0, len = 0, gso = 0;
     Address remote;
   };
-  std::array<Pending, 2> pending_{};
+  std::array<Pending, kSendBatches + 1> pending_{};
   size_t pending_first_ = 0, pending_count_ = 0;
   uint64_t path_changes_ = 0;
   uint64_t max_cwnd_ = 0, max_credit_ = 0; // sampled as packets arrive

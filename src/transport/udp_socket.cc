@@ -1,6 +1,7 @@
 #include "transport/udp_socket.h"
 
 #include <arpa/inet.h>
+#include <array>
 #include <cerrno>
 #include <cstring>
 #include <fcntl.h>
@@ -118,7 +119,7 @@ Result<std::unique_ptr<UdpSocket>> UdpSocket::open(uv_loop_t* loop, const Addres
   }
   s->local_.len = sizeof s->local_.ss;
   getsockname(fd, s->local_.sa(), &s->local_.len);
-  s->rbuf_.resize(64 * 1024);
+  s->rbuf_.resize(kRecvBatch * kRecvBuffer);
   int rv = s->poll_.init([loop, fd](uv_poll_t* p) { return uv_poll_init(loop, p, fd); }, s.get());
   if (rv != 0) return uv_error(Errc::connect, "uv_poll_init", rv);
   return s;
@@ -210,16 +211,28 @@ int UdpSocket::drain_errors() {
 }
 
 void UdpSocket::read_some() {
-  sockaddr_storage from;
-  iovec iov{rbuf_.data(), rbuf_.size()};
-  alignas(cmsghdr) uint8_t ctrl[CMSG_SPACE(sizeof(int)) + CMSG_SPACE(sizeof(in6_pktinfo)) +
-                                CMSG_SPACE(sizeof(sock_extended_err) + sizeof(sockaddr_in6))];
-  Address remote, local = local_;
+  // Several datagrams (each up to 64 KiB, or a GRO batch of that size) per
+  // recvmmsg: a system call costs about a microsecond on the machines we
+  // measured, and a loopback transfer receives 16 000 datagrams per GiB.
+  constexpr size_t kCtrl = CMSG_SPACE(sizeof(int)) + CMSG_SPACE(sizeof(in6_pktinfo)) +
+                           CMSG_SPACE(sizeof(sock_extended_err) + sizeof(sockaddr_in6));
+  struct Slot {
+    sockaddr_storage from;
+    iovec iov;
+    alignas(cmsghdr) uint8_t ctrl[kCtrl];
+  };
+  std::array<Slot, kRecvBatch> slots;
+  std::array<mmsghdr, kRecvBatch> msgs;
+  Address remote, local;
   // Bounded per wakeup, so that one busy socket cannot starve the loop.
-  for (int i = 0; i < 64; ++i) {
-    msghdr msg = recv_header(from, iov, ctrl);
-    ssize_t n = ::recvmsg(fd_, &msg, 0);
-    if (n < 0) {
+  for (int round = 0; round < 64 / static_cast<int>(kRecvBatch); ++round) {
+    for (size_t k = 0; k < kRecvBatch; ++k) {
+      slots[k].iov = iovec{rbuf_.data() + k * kRecvBuffer, kRecvBuffer};
+      msgs[k].msg_hdr = recv_header(slots[k].from, slots[k].iov, slots[k].ctrl);
+      msgs[k].msg_len = 0;
+    }
+    int got = ::recvmmsg(fd_, msgs.data(), kRecvBatch, 0, nullptr);
+    if (got < 0) {
       if (errno == EAGAIN || errno == EWOULDBLOCK) return;
       if (errno == EINTR) continue;
       // An ICMP error (ECONNREFUSED on a connected socket): note it and
@@ -229,43 +242,106 @@ void UdpSocket::read_some() {
       continue;
     }
     ++counters_.recv_calls;
-    size_t gso = 0;
-    for (cmsghdr* c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(&msg, c)) {
-      if (c->cmsg_level == SOL_UDP && c->cmsg_type == UDP_GRO) {
-        int v;
-        std::memcpy(&v, CMSG_DATA(c), sizeof v);
-        gso = static_cast<size_t>(v);
-      } else if (c->cmsg_level == IPPROTO_IPV6 && c->cmsg_type == IPV6_PKTINFO) {
-        in6_pktinfo pi;
-        std::memcpy(&pi, CMSG_DATA(c), sizeof pi);
-        auto* a6 = reinterpret_cast<sockaddr_in6*>(&local.ss);
-        a6->sin6_addr = pi.ipi6_addr;
-      } else if (c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_PKTINFO) {
-        in_pktinfo pi;
-        std::memcpy(&pi, CMSG_DATA(c), sizeof pi);
-        if (local_.family() == AF_INET) {
-          reinterpret_cast<sockaddr_in*>(&local.ss)->sin_addr = pi.ipi_addr;
-        } else {
+    const uint64_t received_ns = uv_hrtime();
+    for (int k = 0; k < got; ++k) {
+      msghdr& msg = msgs[static_cast<size_t>(k)].msg_hdr;
+      local = local_;
+      size_t gso = 0;
+      for (cmsghdr* c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(&msg, c)) {
+        if (c->cmsg_level == SOL_UDP && c->cmsg_type == UDP_GRO) {
+          int v;
+          std::memcpy(&v, CMSG_DATA(c), sizeof v);
+          gso = static_cast<size_t>(v);
+        } else if (c->cmsg_level == IPPROTO_IPV6 && c->cmsg_type == IPV6_PKTINFO) {
+          in6_pktinfo pi;
+          std::memcpy(&pi, CMSG_DATA(c), sizeof pi);
           auto* a6 = reinterpret_cast<sockaddr_in6*>(&local.ss);
-          std::memset(&a6->sin6_addr, 0, sizeof a6->sin6_addr);
-          a6->sin6_addr.s6_addr[10] = a6->sin6_addr.s6_addr[11] = 0xff;
-          std::memcpy(&a6->sin6_addr.s6_addr[12], &pi.ipi_addr, 4);
+          a6->sin6_addr = pi.ipi6_addr;
+        } else if (c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_PKTINFO) {
+          in_pktinfo pi;
+          std::memcpy(&pi, CMSG_DATA(c), sizeof pi);
+          if (local_.family() == AF_INET) {
+            reinterpret_cast<sockaddr_in*>(&local.ss)->sin_addr = pi.ipi_addr;
+          } else {
+            auto* a6 = reinterpret_cast<sockaddr_in6*>(&local.ss);
+            std::memset(&a6->sin6_addr, 0, sizeof a6->sin6_addr);
+            a6->sin6_addr.s6_addr[10] = a6->sin6_addr.s6_addr[11] = 0xff;
+            std::memcpy(&a6->sin6_addr.s6_addr[12], &pi.ipi_addr, 4);
+          }
         }
       }
+      std::memcpy(&remote.ss, msg.msg_name, msg.msg_namelen);
+      remote.len = msg.msg_namelen;
+      const uint8_t* data = static_cast<const uint8_t*>(msg.msg_iov->iov_base);
+      size_t total = msgs[static_cast<size_t>(k)].msg_len;
+      if (gso == 0 || gso > total) gso = total;
+      if (total > gso) ++counters_.gro_batches;
+      for (size_t off = 0; off < total; off += gso) {
+        ++counters_.datagrams_received;
+        size_t len = std::min(gso, total - off);
+        if (on_recv_) on_recv_(Datagram{{data + off, len}, local, remote, received_ns});
+        if (!poll_) return; // the receiver closed us
+      }
     }
-    std::memcpy(&remote.ss, &from, msg.msg_namelen);
-    remote.len = msg.msg_namelen;
-    size_t total = static_cast<size_t>(n);
-    if (gso == 0 || gso > total) gso = total;
-    if (total > gso) ++counters_.gro_batches;
-    const uint64_t received_ns = uv_hrtime();
-    for (size_t off = 0; off < total; off += gso) {
-      ++counters_.datagrams_received;
-      size_t len = std::min(gso, total - off);
-      if (on_recv_) on_recv_(Datagram{{rbuf_.data() + off, len}, local, remote, received_ns});
-      if (!poll_) return; // the receiver closed us
-    }
+    // Fewer than asked for: the queue is empty (and a read would say EAGAIN).
+    if (static_cast<size_t>(got) < kRecvBatch) return;
   }
+}
+
+int UdpSocket::send_many(std::span<const Outgoing> out, size_t* sent) {
+  *sent = 0;
+  constexpr size_t kMax = 8;
+  while (*sent < out.size()) {
+    std::span<const Outgoing> part = out.subspan(*sent, std::min(kMax, out.size() - *sent));
+    // Without GSO, or one alone: send() splits and falls back as it must.
+    if (!gso_ || part.size() == 1) {
+      const Outgoing& o = part[0];
+      if (int rv = send(*o.remote, o.data, o.len, o.gso_size); rv != 0) return rv;
+      ++*sent;
+      continue;
+    }
+    std::array<mmsghdr, kMax> msgs{};
+    std::array<iovec, kMax> iov;
+    struct Ctrl {
+      alignas(cmsghdr) uint8_t b[CMSG_SPACE(sizeof(uint16_t))];
+    };
+    std::array<Ctrl, kMax> ctrl;
+    for (size_t i = 0; i < part.size(); ++i) {
+      const Outgoing& o = part[i];
+      iov[i] = iovec{const_cast<uint8_t*>(o.data), o.len};
+      msghdr& msg = msgs[i].msg_hdr;
+      msg.msg_name = const_cast<sockaddr*>(o.remote->sa());
+      msg.msg_namelen = o.remote->len;
+      msg.msg_iov = &iov[i];
+      msg.msg_iovlen = 1;
+      if (o.len > o.gso_size) {
+        msg.msg_control = ctrl[i].b;
+        msg.msg_controllen = sizeof ctrl[i].b;
+        cmsghdr* c = CMSG_FIRSTHDR(&msg);
+        c->cmsg_level = SOL_UDP;
+        c->cmsg_type = UDP_SEGMENT;
+        c->cmsg_len = CMSG_LEN(sizeof(uint16_t));
+        uint16_t seg = static_cast<uint16_t>(o.gso_size);
+        std::memcpy(CMSG_DATA(c), &seg, sizeof seg);
+      }
+    }
+    int n = ::sendmmsg(fd_, msgs.data(), static_cast<unsigned>(part.size()), 0);
+    if (n > 0) {
+      ++counters_.send_calls;
+      for (int i = 0; i < n; ++i)
+        counters_.datagrams_sent += (part[i].len + part[i].gso_size - 1) / part[i].gso_size;
+      *sent += static_cast<size_t>(n);
+      continue;
+    }
+    int err = n < 0 ? errno : EIO;
+    if (err == EINTR) continue;
+    if (err == EAGAIN || err == EWOULDBLOCK) return UV_EAGAIN;
+    // The first one failed: send() reports it, or gives up GSO and retries.
+    const Outgoing& o = part[0];
+    if (int rv = send(*o.remote, o.data, o.len, o.gso_size); rv != 0) return rv;
+    ++*sent;
+  }
+  return 0;
 }
 
 int UdpSocket::send(const Address& remote, const uint8_t* data, size_t len, size_t gso_size) {

@@ -80,6 +80,17 @@ public:
   // wait_writable() and retry from on_writable. Other errors are negative errno.
   int send(const Address& remote, const uint8_t* data, size_t len, size_t gso_size);
   void wait_writable(std::function<void()> on_writable);
+  // What send() takes, for several at once.
+  struct Outgoing {
+    const Address* remote;
+    const uint8_t* data;
+    size_t len, gso_size;
+  };
+  // Sends `out` in order with as few system calls as it can (sendmmsg).
+  // Returns 0 when all went. Otherwise *sent of them went and out[*sent]
+  // did not: UV_EAGAIN (retry it from on_writable) or a negative errno
+  // (it is lost; the caller goes on with the next).
+  int send_many(std::span<const Outgoing> out, size_t* sent);
 
   bool gso_enabled() const { return gso_; }
   bool gro_seen() const { return counters_.gro_batches > 0; }
@@ -103,6 +114,9 @@ private:
   ErrorFn on_error_;
   std::function<void()> on_batch_end_;
   std::function<void()> on_writable_;
+  // recvmmsg: kRecvBatch datagrams (or GRO batches) of up to kRecvBuffer bytes.
+  static constexpr size_t kRecvBatch = 8;
+  static constexpr size_t kRecvBuffer = 64 * 1024;
   std::vector<uint8_t> rbuf_;
   int pending_error_ = 0; // an ICMP error met while reading, reported after the batch
   UdpCounters counters_;
