@@ -577,7 +577,7 @@ void Connection::flush() {
     ngtcp2_conn_update_pkt_tx_time(conn_, ts);
     if (!split && n < max_pkts && gso == max_udp) break; // the connection had no more to send
   }
-  if (!blocked && !send_pending()) blocked = true;
+  if (!blocked) send_pending(); // on EAGAIN it waits for the socket
   if (unanswered_since_ns_ == 0) {
     // Only packets that ask for an acknowledgement count as unanswered.
     ngtcp2_conn_info ci;

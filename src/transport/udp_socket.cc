@@ -71,6 +71,18 @@ msghdr recv_header(sockaddr_storage& from, iovec& iov, std::span<uint8_t> ctrl) 
   return msg;
 }
 
+// Adds UDP_SEGMENT (GSO: datagrams of `size` bytes) to msg, in ctrl.
+void set_gso(msghdr& msg, uint8_t (&ctrl)[CMSG_SPACE(sizeof(uint16_t))], size_t size) {
+  msg.msg_control = ctrl;
+  msg.msg_controllen = sizeof ctrl;
+  cmsghdr* c = CMSG_FIRSTHDR(&msg);
+  c->cmsg_level = SOL_UDP;
+  c->cmsg_type = UDP_SEGMENT;
+  c->cmsg_len = CMSG_LEN(sizeof(uint16_t));
+  uint16_t seg = static_cast<uint16_t>(size);
+  std::memcpy(CMSG_DATA(c), &seg, sizeof seg);
+}
+
 void raise_buffer(int fd, int opt, int force_opt, int bytes) {
   // As root, the FORCE variant ignores rmem_max/wmem_max; otherwise the
   // kernel caps the request at the sysctl limit.
@@ -315,14 +327,7 @@ int UdpSocket::send_many(std::span<const Outgoing> out, size_t* sent) {
       msg.msg_iov = &iov[i];
       msg.msg_iovlen = 1;
       if (o.len > o.gso_size) {
-        msg.msg_control = ctrl[i].b;
-        msg.msg_controllen = sizeof ctrl[i].b;
-        cmsghdr* c = CMSG_FIRSTHDR(&msg);
-        c->cmsg_level = SOL_UDP;
-        c->cmsg_type = UDP_SEGMENT;
-        c->cmsg_len = CMSG_LEN(sizeof(uint16_t));
-        uint16_t seg = static_cast<uint16_t>(o.gso_size);
-        std::memcpy(CMSG_DATA(c), &seg, sizeof seg);
+        set_gso(msg, ctrl[i].b, o.gso_size);
       }
     }
     int n = ::sendmmsg(fd_, msgs.data(), static_cast<unsigned>(part.size()), 0);
@@ -354,14 +359,7 @@ int UdpSocket::send(const Address& remote, const uint8_t* data, size_t len, size
     msg.msg_iovlen = 1;
     alignas(cmsghdr) uint8_t ctrl[CMSG_SPACE(sizeof(uint16_t))];
     if (gso_ && len > gso_size) {
-      msg.msg_control = ctrl;
-      msg.msg_controllen = sizeof ctrl;
-      cmsghdr* c = CMSG_FIRSTHDR(&msg);
-      c->cmsg_level = SOL_UDP;
-      c->cmsg_type = UDP_SEGMENT;
-      c->cmsg_len = CMSG_LEN(sizeof(uint16_t));
-      uint16_t seg = static_cast<uint16_t>(gso_size);
-      std::memcpy(CMSG_DATA(c), &seg, sizeof seg);
+      set_gso(msg, ctrl, gso_size);
     } else if (len > gso_size) {
       // No GSO: one datagram at a time.
       for (size_t off = 0; off < len; off += gso_size) {
