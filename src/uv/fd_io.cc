@@ -20,7 +20,9 @@ namespace qpipe::uvx {
 
 void enlarge_pipe(int fd) {
   struct stat st;
-  if (fstat(fd, &st) == 0 && S_ISFIFO(st.st_mode)) fcntl(fd, F_SETPIPE_SZ, 1 << 20);
+  if (fstat(fd, &st) != 0 || !S_ISFIFO(st.st_mode)) return;
+  int size = fcntl(fd, F_GETPIPE_SZ);
+  if (size >= 0 && size < (1 << 20)) fcntl(fd, F_SETPIPE_SZ, 1 << 20);
 }
 
 namespace {

@@ -135,7 +135,8 @@ Result<std::array<uint8_t, 16>> digest_prefix(const std::string& path, uint64_t 
 // is for messages.
 Result<std::array<uint8_t, 16>> digest_fd_prefix(int fd, uint64_t n, const std::string& name);
 
-// Makes reads and writes of large blocks efficient on pipes (F_SETPIPE_SZ).
+// Makes reads and writes of large blocks efficient on a pipe: grows it to
+// 1 MiB (F_SETPIPE_SZ), and never shrinks one that its other end made larger.
 void enlarge_pipe(int fd);
 
 } // namespace qpipe::uvx

@@ -416,6 +416,30 @@ BOOST_FIXTURE_TEST_CASE(a_device_sink_connects_to_a_socket, Fixture) {
   BOOST_TEST(got == "over the socket");
 }
 
+// A pipe is grown to 1 MiB for big reads and writes, and never shrunk: the
+// producer may have made it larger.
+BOOST_AUTO_TEST_CASE(enlarge_pipe_grows_a_small_pipe_and_never_shrinks_one) {
+  int p[2];
+  BOOST_REQUIRE_EQUAL(::pipe(p), 0);
+  BOOST_REQUIRE_EQUAL(::fcntl(p[0], F_SETPIPE_SZ, 4096), 4096);
+  enlarge_pipe(p[0]);
+  BOOST_TEST(::fcntl(p[0], F_GETPIPE_SZ) == 1 << 20);
+  ::close(p[0]);
+  ::close(p[1]);
+
+  BOOST_REQUIRE_EQUAL(::pipe(p), 0);
+  // Past /proc/sys/fs/pipe-max-size (1 MiB by default) only with
+  // CAP_SYS_RESOURCE; without it there is no larger pipe to keep.
+  if (::fcntl(p[1], F_SETPIPE_SZ, 2 << 20) < 0) {
+    BOOST_TEST_MESSAGE("skipped the larger pipe: no pipe above 1 MiB may be made here");
+  } else {
+    enlarge_pipe(p[0]);
+    BOOST_TEST(::fcntl(p[0], F_GETPIPE_SZ) == 2 << 20);
+  }
+  ::close(p[0]);
+  ::close(p[1]);
+}
+
 BOOST_AUTO_TEST_SUITE_END()
 
 } // namespace qpipe::uvx
