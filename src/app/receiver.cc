@@ -195,11 +195,10 @@ void Receiver::process_ready() {
       if (!cp->hdr.outside_history) cp->copy_to(history_->at(history_->head()));
       history_passed(*cp);
     }
-    if (cp->processing || cp->hashed) continue;
+    if (cp->processing || cp->checked) continue;
     if (cp->running) { // a raw chunk, hashed as it arrived
-      cp->actual = cp->running->digest();
-      cp->running.reset();
-      cp->hashed = true;
+      cp->actual = cp->finish_hash();
+      cp->checked = true;
       if (cp->actual != cp->hdr.hash) return fail(integrity_failure(*cp));
       checked_here = true;
       continue;
@@ -284,7 +283,7 @@ void Receiver::history_passed(RxChunk& c) {
 
 void Receiver::on_processed(RxChunk* c) {
   c->processing = false;
-  c->hashed = true;
+  c->checked = true;
   if (c->error) return fail(Abort{*c->error, AppError::protocol});
   if (history() && wire::compressed(c->hdr.codec)) {
     history_busy_ = false;
@@ -302,7 +301,7 @@ void Receiver::on_processed(RxChunk* c) {
 void Receiver::try_write() {
   if (writing_ || finished() || !hello_) return;
   auto it = ready_.find(next_write_);
-  if (it == ready_.end() || !it->second->hashed) return;
+  if (it == ready_.end() || !it->second->checked) return;
   RxChunk* c = it->second.get();
   if (history() && !c->in_history) return; // its bytes are not in the history yet
   if (named()) {

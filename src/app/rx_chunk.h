@@ -28,15 +28,18 @@ struct RxChunk {
   bool have_header = false;
   wire::ChunkHeader hdr;
   std::vector<Block> blocks;
-  size_t got = 0; // payload bytes
-  bool processing = false, hashed = false;
+  size_t got = 0;                           // payload bytes
+  bool processing = false, checked = false; // checked: `actual` is known
   bool in_history = false; // appended to the receiver's history (HELLO's kHelloHistory)
   wire::Digest actual{};
-  // A raw chunk is hashed as it arrives, on the loop, from the bytes just
-  // copied into its blocks: a job of its own on the thread pool cost the
-  // listener more (waking a pool thread and back, for each chunk) than the
-  // hash itself. A zstd chunk is hashed where it is decompressed.
+  // A raw chunk is hashed as it arrives, on the loop, a block at a time as
+  // each one fills (still in the cache): a job of its own on the thread pool
+  // cost the listener more (waking a pool thread and back, for each chunk)
+  // than the hash itself, and a hash call per packet cost more than the
+  // hashing on an MTU-1500 path. A zstd chunk is hashed where it is
+  // decompressed.
   std::optional<PieceHash> running;
+  size_t hashed = 0;              // payload bytes `running` has taken
   std::unique_ptr<uint8_t[]> raw; // the decompressed bytes of a zstd chunk
   std::optional<Error> error;     // set by a failed decompression
 
@@ -49,6 +52,22 @@ struct RxChunk {
   transport::Outcome feed(std::span<const uint8_t> data, Alloc&& alloc, HeaderCheck&& header_done);
   // After the stream's FIN: whether exactly the announced payload arrived.
   bool complete() const { return have_header && got == hdr.wire_len; }
+  // The hash of a raw chunk's payload, once complete().
+  wire::Digest finish_hash() {
+    hash_received(got);
+    wire::Digest d = running->digest();
+    running.reset();
+    return d;
+  }
+  // Gives `running` the received bytes before `upto` that it has not had.
+  void hash_received(size_t upto) {
+    while (hashed < upto) {
+      size_t off = hashed % kBlockSize;
+      size_t n = std::min(upto - hashed, kBlockSize - off);
+      running->update({blocks[hashed / kBlockSize].get() + off, n});
+      hashed += n;
+    }
+  }
 
   // What to write: the decompressed buffer, or the received blocks.
   std::vector<iovec> iov() const {
@@ -115,10 +134,10 @@ transport::Outcome RxChunk::feed(std::span<const uint8_t> data, Alloc&& alloc,
     }
     size_t n = std::min(data.size(), kBlockSize - off);
     std::memcpy(blocks.back().get() + off, data.data(), n);
-    if (running) running->update(data.first(n));
     got += n;
     data = data.subspan(n);
   }
+  if (running) hash_received(got - got % kBlockSize); // the blocks filled
   return {};
 }
 
