@@ -471,7 +471,7 @@ bool Connection::send_pending() {
     size_t n = 0;
     for (size_t i = pending_first_; i < pending_count_; ++i) {
       const Pending& p = pending_[i];
-      out[n++] = UdpSocket::Outgoing{&p.remote, batch_.data() + p.off, p.len, p.gso};
+      out[n++] = UdpSocket::Outgoing{&p.remote, batch_.get() + p.off, p.len, p.gso};
     }
     size_t sent = 0;
     int rv = socket_->send_many({out.data(), n}, &sent);
@@ -524,7 +524,7 @@ void Connection::flush() {
     size_t base = pending_count_ == 0
                       ? 0
                       : pending_[pending_count_ - 1].off + pending_[pending_count_ - 1].len;
-    if (pending_count_ + 2 > pending_.size() || batch_.size() - base < 2 * kMaxDatagram) {
+    if (pending_count_ + 2 > pending_.size() || kBatchBytes - base < 2 * kMaxDatagram) {
       if (!send_pending()) {
         blocked = true;
         break;
@@ -536,7 +536,7 @@ void Connection::flush() {
     Pending& first = pending_[pending_count_];
     for (;;) {
       size_t room = n == 0 ? std::min(max_probe, kMaxDatagram) : gso;
-      auto nwrite = write_packet(&ps.path, &pi, batch_.data() + base + len, room, ts);
+      auto nwrite = write_packet(&ps.path, &pi, batch_.get() + base + len, room, ts);
       if (nwrite < 0) {
         handle_error(static_cast<int>(nwrite));
         return;

@@ -131,7 +131,6 @@ Result<std::unique_ptr<UdpSocket>> UdpSocket::open(uv_loop_t* loop, const Addres
   }
   s->local_.len = sizeof s->local_.ss;
   getsockname(fd, s->local_.sa(), &s->local_.len);
-  s->rbuf_.resize(kRecvBatch * kRecvBuffer);
   int rv = s->poll_.init([loop, fd](uv_poll_t* p) { return uv_poll_init(loop, p, fd); }, s.get());
   if (rv != 0) return uv_error(Errc::connect, "uv_poll_init", rv);
   return s;
@@ -239,7 +238,7 @@ void UdpSocket::read_some() {
   // Bounded per wakeup, so that one busy socket cannot starve the loop.
   for (int round = 0; round < 64 / static_cast<int>(kRecvBatch); ++round) {
     for (size_t k = 0; k < kRecvBatch; ++k) {
-      slots[k].iov = iovec{rbuf_.data() + k * kRecvBuffer, kRecvBuffer};
+      slots[k].iov = iovec{rbuf_.get() + k * kRecvBuffer, kRecvBuffer};
       msgs[k].msg_hdr = recv_header(slots[k].from, slots[k].iov, slots[k].ctrl);
       msgs[k].msg_len = 0;
     }

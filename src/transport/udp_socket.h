@@ -114,10 +114,13 @@ private:
   ErrorFn on_error_;
   std::function<void()> on_batch_end_;
   std::function<void()> on_writable_;
-  // recvmmsg: kRecvBatch datagrams (or GRO batches) of up to kRecvBuffer bytes.
+  // recvmmsg: kRecvBatch datagrams (or GRO batches) of up to kRecvBuffer
+  // bytes. Not zeroed, so that only the buffers the kernel has filled count
+  // in the process's memory.
   static constexpr size_t kRecvBatch = 8;
   static constexpr size_t kRecvBuffer = 64 * 1024;
-  std::vector<uint8_t> rbuf_;
+  std::unique_ptr<uint8_t[]> rbuf_ =
+      std::make_unique_for_overwrite<uint8_t[]>(kRecvBatch * kRecvBuffer);
   int pending_error_ = 0; // an ICMP error met while reading, reported after the batch
   UdpCounters counters_;
 };
